@@ -1,0 +1,79 @@
+/**
+ * @file entry.h
+ * @brief One system call through the entry path: handlers, pt_regs, verdicts.
+ */
+#ifndef SYSENTRY_ENTRY_H
+#define SYSENTRY_ENTRY_H
+
+#include <stdint.h>
+
+#include <sysentry/config.h>
+#include <sysentry/cpu.h>
+#include <sysentry/export.h>
+#include <sysentry/machine.h>
+#include <sysentry/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Linux x86-64 struct pt_regs, 168 bytes, in memory order. */
+typedef struct se_pt_regs {
+    uint64_t r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs,
+        flags, sp, ss;
+} se_pt_regs;
+
+/**
+ * @brief A C system-call handler, called from the do_syscall_64 stub at CPL0.
+ * @param nr   the syscall number as do_syscall_64 sees it (sign-extended EAX)
+ * @param regs the guest pt_regs, copied out; changes are written back when it returns
+ */
+typedef void (*se_syscall_fn)(se_machine *m, long nr, se_pt_regs *regs, void *ctx);
+
+/**
+ * @brief Install the handler for numbers 0 <= nr < nr_syscalls (NULL: none; such calls then
+ * return -ENOSYS like an unimplemented syscall).
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG for a NULL machine, ::SE_ERR_STATE inside a handler.
+ */
+SE_API se_status se_set_syscall_handler(se_machine *m, se_syscall_fn fn, void *ctx);
+
+/** How the path returned to user mode. */
+typedef enum se_exit_path {
+    SE_EXIT_SYSRET, /**< syscall_return_via_sysret */
+    SE_EXIT_IRET,   /**< swapgs_restore_regs_and_return_to_usermode */
+    SE_EXIT_FAULT,  /**< an exception ended the path (see ::se_outcome::fault) */
+    SE_EXIT_PATH_MAX_VALUE = SE_EXIT_FAULT
+} se_exit_path;
+
+/**
+ * @brief Short name of an exit path ("sysret", "iret", "fault").
+ * @return a static string, or NULL for a value outside the enum.
+ */
+SE_API const char *se_exit_path_name(se_exit_path path);
+
+/** What one system call did. */
+typedef struct se_outcome {
+    se_exit_path path;
+    se_check failed_check; /**< first check that sent the return to IRET */
+    se_regs user;          /**< user state when control is back at CPL3 */
+    se_pt_regs frame;      /**< pt_regs as the handler left them */
+    se_fault fault;        /**< valid when path == SE_EXIT_FAULT */
+    uint64_t instructions; /**< guest instructions from SYSCALL to the return */
+    uint64_t cycles;       /**< cost-model estimate */
+} se_outcome;
+
+/**
+ * @brief Execute one SYSCALL instruction at user->rip (the machine places it there, mapping a
+ * user page if needed) with the given user registers; run the entry path to the return to
+ * user mode (stopping before any user instruction runs) or to a fault that ends the path.
+ * @return ::SE_OK whenever the syscall ran (also for faults); ::SE_ERR_INVALID_ARG for NULL,
+ *         a non-canonical, kernel-half or reserved `rip`, a `cs` other than __USER_CS;
+ *         ::SE_ERR_LIMIT when the budget ran out; ::SE_ERR_STATE inside a handler.
+ */
+SE_API se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SYSENTRY_ENTRY_H */

@@ -1,0 +1,17 @@
+/**
+ * @file sysentry.h
+ * @brief Umbrella header: the whole public API of libsysentry.
+ */
+#ifndef SYSENTRY_SYSENTRY_H
+#define SYSENTRY_SYSENTRY_H
+
+#include <sysentry/version.h>
+#include <sysentry/export.h>
+#include <sysentry/status.h>
+#include <sysentry/arch.h>
+#include <sysentry/cpu.h>
+#include <sysentry/config.h>
+#include <sysentry/machine.h>
+#include <sysentry/entry.h>
+
+#endif /* SYSENTRY_SYSENTRY_H */

@@ -1,0 +1,6 @@
+#include <sysentry/version.h>
+
+uint32_t se_version(void)
+{
+    return SE_VERSION;
+}

@@ -1,0 +1,47 @@
+#include "se_test.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct CMUnitTest *se_test_rows(const void *rows, size_t n_rows, size_t row_size,
+                                CMUnitTestFunction fn)
+{
+    struct CMUnitTest *tests = calloc(n_rows, sizeof *tests);
+    if (tests == NULL)
+        return NULL;
+    for (size_t i = 0; i < n_rows; i++) {
+        const void *row = (const char *)rows + i * row_size;
+        tests[i].name = *(const char *const *)row;
+        tests[i].test_func = fn;
+        tests[i].initial_state = (void *)(uintptr_t)row;
+    }
+    return tests;
+}
+
+void se_test_free_rows(struct CMUnitTest *tests)
+{
+    free(tests);
+}
+
+int se_test_run_rows(const char *group, const void *rows, size_t n_rows, size_t row_size,
+                     CMUnitTestFunction fn)
+{
+    struct CMUnitTest *tests = se_test_rows(rows, n_rows, row_size, fn);
+    if (tests == NULL) {
+        fprintf(stderr, "%s: out of memory\n", group);
+        return 1;
+    }
+    int failed = _cmocka_run_group_tests(group, tests, n_rows, NULL, NULL);
+    se_test_free_rows(tests);
+    return failed;
+}
+
+void se_assert_eq_hex_impl(const char *label, uint64_t actual, uint64_t expected,
+                           const char *file, int line)
+{
+    if (actual != expected) {
+        print_error("%s: got 0x%" PRIx64 ", expected 0x%" PRIx64 "\n", label, actual, expected);
+        _fail(file, line);
+    }
+}
