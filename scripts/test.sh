@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole test suite: gcc and clang, each as a normal build and as an ASan+UBSan build,
+# warnings as errors. Prints ctest's summary per build and a final tally; exits non-zero if
+# any build or test fails. Set SE_TEST_CONFIGS to a subset (e.g. "gcc") to run fewer.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh || exit 1
+configs=${SE_TEST_CONFIGS:-"gcc gcc-asan clang clang-asan"}
+jobs=$(nproc 2>/dev/null || echo 2)
+failed=()
+for c in $configs; do
+    case "$c" in
+        gcc) cc=gcc; san=OFF ;;
+        gcc-asan) cc=gcc; san=ON ;;
+        clang) cc=clang; san=OFF ;;
+        clang-asan) cc=clang; san=ON ;;
+        *) echo "unknown config $c"; exit 2 ;;
+    esac
+    dir="build/test-$c"
+    echo "=== $c: configure and build ($dir)"
+    if ! cmake -S . -B "$dir" -G Ninja -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug \
+            -DSYSENTRY_WERROR=ON -DSYSENTRY_SANITIZE="$san" >"$dir.configure.log" 2>&1; then
+        cat "$dir.configure.log"; failed+=("$c(configure)"); continue
+    fi
+    if ! cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1; then
+        tail -n 60 "$dir.build.log"; failed+=("$c(build)"); continue
+    fi
+    echo "=== $c: test"
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir "$dir" -j "$jobs" --output-on-failure >"$dir.test.log" 2>&1
+    status=$?
+    # failures print their output; the summary is at the end either way
+    if [ $status -ne 0 ]; then
+        grep -v '^ *[0-9]*/[0-9]* Test' "$dir.test.log" | tail -n 200
+        failed+=("$c(test)")
+    else
+        tail -n 3 "$dir.test.log"
+    fi
+done
+echo
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "FAILED: ${failed[*]}"
+    exit 1
+fi
+echo "ALL PASSED: $configs"

@@ -1,0 +1,410 @@
+/*
+ * The Unicorn 2.0.1 backend: the one module that knows the engine's quirks
+ * (unicorn-2.0.1.md). Nothing above it sees them:
+ *  - CPL cannot be changed through the public API (§5): by default we patch the CPL bits of
+ *    hflags and the CS/SS caches in a saved context ("surgery", §5.2), after verifying this
+ *    build's private layout at machine creation; otherwise the portable path is used.
+ *  - Exceptions leave old_exception set forever, escalating to #DF and a silent halt (§10):
+ *    reset after every caught fault.
+ *  - uc_reg_write of CR3 does not flush the TLB and uc_ctl_flush_tlb() does not either on
+ *    2.0.1 (§9.1): uc_mem_protect() of a dedicated page does.
+ */
+#include <string.h>
+
+#include "machine/machine_int.h"
+
+/* Offsets into uc_context of this build, from unicorn-2.0.1.md §5.2 (verified at start-up). */
+enum {
+    SE_CTX_HEADER = 16,      /* struct uc_context header before the CPUX86State copy */
+    SE_CTX_EIP = 128,        /* env->eip */
+    SE_CTX_HFLAGS = 176,     /* env->hflags; CPL = bits 0-1 */
+    SE_CTX_SEGS = 184,       /* env->segs[6]: ES, CS, SS, DS, FS, GS; 24 bytes each */
+    SE_CTX_EFER = 560,       /* env->efer */
+    SE_CTX_ERROR_CODE = 5352, /* env->error_code of the last exception */
+    SE_CTX_OLD_EXC = 5464,   /* env->old_exception: -1 when no exception is pending */
+    SE_CTX_SIZE = 5544,      /* uc_context_size() of this build */
+};
+enum { SE_SEG_ES, SE_SEG_CS, SE_SEG_SS, SE_SEG_DS, SE_SEG_FS, SE_SEG_GS };
+#define SE_HF_CPL_MASK 3u
+#define SE_HF_LMA (1u << 14)
+#define SE_HF_CS64 (1u << 15)
+
+static uint8_t *se_ctx_data(se_machine *m)
+{
+    return (uint8_t *)m->ctx + SE_CTX_HEADER;
+}
+
+uint64_t se_be_get(se_machine *m, int reg)
+{
+    uint64_t v = 0;
+    uc_reg_read(m->uc, reg, &v);
+    return v;
+}
+
+void se_be_set(se_machine *m, int reg, uint64_t value)
+{
+    uc_reg_write(m->uc, reg, &value);
+}
+
+static const int se_gpr_ids[16] = {
+    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
+    UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP,
+    UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+    UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+};
+
+void se_be_read_regs(se_machine *m, se_regs *r)
+{
+    uint64_t v[16];
+    void *p[16];
+    for (int i = 0; i < 16; i++)
+        p[i] = &v[i];
+    /* uc_reg_read_batch infers the width from the id: every id here is a 64-bit register */
+    uc_reg_read_batch(m->uc, (int *)se_gpr_ids, p, 16);
+    r->rax = v[0], r->rbx = v[1], r->rcx = v[2], r->rdx = v[3];
+    r->rsi = v[4], r->rdi = v[5], r->rbp = v[6], r->rsp = v[7];
+    r->r8 = v[8], r->r9 = v[9], r->r10 = v[10], r->r11 = v[11];
+    r->r12 = v[12], r->r13 = v[13], r->r14 = v[14], r->r15 = v[15];
+    r->rip = se_be_get(m, UC_X86_REG_RIP);
+    r->rflags = se_be_get(m, UC_X86_REG_RFLAGS);
+    r->fs_base = se_be_get(m, UC_X86_REG_FS_BASE);
+    r->gs_base = se_be_get(m, UC_X86_REG_GS_BASE);
+    r->cs = m->arch.regs.cs;
+    r->ss = m->arch.regs.ss;
+}
+
+void se_be_write_gprs(se_machine *m, const se_regs *r)
+{
+    uint64_t v[16] = {r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp,
+                      r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
+    void *p[16];
+    for (int i = 0; i < 16; i++)
+        p[i] = &v[i];
+    uc_reg_write_batch(m->uc, (int *)se_gpr_ids, p, 16);
+    se_be_set(m, UC_X86_REG_RFLAGS, r->rflags);
+    se_be_set(m, UC_X86_REG_FS_BASE, r->fs_base);
+    se_be_set(m, UC_X86_REG_GS_BASE, r->gs_base);
+}
+
+/* QEMU keeps a segment cache's attributes as the descriptor's high dword (§5.2). */
+static uint32_t se_qemu_seg_flags(const se_seg_cache *c)
+{
+    uint32_t f = (c->ar & 0xFFu) << 8;      /* type, S, DPL, P */
+    f |= ((c->ar >> 12) & 0xFu) << 20;      /* AVL, L, D/B, G */
+    if (c->ar & SE_SEG_AR_G)
+        f |= ((c->limit >> 28) & 0xFu) << 16; /* limit[19:16] of the raw descriptor */
+    else
+        f |= ((c->limit >> 16) & 0xFu) << 16;
+    return f;
+}
+
+static void se_ctx_put_seg(uint8_t *d, int idx, uint16_t sel, const se_seg_cache *c)
+{
+    uint8_t *s = d + SE_CTX_SEGS + 24 * idx;
+    uint32_t sel32 = sel;
+    uint32_t limit = c->limit;
+    uint32_t flags = (c->ar & SE_SEG_AR_UNUSABLE) ? 0 : se_qemu_seg_flags(c);
+    memcpy(s + 0, &sel32, 4);
+    memcpy(s + 8, &c->base, 8);
+    memcpy(s + 16, &limit, 4);
+    memcpy(s + 20, &flags, 4);
+}
+
+/*
+ * Check that this Unicorn build stores CPUX86State where §5.2 says, before trusting any
+ * patch into a saved context. Any mismatch means another build: use the portable path.
+ */
+static bool se_surgery_self_check(se_machine *m)
+{
+    if (uc_context_size(m->uc) != SE_CTX_SIZE)
+        return false;
+    const uint64_t magic = 0x5eed5eed1234ull;
+    uint64_t old_rip = se_be_get(m, UC_X86_REG_RIP);
+    se_be_set(m, UC_X86_REG_RIP, magic);
+    bool ok = uc_context_save(m->uc, m->ctx) == UC_ERR_OK;
+    uint8_t *d = se_ctx_data(m);
+    uint64_t eip = 0, efer = 0;
+    uint32_t hflags = 0;
+    int32_t old_exc = 0;
+    memcpy(&eip, d + SE_CTX_EIP, 8);
+    memcpy(&efer, d + SE_CTX_EFER, 8);
+    memcpy(&hflags, d + SE_CTX_HFLAGS, 4);
+    memcpy(&old_exc, d + SE_CTX_OLD_EXC, 4);
+    uc_x86_msr msr = {.rid = SE_MSR_IA32_EFER, .value = 0};
+    uc_reg_read(m->uc, UC_X86_REG_MSR, &msr);
+    ok = ok && eip == magic && efer == msr.value && (hflags & SE_HF_LMA) &&
+         (hflags & SE_HF_CS64) && (hflags & SE_HF_CPL_MASK) == 0 && old_exc == -1;
+    se_be_set(m, UC_X86_REG_RIP, old_rip);
+    return ok;
+}
+
+se_status se_be_open(se_machine *m)
+{
+    if (uc_open(UC_ARCH_X86, UC_MODE_64, &m->uc) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "uc_open failed");
+    if (uc_context_alloc(m->uc, &m->ctx) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "uc_context_alloc failed");
+    bool surgery_ok = se_surgery_self_check(m);
+    switch (m->cfg.cpl_switch) {
+    case SE_CPL_SWITCH_SURGERY:
+        if (!surgery_ok)
+            return se_fail(m, SE_ERR_UNSUPPORTED,
+                           "this Unicorn build's private context layout does not match the one "
+                           "surgery needs; use SE_CPL_SWITCH_AUTO or _PORTABLE");
+        m->use_surgery = true;
+        break;
+    case SE_CPL_SWITCH_PORTABLE:
+        m->use_surgery = false;
+        break;
+    default:
+        m->use_surgery = surgery_ok;
+        break;
+    }
+    /* the dedicated page whose protection change flushes the TLB (§9.1) */
+    if (uc_mem_map(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "cannot map the TLB-flush page");
+    return SE_OK;
+}
+
+void se_be_close(se_machine *m)
+{
+    if (m->pristine != NULL)
+        uc_context_free(m->pristine);
+    m->pristine = NULL;
+    if (m->ctx != NULL)
+        uc_context_free(m->ctx);
+    if (m->uc != NULL)
+        uc_close(m->uc);
+    m->ctx = NULL;
+    m->uc = NULL;
+}
+
+static se_status se_be_apply_privilege_surgery(se_machine *m);
+
+se_status se_be_apply_privilege(se_machine *m)
+{
+    if (!m->use_surgery)
+        return se_be_transfer(m, se_be_get(m, UC_X86_REG_RIP), 0, false);
+    return se_be_apply_privilege_surgery(m);
+}
+
+static se_status se_be_apply_privilege_surgery(se_machine *m)
+{
+    if (uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "uc_context_save failed");
+    uint8_t *d = se_ctx_data(m);
+    uint32_t hflags;
+    memcpy(&hflags, d + SE_CTX_HFLAGS, 4);
+    /* only the CPL bits: both sides of every modelled transition are 64-bit code (§5.2) */
+    hflags = (hflags & ~SE_HF_CPL_MASK) | (m->arch.cpl & SE_HF_CPL_MASK);
+    memcpy(d + SE_CTX_HFLAGS, &hflags, 4);
+    se_ctx_put_seg(d, SE_SEG_CS, m->arch.regs.cs, &m->arch.cs_cache);
+    se_ctx_put_seg(d, SE_SEG_SS, m->arch.regs.ss, &m->arch.ss_cache);
+    if (uc_context_restore(m->uc, m->ctx) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "uc_context_restore failed");
+    return SE_OK;
+}
+
+static void se_portable_reset_exception(se_machine *m);
+
+void se_be_reset_exception(se_machine *m)
+{
+    if (!m->use_surgery) {
+        se_portable_reset_exception(m);
+        return;
+    }
+    if (uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
+        return;
+    int32_t none = -1;
+    memcpy(se_ctx_data(m) + SE_CTX_OLD_EXC, &none, 4);
+    uc_context_restore(m->uc, m->ctx);
+}
+
+bool se_be_last_error_code(se_machine *m, uint32_t *code)
+{
+    if (!m->use_surgery || uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
+        return false;
+    int32_t ec;
+    memcpy(&ec, se_ctx_data(m) + SE_CTX_ERROR_CODE, 4);
+    *code = (uint32_t)ec;
+    return true;
+}
+
+void se_be_flush_tlb(se_machine *m)
+{
+    uc_mem_protect(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ);
+}
+
+se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host)
+{
+    uc_err e = uc_mem_map_ptr(m->uc, addr, size, UC_PROT_ALL, host);
+    if (e != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "uc_mem_map_ptr(0x%llx, 0x%llx): %s",
+                       (unsigned long long)addr, (unsigned long long)size, uc_strerror(e));
+    return SE_OK;
+}
+
+/* ---- The portable path: public API only (unicorn-2.0.1 §5.1 (c), §7) ----------------------
+ *
+ * CPL3 -> CPL0: the SYSCALL hook sends the engine to a user-executable trampoline whose
+ * indirect far call goes through a DPL3 64-bit call gate to a kernel trampoline; a hook there
+ * restores the user RSP and continues at the target. CPL0 -> CPL3: an IRETQ frame is written
+ * on the entry stack and the engine runs a kernel trampoline IRETQ. Both trampolines are
+ * invisible to counting and tracing. Side effects, documented in docs/machine.md: the call gate
+ * pushes 32 bytes below TSS.sp0, and the GDT gains a call gate at selector 0x60 (Linux's first
+ * TLS slot, unused on this path).
+ */
+#define SE_GATE_SEL 0x60u
+#define SE_TRAMP_K_GATE 0x0    /* kernel trampoline: call-gate target */
+#define SE_TRAMP_K_IRETQ 0x10  /* kernel trampoline: iretq */
+#define SE_TRAMP_FRAME_OFF 0x100 /* IRETQ frame, at the bottom of the entry stack page */
+#define SE_TRAMP_U_LANDING 0x20 /* user trampoline: where a host-side IRETQ lands */
+
+bool se_be_tramp_landing(const se_machine *m, uint64_t addr)
+{
+    return !m->use_surgery && addr == m->lay.tramp_user + SE_TRAMP_U_LANDING;
+}
+
+bool se_be_is_trampoline(const se_machine *m, uint64_t addr)
+{
+    return !m->use_surgery && ((addr & ~0xFFFull) == m->lay.tramp_kernel ||
+                               (addr & ~0xFFFull) == m->lay.tramp_user);
+}
+
+static void se_tramp_gate_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    se_machine *m = user;
+    (void)uc;
+    (void)addr;
+    (void)size;
+    /* a 64-bit call gate loads a null SS; the model says __KERNEL_DS: the selector is what
+     * code can observe in 64-bit mode */
+    se_be_set(m, UC_X86_REG_SS, m->arch.regs.ss);
+    se_be_set(m, UC_X86_REG_RSP, m->tramp_rsp);
+    m->engine_cpl = 0;
+    se_be_set(m, UC_X86_REG_RIP, m->tramp_rip);
+}
+
+se_status se_be_portable_setup(se_machine *m)
+{
+    static const uint8_t ktramp[] = {
+        [SE_TRAMP_K_GATE] = 0x90,              /* nop: hooked, never executed */
+        [SE_TRAMP_K_IRETQ] = 0x48, 0xCF,       /* iretq */
+    };
+    /* lcall *0xa(%rip): far pointer {offset 0 (ignored for gates), gate selector | RPL 3} */
+    static const uint8_t utramp[] = {0xFF, 0x1D, 0x0A, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                     0x00, 0x00, 0x00, 0x00, SE_GATE_SEL | 3, 0x00,
+                                     [SE_TRAMP_U_LANDING] = 0x90};
+    se_status st = se_map_internal(m, m->lay.tramp_kernel, 0x1000, SE_MAP_PTI_SHARED, NULL);
+    if (st == SE_OK)
+        st = se_map_internal(m, m->lay.tramp_user, 0x1000, SE_MAP_USER, NULL);
+    if (st != SE_OK)
+        return st;
+    memcpy(se_host_ptr(m, m->lay.tramp_kernel, sizeof ktramp), ktramp, sizeof ktramp);
+    memcpy(se_host_ptr(m, m->lay.tramp_user, sizeof utramp), utramp, sizeof utramp);
+    /* 16-byte 64-bit call gate: type 0xC, DPL 3, present, target __KERNEL_CS:ktramp */
+    uint64_t off = m->lay.tramp_kernel + SE_TRAMP_K_GATE;
+    uint64_t *gdt = se_host_ptr(m, m->lay.cea_gdt, 0x1000);
+    gdt[SE_GATE_SEL / 8] = (off & 0xFFFF) | ((uint64_t)SE_KERNEL_CS << 16) | (0xECull << 40) |
+                           ((off >> 16) & 0xFFFF) << 48;
+    gdt[SE_GATE_SEL / 8 + 1] = off >> 32;
+    uc_hook h;
+    if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_tramp_gate_hook), m, off, off) !=
+        UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "cannot hook the call-gate trampoline");
+    if (uc_context_alloc(m->uc, &m->pristine) != UC_ERR_OK ||
+        uc_context_save(m->uc, m->pristine) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "cannot save the reset context");
+    m->engine_cpl = 0;
+    return SE_OK;
+}
+
+/* Write the IRETQ frame for m->arch's user state; the selectors are fixed up afterwards when
+ * the model's differ from a loadable pair (SYSRET loads caches without reading the GDT). */
+static void se_tramp_frame(se_machine *m, uint64_t rip)
+{
+    uint64_t frame[5] = {rip, SE_USER_CS, se_be_get(m, UC_X86_REG_RFLAGS),
+                         se_be_get(m, UC_X86_REG_RSP), SE_USER_DS};
+    uint64_t va = m->lay.cea_entry_stack + SE_TRAMP_FRAME_OFF;
+    memcpy(se_host_ptr(m, va, sizeof frame), frame, sizeof frame);
+    se_be_set(m, UC_X86_REG_RSP, va);
+    /* the target flags travel in the frame; live NT would make IRETQ a task return (IRET-1) */
+    se_be_set(m, UC_X86_REG_RFLAGS, SE_RFLAGS_FIXED);
+    m->fix_selectors = m->arch.regs.cs != SE_USER_CS || m->arch.regs.ss != SE_USER_DS;
+}
+
+void se_be_fix_selectors(se_machine *m)
+{
+    if (!m->fix_selectors)
+        return;
+    m->fix_selectors = false;
+    se_be_set(m, UC_X86_REG_CS, m->arch.regs.cs);
+    se_be_set(m, UC_X86_REG_SS, m->arch.regs.ss);
+}
+
+se_status se_be_transfer(se_machine *m, uint64_t rip, unsigned hook_len, bool in_hook)
+{
+    if (m->use_surgery) {
+        se_status st = se_be_apply_privilege_surgery(m);
+        if (st == SE_OK)
+            se_be_set(m, UC_X86_REG_RIP, rip - hook_len);
+        return st;
+    }
+    if (m->arch.cpl == m->engine_cpl) {
+        se_be_set(m, UC_X86_REG_CS, m->arch.regs.cs);
+        se_be_set(m, UC_X86_REG_SS, m->arch.regs.ss);
+        se_be_set(m, UC_X86_REG_RIP, rip - hook_len);
+        return SE_OK;
+    }
+    if (m->arch.cpl == 0) {
+        if (!in_hook)
+            return se_fail(m, SE_ERR_UNSUPPORTED,
+                           "the portable CPL switch enters ring 0 only through SYSCALL");
+        m->tramp_rip = rip;
+        m->tramp_rsp = se_be_get(m, UC_X86_REG_RSP);
+        se_be_set(m, UC_X86_REG_RIP, m->lay.tramp_user - hook_len);
+        return SE_OK;
+    }
+    se_tramp_frame(m, rip);
+    uint64_t iretq = m->lay.tramp_kernel + SE_TRAMP_K_IRETQ;
+    if (in_hook) {
+        se_be_set(m, UC_X86_REG_RIP, iretq - hook_len);
+        m->engine_cpl = 3;
+        return SE_OK;
+    }
+    /* Between runs the IRETQ lands on a mapped user landing pad, where the block hook stops
+     * before anything executes, and RIP is then set from the host: landing on the target
+     * itself would make the engine translate (and maybe fault on) user code now, leaving its
+     * exception state set (§10). uc_emu_start's count=1 also let one user instruction run. */
+    uint64_t *slot = se_host_ptr(m, m->lay.cea_entry_stack + SE_TRAMP_FRAME_OFF, 8);
+    *slot = m->lay.tramp_user + SE_TRAMP_U_LANDING;
+    m->tramp_running = true;
+    uc_err e = uc_emu_start(m->uc, iretq, 0, 0, 0);
+    m->tramp_running = false;
+    if (e != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "IRETQ trampoline failed: %s", uc_strerror(e));
+    se_be_set(m, UC_X86_REG_RIP, rip);
+    m->engine_cpl = 3;
+    se_be_fix_selectors(m);
+    return SE_OK;
+}
+
+/* Without surgery the only way to clear the stuck exception state is to restore a context
+ * saved before any fault (§10), then rewrite everything that may differ. */
+static void se_portable_reset_exception(se_machine *m)
+{
+    se_regs r;
+    se_be_read_regs(m, &r);
+    uint64_t cr2 = se_be_get(m, UC_X86_REG_CR2);
+    uc_x86_msr kgs = {.rid = SE_MSR_IA32_KERNEL_GS_BASE, .value = 0};
+    uc_reg_read(m->uc, UC_X86_REG_MSR, &kgs);
+    uc_context_restore(m->uc, m->pristine);
+    m->engine_cpl = 0;
+    se_be_write_gprs(m, &r);
+    se_be_set(m, UC_X86_REG_CR2, cr2);
+    uc_reg_write(m->uc, UC_X86_REG_MSR, &kgs);
+    se_be_set(m, UC_X86_REG_CR3, m->arch.cr3);
+    se_be_flush_tlb(m);
+    se_be_transfer(m, r.rip, 0, false);
+}

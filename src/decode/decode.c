@@ -1,0 +1,148 @@
+#include "decode/decode.h"
+
+#include <Zydis/Zydis.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+/* Unicorn id of a 64-bit GPR, or 0: the MOV-to-CR hooks must read the source operand. */
+static int se_uc_gpr(ZydisRegister r)
+{
+    static const struct {
+        ZydisRegister z;
+        int uc;
+    } map[] = {
+        {ZYDIS_REGISTER_RAX, UC_X86_REG_RAX}, {ZYDIS_REGISTER_RBX, UC_X86_REG_RBX},
+        {ZYDIS_REGISTER_RCX, UC_X86_REG_RCX}, {ZYDIS_REGISTER_RDX, UC_X86_REG_RDX},
+        {ZYDIS_REGISTER_RSI, UC_X86_REG_RSI}, {ZYDIS_REGISTER_RDI, UC_X86_REG_RDI},
+        {ZYDIS_REGISTER_RBP, UC_X86_REG_RBP}, {ZYDIS_REGISTER_RSP, UC_X86_REG_RSP},
+        {ZYDIS_REGISTER_R8, UC_X86_REG_R8},   {ZYDIS_REGISTER_R9, UC_X86_REG_R9},
+        {ZYDIS_REGISTER_R10, UC_X86_REG_R10}, {ZYDIS_REGISTER_R11, UC_X86_REG_R11},
+        {ZYDIS_REGISTER_R12, UC_X86_REG_R12}, {ZYDIS_REGISTER_R13, UC_X86_REG_R13},
+        {ZYDIS_REGISTER_R14, UC_X86_REG_R14}, {ZYDIS_REGISTER_R15, UC_X86_REG_R15},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (map[i].z == r)
+            return map[i].uc;
+    return 0;
+}
+
+static se_insn_kind se_classify(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+                                int *src_reg)
+{
+    *src_reg = 0;
+    switch (in->mnemonic) {
+    case ZYDIS_MNEMONIC_SYSCALL:
+        return SE_INSN_SYSCALL;
+    case ZYDIS_MNEMONIC_SYSRET:
+        /* sysretq and sysretl share the mnemonic (unicorn-2.0.1 §16) */
+        return in->operand_width == 64 ? SE_INSN_SYSRET64 : SE_INSN_SYSRET32;
+    case ZYDIS_MNEMONIC_SWAPGS:
+        return SE_INSN_SWAPGS;
+    case ZYDIS_MNEMONIC_RDMSR:
+        return SE_INSN_RDMSR;
+    case ZYDIS_MNEMONIC_WRMSR:
+        return SE_INSN_WRMSR;
+    case ZYDIS_MNEMONIC_IRETQ:
+        return SE_INSN_IRETQ;
+    case ZYDIS_MNEMONIC_IRET:
+    case ZYDIS_MNEMONIC_IRETD:
+        return SE_INSN_IRET_OTHER;
+    case ZYDIS_MNEMONIC_HLT:
+        return SE_INSN_HLT;
+    case ZYDIS_MNEMONIC_INVPCID:
+        return SE_INSN_INVPCID;
+    case ZYDIS_MNEMONIC_RDGSBASE:
+    case ZYDIS_MNEMONIC_RDFSBASE:
+    case ZYDIS_MNEMONIC_WRGSBASE:
+    case ZYDIS_MNEMONIC_WRFSBASE:
+        return SE_INSN_RDGSBASE_ETC;
+    case ZYDIS_MNEMONIC_LFENCE:
+        return SE_INSN_LFENCE;
+    case ZYDIS_MNEMONIC_VERW:
+        return SE_INSN_VERW;
+    case ZYDIS_MNEMONIC_MOV:
+        if (in->operand_count_visible >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+            ZydisRegister dst = ops[0].reg.value;
+            if (dst == ZYDIS_REGISTER_CR0 || dst == ZYDIS_REGISTER_CR3 ||
+                dst == ZYDIS_REGISTER_CR4) {
+                *src_reg = se_uc_gpr(ops[1].reg.value);
+                return dst == ZYDIS_REGISTER_CR0   ? SE_INSN_MOV_TO_CR0
+                       : dst == ZYDIS_REGISTER_CR3 ? SE_INSN_MOV_TO_CR3
+                                                   : SE_INSN_MOV_TO_CR4;
+            }
+            if (ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                ZydisRegisterGetClass(ops[1].reg.value) == ZYDIS_REGCLASS_CONTROL)
+                return SE_INSN_MOV_FROM_CR;
+        }
+        return SE_INSN_OTHER;
+    default:
+        return SE_INSN_OTHER;
+    }
+}
+
+se_status se_decode_one(const uint8_t *buf, size_t len, uint64_t addr, se_insn *out)
+{
+    if (buf == NULL || out == NULL)
+        return SE_ERR_INVALID_ARG;
+    ZydisDecoder dec;
+    if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+        return SE_ERR_BACKEND;
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, buf, len, &in, ops)))
+        return SE_ERR_FORMAT;
+    memset(out, 0, sizeof *out);
+    out->addr = addr;
+    out->len = in.length;
+    out->mnemonic = (uint16_t)in.mnemonic;
+    out->kind = se_classify(&in, ops, &out->src_uc_reg);
+    for (unsigned i = 0; i < in.operand_count; i++) {
+        if (ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY || ops[i].mem.type != ZYDIS_MEMOP_TYPE_MEM)
+            continue;
+        if (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_READ)
+            out->mem_read = true;
+        if (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+            out->mem_write = true;
+    }
+    return SE_OK;
+}
+
+bool se_insn_is_hooked(se_insn_kind kind)
+{
+    switch (kind) {
+    case SE_INSN_SYSRET64:
+    case SE_INSN_SYSRET32:
+    case SE_INSN_SWAPGS:
+    case SE_INSN_MOV_TO_CR0:
+    case SE_INSN_MOV_TO_CR3:
+    case SE_INSN_MOV_TO_CR4:
+    case SE_INSN_RDMSR:
+    case SE_INSN_WRMSR:
+    case SE_INSN_IRETQ:
+    case SE_INSN_IRET_OTHER:
+    case SE_INSN_INVPCID:
+        return true;
+    default:
+        return false;
+    }
+}
+
+se_status se_decode_format(const uint8_t *buf, size_t len, uint64_t addr, bool intel, char *out,
+                           size_t out_len)
+{
+    if (buf == NULL || out == NULL || out_len == 0)
+        return SE_ERR_INVALID_ARG;
+    ZydisDisassembledInstruction di;
+    ZyanStatus st = intel ? ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64, addr, buf, len, &di)
+                          : ZydisDisassembleATT(ZYDIS_MACHINE_MODE_LONG_64, addr, buf, len, &di);
+    if (!ZYAN_SUCCESS(st)) {
+        out[0] = '\0';
+        return SE_ERR_FORMAT;
+    }
+    size_t n = strlen(di.text);
+    if (n >= out_len)
+        n = out_len - 1;
+    memcpy(out, di.text, n);
+    out[n] = '\0';
+    return SE_OK;
+}

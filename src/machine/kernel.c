@@ -1,0 +1,153 @@
+/*
+ * Loading kernel code: raw bytes (se_load_kernel_code) or the built-in rebuild of Linux's
+ * entry_SYSCALL_64, an ELF object assembled at build time and embedded in the library. Both
+ * end the same way: the bytes are decoded with Zydis and every privileged instruction gets
+ * its hook (hooks.c), so the model sees each one before the engine does.
+ */
+#include <inttypes.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "machine/machine_int.h"
+
+se_status se_load_code_pages(se_machine *m, uint64_t va, const uint8_t *code, size_t len,
+                             uint32_t flags, bool scan)
+{
+    uint64_t size = (len + 0xFFF) & ~0xFFFull;
+    se_status st = se_map_internal(m, va, size, flags, NULL);
+    if (st != SE_OK)
+        return st;
+    st = se_mem_write(m, va, code, len);
+    if (st != SE_OK)
+        return st;
+    return scan ? se_hooks_scan_code(m, va, code, len) : SE_OK;
+}
+
+se_status se_load_kernel_code(se_machine *m, uint64_t va, const void *code, size_t len,
+                              bool entry_text)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (code == NULL || len == 0)
+        return se_fail(m, SE_ERR_INVALID_ARG, "code must be non-NULL and non-empty");
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "code cannot be loaded from inside a handler");
+    if ((va & 0xFFF) != 0 || (va >> 63) == 0)
+        return se_fail(m, SE_ERR_INVALID_ARG,
+                       "kernel code must start on a page boundary in the upper half");
+    /* decode first, so that a failure maps nothing */
+    for (size_t off = 0; off < len;) {
+        se_insn in;
+        if (se_decode_one((const uint8_t *)code + off, len - off, va + off, &in) != SE_OK)
+            return se_fail(m, SE_ERR_FORMAT,
+                           "bytes at offset %zu do not decode as an x86-64 instruction", off);
+        off += in.len;
+    }
+    return se_load_code_pages(m, va, code, len, entry_text ? SE_MAP_PTI_SHARED : 0, true);
+}
+
+/* ---- entry code as an ELF object (the built-in one, or a user's) ---------------------- */
+
+#include <stdlib.h>
+
+#include "entry/builtin.h"
+#include "entry/patch.h"
+#include "loader/elf_load.h"
+
+static bool se_sym(const se_elf_image *img, const char *name, uint64_t *va)
+{
+    return se_elf_symbol(img, name, va) == SE_OK;
+}
+
+/* Resolve the labels of docs/entry.md that the machine needs. */
+static se_status se_resolve_linux_syms(se_machine *m, const se_elf_image *img)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } required[] = {
+        {"entry_SYSCALL_64", offsetof(se_entry_syms, entry)},
+        {"entry_SYSCALL_64_after_hwframe", offsetof(se_entry_syms, after_hwframe)},
+        {"se_call_do_syscall_64", offsetof(se_entry_syms, call_dispatch)},
+        {"do_syscall_64", offsetof(se_entry_syms, dispatch)},
+        {"syscall_return_via_sysret", offsetof(se_entry_syms, sysret_exit)},
+        {"se_sysretq", offsetof(se_entry_syms, sysretq)},
+        {"swapgs_restore_regs_and_return_to_usermode", offsetof(se_entry_syms, iret_exit)},
+        {"native_irq_return_iret", offsetof(se_entry_syms, iretq)},
+    };
+    static const char *const checks[SE_CHECK_MAX_VALUE + 1] = {
+        [SE_CHECK_RCX_RIP] = "se_check_rcx_rip",     [SE_CHECK_CANONICAL] = "se_check_canonical",
+        [SE_CHECK_CS] = "se_check_cs",               [SE_CHECK_R11_FLAGS] = "se_check_r11_flags",
+        [SE_CHECK_RF_TF] = "se_check_rf_tf",         [SE_CHECK_SS] = "se_check_ss",
+        [SE_CHECK_XEN_PV] = "se_check_xen_pv",
+    };
+    se_entry_syms s;
+    memset(&s, 0, sizeof s);
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        uint64_t *slot = (uint64_t *)((char *)&s + required[i].off);
+        if (!se_sym(img, required[i].name, slot))
+            return se_fail(m, SE_ERR_NOT_FOUND, "entry code lacks the symbol %s",
+                           required[i].name);
+    }
+    for (int c = 0; c <= SE_CHECK_MAX_VALUE; c++)
+        if (checks[c] != NULL)
+            se_sym(img, checks[c], &s.checks[c]); /* optional: a check may be absent */
+    s.loaded = true;
+    m->sym = s;
+    return SE_OK;
+}
+
+se_status se_load_builtin_entry(se_machine *m)
+{
+    char err[160];
+    se_elf_image *img = NULL;
+    se_status st = se_elf_load(se_entry_linux_obj_start, se_entry_linux_obj_size(), m->lay.ktext,
+                               &img, err, sizeof err);
+    if (st != SE_OK)
+        return se_fail(m, st, "built-in entry object: %s", err);
+    size_t n = se_elf_section_count(img);
+    se_entry_section *secs = calloc(n ? n : 1, sizeof *secs);
+    if (secs == NULL) {
+        se_elf_free(img);
+        return se_fail(m, SE_ERR_NOMEM, "out of memory loading the entry code");
+    }
+    size_t n_secs = 0;
+    const se_elf_section *patch = se_elf_section_by_name(img, ".se_patch");
+    for (size_t i = 0; i < n; i++) {
+        const se_elf_section *s = se_elf_section_at(img, i);
+        if (s->bytes != NULL && s->size > 0 && s != patch)
+            secs[n_secs++] = (se_entry_section){.va = s->va, .bytes = s->bytes, .len = s->size};
+    }
+    /* alternatives: the configuration reaches the code the way Linux's boot patching does */
+    if (patch != NULL && patch->bytes != NULL)
+        st = se_entry_patch_sections(secs, n_secs, patch->bytes, patch->size,
+                                     se_entry_features(&m->cfg), err, sizeof err);
+    free(secs);
+    if (st != SE_OK) {
+        se_elf_free(img);
+        return se_fail(m, st, "patching the entry code: %s", err);
+    }
+    for (size_t i = 0; i < n && st == SE_OK; i++) {
+        const se_elf_section *s = se_elf_section_at(img, i);
+        if (s->size == 0 || s == patch)
+            continue;
+        uint32_t flags = s->write ? SE_MAP_WRITE : 0;
+        /* PTI: only the entry text is cloned into the user page tables (pti_clone_entry_text) */
+        if (strcmp(s->name, ".entry.text") == 0)
+            flags |= SE_MAP_PTI_SHARED;
+        uint64_t size = (s->size + 0xFFF) & ~0xFFFull;
+        st = se_map_internal(m, s->va, size, flags, NULL);
+        if (st == SE_OK && s->bytes != NULL)
+            memcpy(se_host_ptr(m, s->va, s->size), s->bytes, s->size);
+        if (st == SE_OK && s->exec)
+            st = se_hooks_scan_code(m, s->va, s->bytes, s->size);
+    }
+    if (st == SE_OK)
+        st = se_resolve_linux_syms(m, img);
+    se_elf_free(img);
+    if (st != SE_OK)
+        return st;
+    m->arch.lstar = m->sym.entry;
+    return se_install_dispatch_hook(m, m->sym.dispatch);
+}

@@ -1,0 +1,406 @@
+/*
+ * Machine creation and the state/MSR API. The layout follows Linux 6.6 (linux-6.6-entry §2,
+ * §3, §10, §11): GDT in the cpu_entry_area, an entry (trampoline) stack there whose top is
+ * TSS.sp0, the per-CPU area with cpu_tss_rw first (mapped in the user page tables because the
+ * sp2 store runs on the user CR3), a 16 KiB task stack, kernel text at 0xffffffff81000000.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry/layout.h"
+#include "machine/machine_int.h"
+
+#define SE_PAGE 0x1000ull
+
+se_status se_fail(se_machine *m, se_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->err, sizeof m->err, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *se_machine_last_error(const se_machine *m)
+{
+    if (m == NULL)
+        return "machine is NULL";
+    return m->err;
+}
+
+static void se_choose_layout(se_machine *m)
+{
+    se_layout *l = &m->lay;
+    if (m->cfg.la57) {
+        /* 5-level: direct map at 0xff11000000000000, vmalloc at 0xffa0000000000000 */
+        l->percpu = 0xff1100007fc00000ull;
+        l->task_stack = 0xffa0000000010000ull;
+    } else {
+        l->percpu = 0xffff88807fc00000ull;
+        l->task_stack = 0xffffc90000010000ull;
+    }
+    l->task_stack_top = l->task_stack + 4 * SE_PAGE; /* THREAD_SIZE = 16 KiB */
+    /* CPU_ENTRY_AREA_BASE + PAGE_SIZE: CPU 0's cpu_entry_area (same in both paging modes) */
+    l->cea_gdt = 0xfffffe0000001000ull;
+    l->cea_entry_stack = l->cea_gdt + SE_PAGE;
+    l->tss_sp0 = l->cea_entry_stack + SE_PAGE;
+    l->ktext = 0xffffffff81000000ull;
+    l->tramp_kernel = 0xffffffff81ff0000ull;
+    l->tramp_user = 0x00007ffff7ff0000ull;
+    l->user_code = 0x401000ull;
+    l->user_stack_top = 0x7ffffffff000ull;
+    l->user_stack_size = 8 * SE_PAGE;
+}
+
+/* GDT_ENTRY_INIT(flags, 0, 0xfffff) descriptors of arch/x86 (linux-6.6-entry §2.1). */
+static uint64_t se_flat_descriptor(uint16_t flags)
+{
+    uint64_t d = 0xFFFFull;                      /* limit[15:0] */
+    d |= (uint64_t)(flags & 0xFFu) << 40;        /* type, S, DPL, P */
+    d |= 0xFull << 48;                           /* limit[19:16] */
+    d |= (uint64_t)((flags >> 12) & 0xFu) << 52; /* AVL, L, D/B, G */
+    return d;
+}
+
+static void se_write_gdt(se_machine *m)
+{
+    uint64_t *gdt = se_host_ptr(m, m->lay.cea_gdt, SE_PAGE);
+    gdt[SE_KERNEL32_CS / 8] = se_flat_descriptor(0xC09B);
+    gdt[SE_KERNEL_CS / 8] = se_flat_descriptor(SE_SEG_AR_KERNEL_CS);
+    gdt[SE_KERNEL_DS / 8] = se_flat_descriptor(SE_SEG_AR_KERNEL_SS);
+    gdt[SE_USER32_CS / 8] = se_flat_descriptor(0xC0FB);
+    gdt[SE_USER_DS / 8] = se_flat_descriptor(SE_SEG_AR_USER_SS);
+    gdt[SE_USER_CS / 8] = se_flat_descriptor(SE_SEG_AR_USER_CS);
+    /* 16-byte available 64-bit TSS descriptor (type 9) for cpu_tss_rw */
+    uint64_t base = m->lay.percpu + SE_PCPU_TSS, limit = SE_TSS_SIZE - 1;
+    gdt[SE_TSS_SEL / 8] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
+                          ((limit >> 16) & 0xF) << 48 | ((base >> 24) & 0xFF) << 56;
+    gdt[SE_TSS_SEL / 8 + 1] = base >> 32;
+}
+
+static void se_init_arch(se_machine *m)
+{
+    se_cpu_state *a = &m->arch;
+    memset(a, 0, sizeof *a);
+    a->cr0 = SE_CR0_PE | SE_CR0_MP | SE_CR0_ET | SE_CR0_NE | SE_CR0_WP | SE_CR0_AM | SE_CR0_PG;
+    /* SMEP/SMAP/FSGSBASE stay off: Unicorn 2.0.1 cannot provide them (unicorn-2.0.1 §3, §8) */
+    a->cr4 = SE_CR4_PAE | SE_CR4_PGE | SE_CR4_OSFXSR | SE_CR4_OSXMMEXCPT;
+    if (m->cfg.la57)
+        a->cr4 |= SE_CR4_LA57;
+    if (m->cfg.pcid)
+        a->cr4 |= SE_CR4_PCIDE;
+    a->efer = SE_EFER_SCE | SE_EFER_LME | SE_EFER_LMA | SE_EFER_NXE;
+    a->star = SE_LINUX_STAR;
+    a->sfmask = SE_LINUX_SYSCALL_MASK;
+    a->kernel_gs_base = m->lay.percpu;
+    uint64_t kpcid = m->cfg.pcid ? (uint64_t)m->cfg.asid + 1 : 0;
+    m->kernel_cr3 = m->kpgd | kpcid;
+    m->user_cr3 = m->cfg.pti ? (m->upgd | kpcid | (m->cfg.pcid ? SE_PTI_USER_PCID_BIT : 0))
+                             : m->kernel_cr3;
+    a->ds = a->es = a->fs = a->gs = 0;
+    a->ds_ar = a->es_ar = a->fs_ar = a->gs_ar = SE_SEG_AR_UNUSABLE;
+}
+
+static se_status se_build_layout(se_machine *m)
+{
+    se_status st;
+    /* PGD pair, 8 KiB aligned: kernel at P, user at P + 4096 (PTI_USER_PGTABLE_BIT) */
+    uint64_t pgd;
+    st = se_phys_alloc(&m->phys, 2 * SE_PAGE, 2 * SE_PAGE, &pgd);
+    if (st != SE_OK)
+        return se_fail(m, st, "guest RAM too small for the page tables");
+    m->kpgd = pgd;
+    m->upgd = pgd + SE_PAGE;
+    const se_layout *l = &m->lay;
+    struct {
+        uint64_t va, size;
+        uint32_t flags;
+    } regions[] = {
+        {l->cea_gdt, SE_PAGE, SE_MAP_PTI_SHARED}, /* read-only in the user tables too */
+        {l->cea_entry_stack, SE_PAGE, SE_MAP_PTI_SHARED | SE_MAP_WRITE},
+        {l->percpu, SE_PAGE, SE_MAP_PTI_SHARED | SE_MAP_WRITE},  /* cpu_tss_rw */
+        {l->percpu + SE_PAGE, SE_PCPU_SIZE - SE_PAGE, SE_MAP_WRITE},
+        {l->task_stack, l->task_stack_top - l->task_stack, SE_MAP_WRITE},
+        {l->user_stack_top - l->user_stack_size, l->user_stack_size, SE_MAP_USER | SE_MAP_WRITE},
+    };
+    for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
+        st = se_map_internal(m, regions[i].va, regions[i].size, regions[i].flags, NULL);
+        if (st != SE_OK)
+            return st;
+    }
+    se_write_gdt(m);
+    uint8_t *tss = se_host_ptr(m, l->percpu + SE_PCPU_TSS, SE_TSS_SIZE);
+    uint64_t sp0 = l->tss_sp0;
+    memcpy(tss + SE_TSS_SP0, &sp0, 8);
+    uint16_t iomap = SE_TSS_SIZE; /* no I/O bitmap */
+    memcpy(tss + 102, &iomap, 2);
+    uint8_t *pcpu = se_host_ptr(m, l->percpu + SE_PCPU_TOP_OF_STACK, 0x100);
+    uint64_t top = l->task_stack_top;
+    memcpy(pcpu, &top, 8);
+    uint64_t spec = m->cfg.ibrs ? SE_SPEC_CTRL_IBRS : 0;
+    memcpy(se_host_ptr(m, l->percpu + SE_PCPU_SPEC_CTRL_CURRENT, 8), &spec, 8);
+    return SE_OK;
+}
+
+/* Program the engine's view: descriptor tables, control registers, GS bases. */
+static se_status se_program_engine(se_machine *m)
+{
+    uc_x86_mmr gdtr = {.selector = 0, .base = m->lay.cea_gdt, .limit = 16 * 8 - 1, .flags = 0};
+    uc_x86_mmr tr = {.selector = SE_TSS_SEL,
+                     .base = m->lay.percpu + SE_PCPU_TSS,
+                     .limit = SE_TSS_SIZE - 1,
+                     .flags = 0x8b00}; /* present, busy 64-bit TSS */
+    if (uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK ||
+        uc_reg_write(m->uc, UC_X86_REG_TR, &tr) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "cannot load GDTR/TR");
+    /* The engine's TLB is empty, so host writes of the control registers are safe here
+     * (they would not flush later on, unicorn-2.0.1 §9.1). */
+    se_be_set(m, UC_X86_REG_CR4, m->arch.cr4);
+    se_be_set(m, UC_X86_REG_CR3, m->kernel_cr3);
+    se_be_set(m, UC_X86_REG_CR0, m->arch.cr0);
+    m->arch.cr3 = m->kernel_cr3;
+    uc_x86_msr kgs = {.rid = SE_MSR_IA32_KERNEL_GS_BASE, .value = m->arch.kernel_gs_base};
+    uc_reg_write(m->uc, UC_X86_REG_MSR, &kgs);
+    return SE_OK;
+}
+
+static void se_features_for(se_machine *m)
+{
+    m->feat = (se_cpu_features){
+        .vendor = m->cfg.vendor,
+        .la57 = m->cfg.la57,
+        .pcid = true,
+        .nx = true,
+        /* what the engine implements: PTE/CR3 bits 40 and up are reserved to it (§9.2) */
+        .maxphyaddr = 40,
+    };
+}
+
+se_status se_machine_create(const se_config *cfg_in, se_machine **out)
+{
+    if (out == NULL)
+        return SE_ERR_INVALID_ARG;
+    *out = NULL;
+    se_config cfg;
+    if (cfg_in == NULL)
+        se_config_default(&cfg);
+    else
+        cfg = *cfg_in;
+    se_status st = se_config_validate(&cfg, NULL);
+    if (st != SE_OK)
+        return st;
+    se_machine *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return SE_ERR_NOMEM;
+    m->cfg = cfg;
+    m->levels = cfg.la57 ? 5 : 4;
+    se_features_for(m);
+    se_choose_layout(m);
+    se_tlb_reset(&m->tlb);
+    m->ram = aligned_alloc(SE_PAGE, cfg.phys_mem_size);
+    if (m->ram == NULL || !se_hashmap_init(&m->blocks, 256)) {
+        se_machine_destroy(m);
+        return SE_ERR_NOMEM;
+    }
+    memset(m->ram, 0, cfg.phys_mem_size);
+    st = se_phys_init(&m->phys, m->ram, SE_PHYS_BASE, cfg.phys_mem_size);
+    if (st == SE_OK)
+        st = se_be_open(m);
+    if (st == SE_OK)
+        st = se_be_map_ptr(m, SE_PHYS_BASE, cfg.phys_mem_size, m->ram);
+    if (st == SE_OK)
+        st = se_build_layout(m);
+    if (st == SE_OK) {
+        se_init_arch(m);
+        st = se_program_engine(m);
+    }
+    if (st == SE_OK && !m->use_surgery)
+        st = se_be_portable_setup(m);
+    if (st == SE_OK)
+        st = se_hooks_install_global(m);
+    if (st == SE_OK && cfg.entry == SE_ENTRY_LINUX)
+        st = se_load_builtin_entry(m);
+    if (st == SE_OK) {
+        se_regs initial;
+        memset(&initial, 0, sizeof initial);
+        /* check_initial_reg_state.c: all GPRs 0 except RSP, FLAGS = 0x202 */
+        initial.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
+        initial.rip = m->lay.user_code;
+        initial.rsp = m->lay.user_stack_top - 0x100;
+        initial.cs = SE_USER_CS;
+        initial.ss = SE_USER_DS;
+        st = se_enter_user_internal(m, &initial);
+    }
+    if (st != SE_OK) {
+        /* creation errors carry no machine to ask: print nothing, return the status */
+        se_machine_destroy(m);
+        return st;
+    }
+    m->err[0] = '\0';
+    *out = m;
+    return SE_OK;
+}
+
+void se_machine_destroy(se_machine *m)
+{
+    if (m == NULL)
+        return;
+    se_hooks_free(m);
+    se_be_close(m);
+    se_hashmap_free(&m->blocks);
+    free(m->maps);
+    free(m->ram);
+    free(m);
+}
+
+se_status se_machine_get_config(const se_machine *m, se_config *out)
+{
+    if (m == NULL || out == NULL)
+        return SE_ERR_INVALID_ARG;
+    *out = m->cfg;
+    return SE_OK;
+}
+
+void se_machine_snapshot_state(se_machine *m, se_cpu_state *st)
+{
+    *st = m->arch;
+    se_be_read_regs(m, &st->regs);
+    st->regs.cs = m->arch.regs.cs;
+    st->regs.ss = m->arch.regs.ss;
+    st->cr2 = se_be_get(m, UC_X86_REG_CR2);
+}
+
+se_status se_get_cpu_state(se_machine *m, se_cpu_state *out)
+{
+    if (m == NULL || out == NULL)
+        return SE_ERR_INVALID_ARG;
+    se_machine_snapshot_state(m, out);
+    out->cr2 = m->arch.cr2;
+    return SE_OK;
+}
+
+/* Put the machine in user mode the way Linux leaves a task: CPL3, user CR3, user GS base live,
+ * the per-CPU base parked in KERNEL_GS_BASE, SPEC_CTRL without IBRS. */
+se_status se_enter_user_internal(se_machine *m, const se_regs *r)
+{
+    se_cpu_state *a = &m->arch;
+    a->cpl = 3;
+    a->regs.cs = SE_USER_CS;
+    a->regs.ss = SE_USER_DS;
+    a->cs_cache = (se_seg_cache){.base = 0, .limit = SE_SEG_FLAT_LIMIT, .ar = SE_SEG_AR_USER_CS};
+    a->ss_cache = (se_seg_cache){.base = 0, .limit = SE_SEG_FLAT_LIMIT, .ar = SE_SEG_AR_USER_SS};
+    a->kernel_gs_base = m->lay.percpu;
+    a->spec_ctrl = 0;
+    if (a->cr3 != m->user_cr3 || se_be_get(m, UC_X86_REG_CR3) != m->user_cr3) {
+        a->cr3 = m->user_cr3;
+        se_be_set(m, UC_X86_REG_CR3, m->user_cr3);
+        se_be_flush_tlb(m);
+    }
+    uc_x86_msr kgs = {.rid = SE_MSR_IA32_KERNEL_GS_BASE, .value = a->kernel_gs_base};
+    uc_reg_write(m->uc, UC_X86_REG_MSR, &kgs);
+    se_regs w = *r;
+    w.rflags |= SE_RFLAGS_FIXED;
+    se_be_write_gprs(m, &w);
+    se_be_set(m, UC_X86_REG_RIP, r->rip);
+    return se_be_apply_privilege(m);
+}
+
+static unsigned se_machine_width(const se_machine *m)
+{
+    return m->cfg.la57 ? SE_VA_BITS_5LEVEL : SE_VA_BITS_4LEVEL;
+}
+
+se_status se_check_user_regs(se_machine *m, const se_regs *r, bool need_canonical_rsp)
+{
+    unsigned w = se_machine_width(m);
+    if (r->cs != SE_USER_CS)
+        return se_fail(m, SE_ERR_INVALID_ARG,
+                       "cs 0x%x is not the 64-bit user selector __USER_CS (0x33)", r->cs);
+    if (r->ss != SE_USER_DS)
+        return se_fail(m, SE_ERR_INVALID_ARG, "ss 0x%x is not __USER_DS (0x2b)", r->ss);
+    if (!se_is_canonical(r->rip, w) || (r->rip >> 63) != 0)
+        return se_fail(m, SE_ERR_INVALID_ARG,
+                       "rip 0x%" PRIx64 " is not a canonical user address (%u-bit)", r->rip, w);
+    if (need_canonical_rsp && !se_is_canonical(r->rsp, w))
+        return se_fail(m, SE_ERR_INVALID_ARG, "rsp 0x%" PRIx64 " is not canonical", r->rsp);
+    if (r->rflags & ~SE_RFLAGS_DEFINED)
+        return se_fail(m, SE_ERR_INVALID_ARG,
+                       "rflags 0x%" PRIx64 " sets reserved bits (RFLAGS-1)", r->rflags);
+    if (r->rflags & SE_RFLAGS_VM)
+        return se_fail(m, SE_ERR_INVALID_ARG, "rflags.VM cannot be set in 64-bit mode");
+    if (!se_is_canonical(r->fs_base, w) || !se_is_canonical(r->gs_base, w))
+        return se_fail(m, SE_ERR_INVALID_ARG,
+                       "fs_base/gs_base must be canonical (MSR-6: WRMSR would #GP)");
+    return SE_OK;
+}
+
+se_status se_enter_user(se_machine *m, const se_regs *regs)
+{
+    if (m == NULL || regs == NULL)
+        return m ? se_fail(m, SE_ERR_INVALID_ARG, "regs is NULL") : SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "se_enter_user cannot be called from a syscall handler");
+    se_status st = se_check_user_regs(m, regs, true);
+    if (st != SE_OK)
+        return st;
+    return se_enter_user_internal(m, regs);
+}
+
+/* Mirror an MSR the model accepted into the engine where the engine uses it. */
+static void se_mirror_msr(se_machine *m, uint32_t msr)
+{
+    switch (msr) {
+    case SE_MSR_IA32_FS_BASE:
+        se_be_set(m, UC_X86_REG_FS_BASE, m->arch.regs.fs_base);
+        break;
+    case SE_MSR_IA32_GS_BASE:
+        se_be_set(m, UC_X86_REG_GS_BASE, m->arch.regs.gs_base);
+        break;
+    case SE_MSR_IA32_KERNEL_GS_BASE: {
+        uc_x86_msr v = {.rid = msr, .value = m->arch.kernel_gs_base};
+        uc_reg_write(m->uc, UC_X86_REG_MSR, &v);
+        break;
+    }
+    default:
+        /* EFER, STAR, LSTAR, CSTAR, FMASK, SPEC_CTRL live only in the model: the engine's
+         * SYSCALL/SYSRET never run, and it would drop EFER.SCE anyway (unicorn-2.0.1 §3) */
+        break;
+    }
+}
+
+se_status se_msr_read(se_machine *m, uint32_t msr, uint64_t *value, se_fault *fault)
+{
+    if (m == NULL || value == NULL || fault == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    se_cpu_state st;
+    se_machine_snapshot_state(m, &st);
+    st.cpl = 0; /* the host acts as ring-0 code */
+    memset(fault, 0, sizeof *fault);
+    *value = 0;
+    se_msr_rdmsr(&m->feat, &st, msr, value, fault);
+    return SE_OK;
+}
+
+se_status se_msr_write(se_machine *m, uint32_t msr, uint64_t value, se_fault *fault)
+{
+    if (m == NULL || fault == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "se_msr_write cannot be called from a syscall handler");
+    se_cpu_state st;
+    se_machine_snapshot_state(m, &st);
+    uint8_t cpl = st.cpl;
+    st.cpl = 0;
+    memset(fault, 0, sizeof *fault);
+    if (se_msr_wrmsr(&m->feat, &st, msr, value, fault) != SE_FAULT_NONE)
+        return SE_OK;
+    st.cpl = cpl;
+    m->arch = st;
+    se_mirror_msr(m, msr);
+    return SE_OK;
+}

@@ -1,0 +1,213 @@
+/*
+ * The machine's private state. Only src/machine and src/backend see this struct.
+ *
+ * Ownership of state: Unicorn holds the general registers, RIP, RFLAGS, FS/GS base and memory
+ * (it is the ALU and the memory system). The model (m->arch) is authoritative for everything
+ * privileged: CPL, the CS/SS caches, CR0/CR3/CR4 (CR3 without bit 63), EFER (with SCE, which
+ * Unicorn 2.0.1 cannot hold), STAR/LSTAR/CSTAR/FMASK, KERNEL_GS_BASE, SPEC_CTRL. Hooks apply
+ * the pure-C rules to m->arch first and then make the engine agree (backend.c).
+ */
+#ifndef SE_MACHINE_INT_H
+#define SE_MACHINE_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <sysentry/sysentry.h>
+#include <unicorn/unicorn.h>
+
+#include "cpu/model.h"
+#include "decode/decode.h"
+#include "paging/paging.h"
+#include "util/hashmap.h"
+
+/* Guest-physical window holding all machine RAM (docs/paging.md): reserved from user maps. */
+#define SE_PHYS_BASE 0xF000000000ull
+#define SE_PHYS_RESERVED_SIZE 0x1000000000ull /* 64 GiB window nobody else may map */
+/* A one-page region whose uc_mem_protect() flushes Unicorn's TLB (unicorn-2.0.1 §9.1). */
+#define SE_TLB_FLUSH_PAGE (SE_PHYS_BASE + SE_PHYS_RESERVED_SIZE - 0x1000)
+
+/* Linux-like virtual layout; the 5-level variant uses the LA57 direct-map/vmalloc bases. */
+typedef struct se_layout {
+    uint64_t percpu;      /* GS base in the kernel: per-CPU area (TSS page first) */
+    uint64_t task_stack;  /* bottom of the 16 KiB task stack */
+    uint64_t task_stack_top;
+    uint64_t cea_gdt;     /* cpu_entry_area: GDT page */
+    uint64_t cea_entry_stack; /* cpu_entry_area: entry (trampoline) stack page */
+    uint64_t tss_sp0;     /* top of the entry stack */
+    uint64_t ktext;       /* kernel text base (entry code) */
+    uint64_t tramp_kernel; /* portable CPL switch: kernel trampoline page */
+    uint64_t tramp_user;   /* portable CPL switch: user trampoline page */
+    uint64_t user_code;   /* default user code page */
+    uint64_t user_stack_top;
+    uint64_t user_stack_size;
+} se_layout;
+
+typedef struct se_mapping {
+    uint64_t va, size, pa;
+    uint32_t flags;
+    bool present;
+} se_mapping;
+
+struct se_machine;
+
+/* One hooked privileged instruction in loaded kernel code. */
+typedef struct se_hooked_insn {
+    struct se_machine *m;
+    se_insn insn;
+    uc_hook pre;
+    uc_hook post; /* MOV to CR3: fix-up at the next instruction (bit 63 is never stored) */
+    bool post_pending;
+} se_hooked_insn;
+
+/* Addresses of the entry code the library resolves by name (src/entry). */
+typedef struct se_entry_syms {
+    bool loaded;
+    uint64_t entry, after_hwframe, call_dispatch, dispatch, sysret_exit, sysretq, iret_exit,
+        iretq;
+    uint64_t checks[SE_CHECK_MAX_VALUE + 1]; /* start label of each check block (0: none) */
+} se_entry_syms;
+
+/* What the current run is doing and why it must stop. */
+typedef struct se_run_state {
+    bool active;
+    uint64_t insns, budget;
+    uint64_t block_start_insns; /* insns before the current block */
+    bool entered_kernel;
+    bool stop_requested; /* stop at the next block boundary (after a RIP write) */
+    se_stop_reason reason;
+    se_fault fault;
+    unsigned syscalls, user_returns, user_returns_limit;
+    uint64_t prev_block, cur_block;
+    /* entry-path bookkeeping for se_syscall */
+    bool in_syscall_path;
+    se_exit_path exit_path;
+    bool exit_seen;
+    se_check failed_check;
+    bool verdict_from_c;
+    uint64_t iret_from_block;
+    se_pt_regs frame;
+    bool frame_valid;
+    const se_run_options *opts;
+} se_run_state;
+
+struct se_machine {
+    se_config cfg;
+    se_cpu_features feat;
+    se_layout lay;
+    uc_engine *uc;
+    bool use_surgery;
+    uc_context *ctx; /* scratch context for surgery */
+
+    se_cpu_state arch; /* privileged state (see file comment) */
+    se_tlb tlb;
+
+    uint8_t *ram; /* host buffer of guest-physical RAM */
+    se_phys phys;
+    unsigned levels;
+    uint64_t kpgd, upgd; /* page-table roots (upgd = kpgd + 4096 with PTI) */
+    uint64_t kernel_cr3, user_cr3;
+
+    se_mapping *maps;
+    size_t n_maps, cap_maps;
+
+    se_hooked_insn **hooked;
+    size_t n_hooked, cap_hooked;
+    se_hashmap blocks; /* block start -> instruction count (for budget and counts) */
+
+    uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid;
+
+    /* portable CPL switching (public API only): trampolines and the target they lead to */
+    int engine_cpl;          /* CPL the engine is really at */
+    uc_context *pristine;    /* CPL0 context saved at creation (portable exception reset) */
+    uint64_t tramp_rip, tramp_rsp; /* where the call-gate trampoline continues */
+    bool fix_selectors;      /* after an IRETQ trampoline: load the model's CS/SS selectors */
+    bool tramp_running;      /* a host-side trampoline run: hooks stand aside */
+
+    se_entry_syms sym;
+    se_syscall_fn handler;
+    void *handler_ctx;
+    bool in_handler;
+
+    se_run_state run;
+    char err[256];
+};
+
+/* uc_hook_add() takes its callback as void *: convert through memcpy (POSIX guarantees that
+ * function and object pointers have the same representation; ISO C has no cast for it). */
+typedef void (*se_uc_fn)(void);
+static inline void *se_uc_cb(se_uc_fn fn)
+{
+    void *p;
+    memcpy(&p, &fn, sizeof p);
+    return p;
+}
+
+/* Record a detail message and return st (for `return se_fail(m, SE_ERR_..., "fmt", ...)`). */
+se_status se_fail(se_machine *m, se_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- backend.c: everything that knows about Unicorn's quirks -------------------------- */
+se_status se_be_open(se_machine *m);
+void se_be_close(se_machine *m);
+uint64_t se_be_get(se_machine *m, int reg);
+void se_be_set(se_machine *m, int reg, uint64_t value);
+/* Copy engine registers into st->regs (GPRs, RIP, RFLAGS, FS/GS base). */
+void se_be_read_regs(se_machine *m, se_regs *regs);
+/* Write st->regs GPRs/RFLAGS/FS/GS base (not RIP, not selectors) into the engine. */
+void se_be_write_gprs(se_machine *m, const se_regs *regs);
+/* Make the engine's CPL and CS/SS (selectors and caches) match m->arch. */
+se_status se_be_apply_privilege(se_machine *m);
+/*
+ * Continue at `rip` with the engine in m->arch's privilege state (CPL, CS/SS), RSP and RFLAGS
+ * already written. `hook_len`: called from the SYSCALL instruction hook, after which Unicorn
+ * adds the instruction length to RIP; 0 from code hooks. `in_hook`: false when called between
+ * runs (the portable path then runs its trampoline at once).
+ */
+se_status se_be_transfer(se_machine *m, uint64_t rip, unsigned hook_len, bool in_hook);
+/* Portable path: map the trampolines and the call gate (machine creation). */
+se_status se_be_portable_setup(se_machine *m);
+bool se_be_is_trampoline(const se_machine *m, uint64_t addr);
+bool se_be_tramp_landing(const se_machine *m, uint64_t addr);
+void se_be_fix_selectors(se_machine *m);
+/* After a caught exception: clear Unicorn's stuck escalation state (unicorn-2.0.1 §10). */
+void se_be_reset_exception(se_machine *m);
+/* The #PF/#GP error code Unicorn computed for the last exception, when known. */
+bool se_be_last_error_code(se_machine *m, uint32_t *code);
+void se_be_flush_tlb(se_machine *m);
+se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host);
+
+/* ---- hooks.c ---------------------------------------------------------------------------- */
+se_status se_hooks_install_global(se_machine *m);
+se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, size_t len);
+void se_hooks_free(se_machine *m);
+/* Full current state: m->arch plus the engine's registers. */
+void se_machine_snapshot_state(se_machine *m, se_cpu_state *st);
+void se_machine_record_fault(se_machine *m, const se_fault *f);
+void se_uncount_from(se_machine *m, uint64_t rip);
+
+/* ---- machine.c ------------------------------------------------------------------------ */
+se_status se_enter_user_internal(se_machine *m, const se_regs *regs);
+se_status se_check_user_regs(se_machine *m, const se_regs *r, bool need_canonical_rsp);
+
+/* ---- kernel.c: loading entry code ------------------------------------------------------ */
+se_status se_load_builtin_entry(se_machine *m);
+se_status se_load_code_pages(se_machine *m, uint64_t va, const uint8_t *code, size_t len,
+                             uint32_t flags, bool scan);
+/* ---- syscall.c ------------------------------------------------------------------------- */
+se_status se_install_dispatch_hook(se_machine *m, uint64_t va);
+
+/* ---- run.c -------------------------------------------------------------------------------- */
+se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opts);
+
+/* ---- memory.c ---------------------------------------------------------------------------- */
+se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t flags,
+                          uint64_t *pa_out);
+void *se_host_ptr(se_machine *m, uint64_t va, size_t len);
+se_paging_ctl se_machine_paging_ctl(const se_machine *m);
+se_status se_walk(se_machine *m, uint64_t va, se_access acc, uint8_t cpl, uint64_t cr3,
+                  uint64_t *pa, se_fault *fault);
+
+#endif /* SE_MACHINE_INT_H */

@@ -1,0 +1,248 @@
+/*
+ * Guest memory: one host buffer is the machine's guest-physical RAM (docs/paging.md). Every
+ * mapping takes pages from it, is mapped into Unicorn at its physical address (what Unicorn
+ * >= 2.1 accesses after a page walk) and again at its virtual address (what 2.0.1 accesses,
+ * unicorn-2.0.1 §9.2), and gets PTEs in the kernel PGD and, where PTI calls for it, the user PGD.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine/machine_int.h"
+
+#define SE_PAGE 0x1000ull
+
+se_paging_ctl se_machine_paging_ctl(const se_machine *m)
+{
+    se_paging_ctl c = {
+        .levels = m->levels,
+        .wp = (m->arch.cr0 & SE_CR0_WP) != 0,
+        .nxe = (m->arch.efer & SE_EFER_NXE) != 0,
+        .smep = (m->arch.cr4 & SE_CR4_SMEP) != 0,
+        .smap = (m->arch.cr4 & SE_CR4_SMAP) != 0,
+        .ac = false,
+        .maxphyaddr = m->feat.maxphyaddr,
+    };
+    return c;
+}
+
+static unsigned se_width(const se_machine *m)
+{
+    return m->cfg.la57 ? SE_VA_BITS_5LEVEL : SE_VA_BITS_4LEVEL;
+}
+
+static const se_mapping *se_find_mapping(const se_machine *m, uint64_t va)
+{
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (va >= m->maps[i].va && va - m->maps[i].va < m->maps[i].size)
+            return &m->maps[i];
+    return NULL;
+}
+
+static bool se_overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+/* Build the leaf PTE flags of a mapping. */
+static uint64_t se_pte_flags(uint32_t flags)
+{
+    uint64_t f = SE_PTE_P | SE_PTE_A;
+    if (flags & SE_MAP_WRITE)
+        f |= SE_PTE_RW | SE_PTE_D;
+    if (flags & SE_MAP_USER)
+        f |= SE_PTE_US;
+    return f;
+}
+
+static se_status se_set_ptes(se_machine *m, const se_mapping *mp, bool present)
+{
+    uint64_t pte = se_pte_flags(mp->flags);
+    /* Linux keeps user memory in both PGDs, and only the entry text/area in the user one */
+    bool in_user = m->cfg.pti && (mp->flags & (SE_MAP_USER | SE_MAP_PTI_SHARED));
+    for (uint64_t off = 0; off < mp->size; off += SE_PAGE) {
+        se_status st;
+        if (present)
+            st = se_pt_map(&m->phys, m->levels, m->kpgd, mp->va + off, mp->pa + off, pte);
+        else
+            st = se_pt_set_present(&m->phys, m->levels, m->kpgd, mp->va + off, false);
+        if (st == SE_OK && in_user) {
+            if (present)
+                st = se_pt_map(&m->phys, m->levels, m->upgd, mp->va + off, mp->pa + off, pte);
+            else
+                st = se_pt_set_present(&m->phys, m->levels, m->upgd, mp->va + off, false);
+        }
+        if (st != SE_OK)
+            return se_fail(m, st, "cannot update page tables for 0x%" PRIx64, mp->va + off);
+    }
+    return SE_OK;
+}
+
+se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t flags,
+                          uint64_t *pa_out)
+{
+    if (size == 0 || (va | size) & (SE_PAGE - 1))
+        return se_fail(m, SE_ERR_INVALID_ARG, "va 0x%" PRIx64 " and size 0x%" PRIx64
+                       " must be non-zero multiples of 4096", va, size);
+    if (flags & ~SE_MAP_ALL_FLAGS)
+        return se_fail(m, SE_ERR_INVALID_ARG, "unknown map flags 0x%x", flags & ~SE_MAP_ALL_FLAGS);
+    uint64_t last = va + size - 1;
+    if (last < va || !se_is_canonical(va, se_width(m)) || !se_is_canonical(last, se_width(m)) ||
+        (va >> 63) != (last >> 63))
+        return se_fail(m, SE_ERR_INVALID_ARG, "range 0x%" PRIx64 "+0x%" PRIx64
+                       " is not canonical for %u-bit addresses", va, size, se_width(m));
+    bool kernel_half = (va >> 63) != 0;
+    if ((flags & SE_MAP_USER) && kernel_half)
+        return se_fail(m, SE_ERR_INVALID_ARG, "user pages must be in the lower half");
+    if (!(flags & SE_MAP_USER) && !kernel_half)
+        return se_fail(m, SE_ERR_INVALID_ARG, "supervisor pages must be in the upper half");
+    if (se_overlaps(va, size, SE_PHYS_BASE, SE_PHYS_RESERVED_SIZE))
+        return se_fail(m, SE_ERR_CONFLICT,
+                       "0x%" PRIx64 "+0x%" PRIx64 " overlaps the range reserved for guest-"
+                       "physical RAM [0x%llx, 0x%llx)", va, size, SE_PHYS_BASE,
+                       SE_PHYS_BASE + SE_PHYS_RESERVED_SIZE);
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (se_overlaps(va, size, m->maps[i].va, m->maps[i].size))
+            return se_fail(m, SE_ERR_CONFLICT, "0x%" PRIx64 "+0x%" PRIx64
+                           " overlaps the mapping at 0x%" PRIx64, va, size, m->maps[i].va);
+    if (m->n_maps == m->cap_maps) {
+        size_t cap = m->cap_maps ? m->cap_maps * 2 : 16;
+        se_mapping *n = realloc(m->maps, cap * sizeof *n);
+        if (n == NULL)
+            return se_fail(m, SE_ERR_NOMEM, "out of memory for the mapping list");
+        m->maps = n;
+        m->cap_maps = cap;
+    }
+    uint64_t pa;
+    se_status st = se_phys_alloc(&m->phys, size, SE_PAGE, &pa);
+    if (st != SE_OK)
+        return se_fail(m, st, "guest RAM exhausted mapping 0x%" PRIx64 " bytes (phys_mem_size %zu)",
+                       size, m->cfg.phys_mem_size);
+    void *host = se_phys_ptr(&m->phys, pa, size);
+    st = se_be_map_ptr(m, va, size, host);
+    if (st != SE_OK)
+        return st;
+    se_mapping *mp = &m->maps[m->n_maps];
+    *mp = (se_mapping){.va = va, .size = size, .pa = pa, .flags = flags, .present = true};
+    st = se_set_ptes(m, mp, true);
+    if (st != SE_OK) {
+        uc_mem_unmap(m->uc, va, size);
+        return st;
+    }
+    m->n_maps++;
+    /* a new leaf may replace a cached "not present": translations must be redone */
+    se_be_flush_tlb(m);
+    if (pa_out != NULL)
+        *pa_out = pa;
+    return SE_OK;
+}
+
+void *se_host_ptr(se_machine *m, uint64_t va, size_t len)
+{
+    const se_mapping *mp = se_find_mapping(m, va);
+    if (mp == NULL || len > mp->size - (va - mp->va))
+        return NULL;
+    return se_phys_ptr(&m->phys, mp->pa + (va - mp->va), len);
+}
+
+se_status se_walk(se_machine *m, uint64_t va, se_access acc, uint8_t cpl, uint64_t cr3,
+                  uint64_t *pa, se_fault *fault)
+{
+    se_paging_ctl ctl = se_machine_paging_ctl(m);
+    uint64_t dummy;
+    memset(fault, 0, sizeof *fault);
+    se_pt_walk(&m->phys, &ctl, cr3 ? cr3 : m->arch.cr3, va, acc, cpl, pa ? pa : &dummy, fault);
+    return SE_OK;
+}
+
+/* ---- public API ------------------------------------------------------------------------ */
+
+se_status se_mem_map(se_machine *m, uint64_t va, uint64_t size, uint32_t flags)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    return se_map_internal(m, va, size, flags, NULL);
+}
+
+se_status se_mem_unmap(se_machine *m, uint64_t va, uint64_t size)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (size == 0 || (va | size) & (SE_PAGE - 1) || va + size < va)
+        return se_fail(m, SE_ERR_INVALID_ARG, "va and size must be non-zero multiples of 4096");
+    for (uint64_t off = 0; off < size; off += SE_PAGE)
+        if (se_find_mapping(m, va + off) == NULL)
+            return se_fail(m, SE_ERR_NOT_MAPPED, "0x%" PRIx64 " is not mapped", va + off);
+    for (uint64_t off = 0; off < size; off += SE_PAGE) {
+        const se_mapping *mp = se_find_mapping(m, va + off);
+        se_mapping page = *mp;
+        page.va = va + off;
+        page.pa = mp->pa + (va + off - mp->va);
+        page.size = SE_PAGE;
+        se_status st = se_set_ptes(m, &page, false);
+        if (st != SE_OK)
+            return st;
+    }
+    se_be_flush_tlb(m);
+    return SE_OK;
+}
+
+se_status se_mem_read(se_machine *m, uint64_t va, void *buf, size_t len)
+{
+    if (m == NULL || (buf == NULL && len > 0))
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    uint8_t *out = buf;
+    while (len > 0) {
+        const se_mapping *mp = se_find_mapping(m, va);
+        if (mp == NULL)
+            return se_fail(m, SE_ERR_NOT_MAPPED, "0x%" PRIx64 " is not mapped", va);
+        uint64_t chunk = mp->size - (va - mp->va);
+        if (chunk > len)
+            chunk = len;
+        memcpy(out, se_phys_ptr(&m->phys, mp->pa + (va - mp->va), chunk), chunk);
+        out += chunk;
+        va += chunk;
+        len -= chunk;
+    }
+    return SE_OK;
+}
+
+se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
+{
+    if (m == NULL || (buf == NULL && len > 0))
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    const uint8_t *in = buf;
+    while (len > 0) {
+        const se_mapping *mp = se_find_mapping(m, va);
+        if (mp == NULL)
+            return se_fail(m, SE_ERR_NOT_MAPPED, "0x%" PRIx64 " is not mapped", va);
+        uint64_t chunk = mp->size - (va - mp->va);
+        if (chunk > len)
+            chunk = len;
+        /* through Unicorn, so that translated blocks of rewritten code are discarded */
+        if (uc_mem_write(m->uc, va, in, chunk) != UC_ERR_OK)
+            return se_fail(m, SE_ERR_BACKEND, "uc_mem_write(0x%" PRIx64 ") failed", va);
+        in += chunk;
+        va += chunk;
+        len -= chunk;
+    }
+    return SE_OK;
+}
+
+se_status se_translate(se_machine *m, uint64_t va, se_access access, uint8_t cpl, uint64_t cr3,
+                       uint64_t *pa, se_fault *fault)
+{
+    if (m == NULL || pa == NULL || fault == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if ((unsigned)access > SE_ACCESS_MAX_VALUE)
+        return se_fail(m, SE_ERR_INVALID_ARG, "access %d out of range", (int)access);
+    if (cpl != 0 && cpl != 3)
+        return se_fail(m, SE_ERR_INVALID_ARG, "cpl must be 0 or 3");
+    *pa = 0;
+    return se_walk(m, va, access, cpl, cr3, pa, fault);
+}

@@ -1,0 +1,93 @@
+/* The run loop: one uc_emu_start per run, stop conditions enforced by hooks. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "machine/machine_int.h"
+
+static void se_hook_stop_at(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    se_machine *m = user;
+    (void)addr;
+    (void)size;
+    m->run.reason = SE_STOP_ADDRESS;
+    /* the instruction was counted with its block, but it does not execute */
+    se_uncount_from(m, addr);
+    uc_emu_stop(uc);
+}
+
+se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opts)
+{
+    se_run_state *r = &m->run;
+    r->active = true;
+    r->insns = 0;
+    r->block_start_insns = 0;
+    r->budget = m->cfg.insn_budget;
+    if (opts != NULL && opts->max_insns != 0 && opts->max_insns < r->budget)
+        r->budget = opts->max_insns;
+    r->stop_requested = false;
+    r->reason = SE_STOP_NONE;
+    memset(&r->fault, 0, sizeof r->fault);
+    r->syscalls = 0;
+    r->user_returns = 0;
+    r->user_returns_limit = opts != NULL ? opts->user_returns : 0;
+    r->prev_block = r->cur_block = 0;
+    r->opts = opts;
+
+    uc_hook stops[SE_RUN_MAX_STOPS];
+    unsigned n_stops = 0;
+    if (opts != NULL) {
+        for (; n_stops < opts->n_stop_at; n_stops++) {
+            uint64_t a = opts->stop_at[n_stops];
+            if (uc_hook_add(m->uc, &stops[n_stops], UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_stop_at), m, a,
+                            a) != UC_ERR_OK)
+                break;
+            /* blocks translated before the hook existed would not call it */
+            uc_ctl_remove_cache(m->uc, a, a + 1);
+        }
+    }
+    uc_err e = uc_emu_start(m->uc, begin, 0, 0, 0);
+    for (unsigned i = 0; i < n_stops; i++) {
+        uc_hook_del(m->uc, stops[i]);
+        uc_ctl_remove_cache(m->uc, opts->stop_at[i], opts->stop_at[i] + 1);
+    }
+    r->active = false;
+    r->opts = NULL;
+    if (r->fault.kind != SE_FAULT_NONE) {
+        if (r->reason == SE_STOP_NONE || r->reason == SE_STOP_USER_RETURN)
+            r->reason = SE_STOP_FAULT;
+        /* Unicorn never clears its exception state itself (unicorn-2.0.1 §10) */
+        se_be_reset_exception(m);
+        return SE_OK;
+    }
+    if (e != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "emulation stopped at 0x%" PRIx64 ": %s",
+                       se_be_get(m, UC_X86_REG_RIP), uc_strerror(e));
+    if (r->reason == SE_STOP_NONE)
+        return se_fail(m, SE_ERR_BACKEND, "emulation ended without a stop condition at 0x%" PRIx64,
+                       se_be_get(m, UC_X86_REG_RIP));
+    return SE_OK;
+}
+
+se_status se_run(se_machine *m, const se_run_options *opts, se_run_result *out)
+{
+    if (m == NULL || out == NULL)
+        return m ? se_fail(m, SE_ERR_INVALID_ARG, "out is NULL") : SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    memset(out, 0, sizeof *out);
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "se_run cannot be called from a syscall handler");
+    if (opts != NULL && opts->n_stop_at > SE_RUN_MAX_STOPS)
+        return se_fail(m, SE_ERR_INVALID_ARG, "n_stop_at %u exceeds SE_RUN_MAX_STOPS",
+                       opts->n_stop_at);
+    m->run.in_syscall_path = false;
+    se_status st = se_run_engine(m, se_be_get(m, UC_X86_REG_RIP), opts);
+    out->reason = m->run.reason;
+    out->fault = m->run.fault;
+    out->instructions = m->run.insns;
+    out->rip = out->reason == SE_STOP_FAULT && m->run.fault.kind == SE_FAULT_FAULT
+                   ? m->run.fault.rip
+                   : se_be_get(m, UC_X86_REG_RIP);
+    out->syscalls = m->run.syscalls;
+    out->user_returns = m->run.user_returns;
+    return st;
+}

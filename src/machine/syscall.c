@@ -1,0 +1,183 @@
+/*
+ * One system call through the entry code, and the C side of do_syscall_64.
+ *
+ * The entry code calls a do_syscall_64 stub whose first instruction is hooked here. The hook
+ * follows Linux 6.6's do_syscall_64 (linux-6.6-entry §7): the number is the sign-extended EAX
+ * the entry code put in RSI (only the low 32 bits of RAX matter), 0 <= nr < nr_syscalls
+ * reaches the handler, nr == -1 leaves pt_regs->ax alone, anything else gets -ENOSYS.
+ * For the 6.7 profile it also returns the SYSRET verdict in AL, computed in C as 6.7 does.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "entry/verdict.h"
+#include "machine/machine_int.h"
+
+static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    se_machine *m = user;
+    (void)uc;
+    (void)addr;
+    (void)size;
+    uint64_t regs_va = se_be_get(m, UC_X86_REG_RDI);
+    int nr32 = (int)(uint32_t)se_be_get(m, UC_X86_REG_RSI);
+    long nr = nr32;
+    se_pt_regs regs;
+    if (se_mem_read(m, regs_va, &regs, sizeof regs) != SE_OK) {
+        se_fault f;
+        memset(&f, 0, sizeof f);
+        se_walk(m, regs_va, SE_ACCESS_READ, 0, 0, NULL, &f);
+        f.rip = addr;
+        f.cpl = m->arch.cpl;
+        m->run.reason = SE_STOP_FAULT;
+        se_machine_record_fault(m, &f);
+        uc_emu_stop(m->uc);
+        return;
+    }
+    unsigned unr = (unsigned)nr32;
+    if (unr < m->cfg.nr_syscalls) {
+        if (m->handler != NULL) {
+            m->in_handler = true;
+            m->handler(m, nr, &regs, m->handler_ctx);
+            m->in_handler = false;
+        } else {
+            regs.ax = (uint64_t)-SE_LINUX_ENOSYS;
+        }
+    } else if (nr != -1) {
+        /* __x64_sys_ni_syscall; x32 numbers are not modelled (no CONFIG_X86_X32_ABI) */
+        regs.ax = (uint64_t)-SE_LINUX_ENOSYS;
+    }
+    se_mem_write(m, regs_va, &regs, sizeof regs);
+    m->run.frame = regs;
+    m->run.frame_valid = true;
+    if (m->cfg.kernel == SE_KERNEL_6_7) {
+        se_check c = se_verdict_6_7(&regs, m->cfg.la57, m->cfg.disabled_checks, m->cfg.xen_pv);
+        m->run.failed_check = c;
+        m->run.verdict_from_c = true;
+        /* do_syscall_64 returns bool: true to return using SYSRET (6.7+) */
+        se_be_set(m, UC_X86_REG_RAX, c == SE_CHECK_NONE ? 1 : 0);
+    }
+}
+
+se_status se_install_dispatch_hook(se_machine *m, uint64_t va)
+{
+    uc_hook h;
+    if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_dispatch), m, va, va) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "cannot hook do_syscall_64 at 0x%" PRIx64, va);
+    return SE_OK;
+}
+
+se_status se_set_syscall_handler(se_machine *m, se_syscall_fn fn, void *ctx)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "the handler cannot be replaced from inside a handler");
+    m->handler = fn;
+    m->handler_ctx = fn ? ctx : NULL;
+    return SE_OK;
+}
+
+/* Which 6.6 check sent the return to IRET: the check block executed just before the IRET
+ * exit (every check block starts a translation block, since it follows a jump). */
+static se_check se_check_from_block(const se_machine *m, uint64_t block)
+{
+    se_check best = SE_CHECK_NONE;
+    uint64_t best_addr = 0;
+    for (int c = 1; c <= SE_CHECK_MAX_VALUE; c++) {
+        uint64_t a = m->sym.checks[c];
+        if (a != 0 && a <= block && a >= best_addr) {
+            best = (se_check)c;
+            best_addr = a;
+        }
+    }
+    if (best != SE_CHECK_NONE && m->sym.sysret_exit != 0 && block >= m->sym.sysret_exit &&
+        m->sym.sysret_exit > best_addr)
+        return SE_CHECK_NONE;
+    return best;
+}
+
+/* Map (and fill with SYSCALL) the user code the call starts from. */
+static se_status se_place_syscall(se_machine *m, uint64_t rip)
+{
+    static const uint8_t syscall_insn[2] = {0x0F, 0x05};
+    for (uint64_t page = rip & ~0xFFFull; page <= ((rip + 1) & ~0xFFFull); page += 0x1000) {
+        uint8_t probe;
+        if (se_mem_read(m, page, &probe, 1) == SE_OK)
+            continue;
+        se_status st = se_map_internal(m, page, 0x1000, SE_MAP_USER, NULL);
+        if (st != SE_OK)
+            return st;
+    }
+    return se_mem_write(m, rip, syscall_insn, sizeof syscall_insn);
+}
+
+se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (user == NULL || out == NULL)
+        return se_fail(m, SE_ERR_INVALID_ARG, "user and out must not be NULL");
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "se_syscall cannot be called from a syscall handler");
+    if (!m->sym.loaded)
+        return se_fail(m, SE_ERR_STATE,
+                       "no entry code with the Linux labels is loaded (SE_ENTRY_NONE)");
+    memset(out, 0, sizeof *out);
+    /* SYSCALL does not use RSP (SYSCALL-11): the selftests enter with RSP = -1 or with
+     * bit 63 flipped, so only rip/cs/ss/flags/bases are checked */
+    se_status st = se_check_user_regs(m, user, false);
+    if (st != SE_OK)
+        return st;
+    st = se_place_syscall(m, user->rip);
+    if (st != SE_OK)
+        return st;
+    st = se_enter_user_internal(m, user);
+    if (st != SE_OK)
+        return st;
+    se_run_state *r = &m->run;
+    r->in_syscall_path = true;
+    r->entered_kernel = false;
+    r->exit_seen = false;
+    r->failed_check = SE_CHECK_NONE;
+    r->verdict_from_c = false;
+    r->iret_from_block = 0;
+    r->frame_valid = false;
+    se_run_options opts = {.user_returns = 1};
+    st = se_run_engine(m, user->rip, &opts);
+    r->in_syscall_path = false;
+    out->instructions = r->insns;
+    out->frame = r->frame;
+    if (r->verdict_from_c)
+        out->failed_check = r->failed_check;
+    else if (r->iret_from_block != 0)
+        out->failed_check = se_check_from_block(m, r->iret_from_block);
+    se_be_read_regs(m, &out->user);
+    if (st != SE_OK)
+        return st;
+    if (r->reason == SE_STOP_BUDGET)
+        return se_fail(m, SE_ERR_LIMIT,
+                       "the instruction budget (%" PRIu64 ") ran out at 0x%" PRIx64, r->budget,
+                       se_be_get(m, UC_X86_REG_RIP));
+    if (r->exit_seen && m->arch.cpl == 3) {
+        out->path = r->exit_path;
+        out->fault = r->fault; /* e.g. the SYSRET-9 #DB at CPL3 */
+        /* AMD SYSRET-3A: the return completes and the first user fetch faults at CPL3 */
+        unsigned w = (m->arch.cr4 & SE_CR4_LA57) ? SE_VA_BITS_5LEVEL : SE_VA_BITS_4LEVEL;
+        if (out->fault.kind == SE_FAULT_NONE && !se_is_canonical(out->user.rip, w)) {
+            out->fault.kind = SE_FAULT_FAULT;
+            out->fault.vector = SE_VEC_GP;
+            out->fault.has_error_code = true;
+            out->fault.rip = out->user.rip;
+            out->fault.cpl = 3;
+        }
+    } else {
+        out->path = SE_EXIT_FAULT;
+        out->fault = r->fault;
+        if (out->fault.kind == SE_FAULT_FAULT)
+            out->user.rip = out->fault.rip;
+    }
+    return SE_OK;
+}
