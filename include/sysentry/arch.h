@@ -122,6 +122,7 @@
 #define SE_USER_DS     0x2Bu /**< __USER_DS */
 #define SE_USER_CS     0x33u /**< __USER_CS, 64-bit user code */
 #define SE_TSS_SEL     0x40u /**< GDT_ENTRY_TSS * 8 */
+#define SE_USER_TLS_DS 0x63u /**< first TLS slot; the machine puts a flat user data segment there */
 #define SE_SEL_RPL_MASK 3u   /**< requested privilege level bits of a selector */
 #define SE_SEL_TI       4u   /**< table indicator: 1 = LDT */
 

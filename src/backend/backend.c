@@ -251,10 +251,10 @@ se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host)
  * restores the user RSP and continues at the target. CPL0 -> CPL3: an IRETQ frame is written
  * on the entry stack and the engine runs a kernel trampoline IRETQ. Both trampolines are
  * invisible to counting and tracing. Side effects, documented in docs/machine.md: the call gate
- * pushes 32 bytes below TSS.sp0, and the GDT gains a call gate at selector 0x60 (Linux's first
- * TLS slot, unused on this path).
+ * pushes 32 bytes below TSS.sp0, and the GDT gains a call gate at selector 0x50 (Linux's LDT
+ * descriptor slot; this machine has no LDT).
  */
-#define SE_GATE_SEL 0x60u
+#define SE_GATE_SEL 0x50u
 #define SE_TRAMP_K_GATE 0x0    /* kernel trampoline: call-gate target */
 #define SE_TRAMP_K_IRETQ 0x10  /* kernel trampoline: iretq */
 #define SE_TRAMP_FRAME_OFF 0x100 /* IRETQ frame, at the bottom of the entry stack page */

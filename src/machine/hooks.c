@@ -20,8 +20,21 @@
 #include "entry/layout.h"
 #include "machine/machine_int.h"
 
+/* A MOV to CR3 ran with bit 63 stripped from its source register; give the register its
+ * value back (the instruction does not change its source). */
+void se_cr3_restore_src(se_machine *m)
+{
+    se_hooked_insn *h = m->cr3_pending;
+    if (h == NULL)
+        return;
+    m->cr3_pending = NULL;
+    h->post_pending = false;
+    se_be_set(m, h->insn.src_uc_reg, h->saved_src);
+}
+
 void se_machine_record_fault(se_machine *m, const se_fault *f)
 {
+    se_cr3_restore_src(m);
     /* the first exception wins: later ones are consequences of stopping */
     if (m->run.fault.kind == SE_FAULT_NONE)
         m->run.fault = *f;
@@ -300,8 +313,15 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         k = se_cpu_mov_to_cr3(&m->feat, &st, src, &m->tlb, &eff, &f);
         if (k == SE_FAULT_NONE) {
             m->arch.cr3 = st.cr3;
-            /* the engine stores bit 63 verbatim (EMU-10): strip it after the write */
-            h->post_pending = (src != st.cr3);
+            /* The engine would store bit 63 verbatim (EMU-10), and its 5-level walk does not
+             * ignore it: hand it the architectural value, i.e. without the no-flush bit, and
+             * restore the register at the next instruction. */
+            if (src != st.cr3) {
+                h->saved_src = src;
+                h->post_pending = true;
+                m->cr3_pending = h;
+                se_be_set(m, h->insn.src_uc_reg, st.cr3);
+            }
         }
         break;
     }
@@ -371,10 +391,8 @@ static void se_hook_cr3_post(uc_engine *uc, uint64_t addr, uint32_t size, void *
     (void)uc;
     (void)addr;
     (void)size;
-    if (h->post_pending) {
-        h->post_pending = false;
-        se_be_set(h->m, UC_X86_REG_CR3, h->m->arch.cr3);
-    }
+    if (h->post_pending && h->m->cr3_pending == h)
+        se_cr3_restore_src(h->m);
 }
 
 se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, size_t len)

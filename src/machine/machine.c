@@ -73,6 +73,9 @@ static void se_write_gdt(se_machine *m)
     gdt[SE_USER32_CS / 8] = se_flat_descriptor(0xC0FB);
     gdt[SE_USER_DS / 8] = se_flat_descriptor(SE_SEG_AR_USER_SS);
     gdt[SE_USER_CS / 8] = se_flat_descriptor(SE_SEG_AR_USER_CS);
+    /* GDT_ENTRY_TLS_MIN: a thread's TLS slot, here a flat user data segment, so that a task
+     * can hold an SS other than __USER_DS (what check C6 exists for) */
+    gdt[SE_USER_TLS_DS / 8] = se_flat_descriptor(SE_SEG_AR_USER_SS);
     /* 16-byte available 64-bit TSS descriptor (type 9) for cpu_tss_rw */
     uint64_t base = m->lay.percpu + SE_PCPU_TSS, limit = SE_TSS_SIZE - 1;
     gdt[SE_TSS_SEL / 8] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
