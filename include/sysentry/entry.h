@@ -12,6 +12,7 @@
 #include <sysentry/export.h>
 #include <sysentry/machine.h>
 #include <sysentry/status.h>
+#include <sysentry/timing.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,7 +60,8 @@ typedef struct se_outcome {
     se_pt_regs frame;      /**< pt_regs as the handler left them */
     se_fault fault;        /**< valid when path == SE_EXIT_FAULT */
     uint64_t instructions; /**< guest instructions from SYSCALL to the return */
-    uint64_t cycles;       /**< cost-model estimate */
+    uint64_t cycles;       /**< cost-model estimate for the whole path */
+    uint64_t phase_cycles[SE_PHASE_COUNT]; /**< the same, split by phase (see timing.h) */
 } se_outcome;
 
 /**

@@ -195,6 +195,7 @@ typedef struct se_run_result {
     uint64_t rip;          /**< where execution stopped */
     unsigned syscalls;     /**< SYSCALL instructions executed */
     unsigned user_returns; /**< returns to CPL3 (SYSRET or IRETQ) */
+    uint64_t cycles;       /**< cost-model estimate of the instructions executed */
 } se_run_result;
 
 /**

@@ -12,6 +12,8 @@
 #include <sysentry/cpu.h>
 #include <sysentry/config.h>
 #include <sysentry/machine.h>
+#include <sysentry/timing.h>
 #include <sysentry/entry.h>
+#include <sysentry/trace.h>
 
 #endif /* SYSENTRY_SYSENTRY_H */

@@ -235,6 +235,12 @@ void se_be_flush_tlb(se_machine *m)
     uc_mem_protect(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ);
 }
 
+void se_be_flush_tb(se_machine *m)
+{
+    /* named UC_CTL_TB_FLUSH in 2.0.1 and later (uc_ctl_flush_tlb() means it only in 2.0.1) */
+    uc_ctl(m->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+}
+
 se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host)
 {
     uc_err e = uc_mem_map_ptr(m->uc, addr, size, UC_PROT_ALL, host);

@@ -80,6 +80,66 @@ static se_insn_kind se_classify(const ZydisDecodedInstruction *in, const ZydisDe
     }
 }
 
+/* The cycle model's class of an instruction (timing.h). MOV to CR3 and WRMSR get their price
+ * when they execute: it depends on the no-flush bit and on the MSR number. */
+static se_cost_class se_cost_of(const ZydisDecodedInstruction *in, const se_insn *out)
+{
+    switch (out->kind) {
+    case SE_INSN_SYSCALL:
+        return SE_COST_SYSCALL;
+    case SE_INSN_SYSRET64:
+    case SE_INSN_SYSRET32:
+        return SE_COST_SYSRET;
+    case SE_INSN_SWAPGS:
+        return SE_COST_SWAPGS;
+    case SE_INSN_MOV_TO_CR3:
+    case SE_INSN_WRMSR:
+        return SE_COST_CLASS_COUNT; /* priced at run time */
+    case SE_INSN_MOV_TO_CR0:
+    case SE_INSN_MOV_TO_CR4:
+        return SE_COST_MOV_CR3_FLUSH; /* serializing control-register writes */
+    case SE_INSN_MOV_FROM_CR:
+        return SE_COST_MOV_FROM_CR;
+    case SE_INSN_RDMSR:
+        return SE_COST_RDMSR;
+    case SE_INSN_IRETQ:
+    case SE_INSN_IRET_OTHER:
+        return SE_COST_IRETQ;
+    case SE_INSN_LFENCE:
+        return SE_COST_LFENCE;
+    case SE_INSN_VERW:
+        return SE_COST_VERW;
+    default:
+        break;
+    }
+    switch (in->mnemonic) {
+    case ZYDIS_MNEMONIC_PUSH:
+    case ZYDIS_MNEMONIC_PUSHFQ:
+        return SE_COST_PUSH;
+    case ZYDIS_MNEMONIC_POP:
+    case ZYDIS_MNEMONIC_POPFQ:
+        return SE_COST_POP;
+    case ZYDIS_MNEMONIC_CALL:
+        return SE_COST_CALL;
+    case ZYDIS_MNEMONIC_RET:
+        return SE_COST_RET;
+    case ZYDIS_MNEMONIC_NOP:
+    case ZYDIS_MNEMONIC_INT3:
+        return SE_COST_NOP;
+    default:
+        break;
+    }
+    if (in->meta.category == ZYDIS_CATEGORY_COND_BR || in->meta.category == ZYDIS_CATEGORY_UNCOND_BR)
+        return SE_COST_BRANCH;
+    if (out->mem_write)
+        return SE_COST_STORE;
+    if (out->mem_read)
+        return SE_COST_LOAD;
+    if (in->meta.category == ZYDIS_CATEGORY_SYSTEM)
+        return SE_COST_OTHER;
+    return SE_COST_ALU;
+}
+
 se_status se_decode_one(const uint8_t *buf, size_t len, uint64_t addr, se_insn *out)
 {
     if (buf == NULL || out == NULL)
@@ -104,6 +164,7 @@ se_status se_decode_one(const uint8_t *buf, size_t len, uint64_t addr, se_insn *
         if (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
             out->mem_write = true;
     }
+    out->cost = se_cost_of(&in, out);
     return SE_OK;
 }
 

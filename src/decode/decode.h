@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <sysentry/status.h>
+#include <sysentry/timing.h>
 
 typedef enum se_insn_kind {
     SE_INSN_OTHER,
@@ -44,6 +45,7 @@ typedef struct se_insn {
     bool mem_read;   /* reads memory (explicit or implicit operand) */
     bool mem_write;  /* writes memory */
     uint16_t mnemonic; /* ZydisMnemonic */
+    se_cost_class cost; /* static cost class; MOV to CR3 and WRMSR are priced when they run */
 } se_insn;
 
 /* Decode one instruction in 64-bit mode. SE_ERR_FORMAT if the bytes are not an instruction. */

@@ -47,38 +47,6 @@ static void se_stop_with_fault(se_machine *m, const se_fault *f)
     uc_emu_stop(m->uc);
 }
 
-/* Count the instructions of [start, end) by decoding (loaded code decodes linearly). */
-static uint64_t se_count_insns(se_machine *m, uint64_t start, uint64_t end)
-{
-    uint64_t n = 0;
-    uint8_t buf[16];
-    for (uint64_t a = start; a < end;) {
-        size_t want = sizeof buf;
-        if (end - a < want)
-            want = end - a;
-        /* the block may end right at a mapping boundary: read only what is there */
-        if (uc_mem_read(m->uc, a, buf, want) != UC_ERR_OK)
-            break;
-        se_insn in;
-        if (se_decode_one(buf, want, a, &in) != SE_OK || in.len == 0)
-            break;
-        a += in.len;
-        n++;
-    }
-    return n;
-}
-
-static uint64_t se_block_insns(se_machine *m, uint64_t addr, uint32_t size)
-{
-    uint64_t key = addr ^ ((uint64_t)size << 52);
-    uint64_t n;
-    if (se_hashmap_get(&m->blocks, key, &n))
-        return n;
-    n = se_count_insns(m, addr, addr + size);
-    se_hashmap_put(&m->blocks, key, n);
-    return n;
-}
-
 static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     se_machine *m = user;
@@ -95,14 +63,29 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
         uc_emu_stop(m->uc);
         return;
     }
-    uint64_t n = se_block_insns(m, addr, size);
-    if (m->run.insns + n > m->run.budget) {
+    const se_block_info *bi = se_account_block(m, addr, size);
+    if (bi == NULL) {
+        m->run.reason = SE_STOP_BUDGET; /* out of host memory: stop rather than miscount */
+        m->run.oom = true;
+        uc_emu_stop(m->uc);
+        return;
+    }
+    /* the budget is checked before the block runs, so a run never exceeds it */
+    if (m->run.insns + bi->n_insns > m->run.budget) {
         m->run.reason = SE_STOP_BUDGET;
         uc_emu_stop(m->uc);
         return;
     }
     m->run.block_start_insns = m->run.insns;
-    m->run.insns += n;
+    m->run.cur_block_end = addr + size;
+    m->run.insns += bi->n_insns;
+    m->run.cycles += bi->cycles;
+    if (bi->single_phase >= 0) {
+        m->run.phase_cycles[bi->single_phase] += bi->cycles;
+    } else {
+        for (int p = 0; p < SE_PHASE_COUNT; p++)
+            m->run.phase_cycles[p] += bi->phase_cycles[p];
+    }
     m->run.prev_block = m->run.cur_block;
     m->run.cur_block = addr;
     if (m->sym.loaded && addr == m->sym.iret_exit && m->run.in_syscall_path &&
@@ -110,11 +93,18 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
         m->run.iret_from_block = m->run.prev_block;
 }
 
-/* The instruction at rip and the rest of its block did not execute. */
+/* The instruction at rip and the rest of its block did not execute: take them back out. */
 void se_uncount_from(se_machine *m, uint64_t rip)
 {
-    if (rip >= m->run.cur_block)
-        m->run.insns = m->run.block_start_insns + se_count_insns(m, m->run.cur_block, rip);
+    if (rip < m->run.cur_block || rip >= m->run.cur_block_end)
+        return;
+    se_block_info rest;
+    se_account_range(m, rip, m->run.cur_block_end, &rest);
+    m->run.insns -= rest.n_insns;
+    m->run.cycles -= rest.cycles;
+    for (int p = 0; p < SE_PHASE_COUNT; p++)
+        m->run.phase_cycles[p] -= rest.phase_cycles[p];
+    m->run.cur_block_end = rip;
 }
 
 static void se_fault_at(se_machine *m, uint8_t vector, uint32_t code, bool has_code, uint64_t rip,
@@ -295,6 +285,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
     (void)size;
     if (m->run.reason != SE_STOP_NONE || se_is_stop_address(m, addr))
         return;
+    se_trace_begin(m, addr);
     se_cpu_state st;
     se_machine_snapshot_state(m, &st);
     st.regs.rip = addr;
@@ -312,6 +303,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         se_cr3_effect eff;
         k = se_cpu_mov_to_cr3(&m->feat, &st, src, &m->tlb, &eff, &f);
         if (k == SE_FAULT_NONE) {
+            se_account_charge(m, addr, eff.noflush ? SE_COST_MOV_CR3_NOFLUSH : SE_COST_MOV_CR3_FLUSH);
             m->arch.cr3 = st.cr3;
             /* The engine would store bit 63 verbatim (EMU-10), and its 5-level walk does not
              * ignore it: hand it the architectural value, i.e. without the no-flush bit, and
@@ -343,6 +335,8 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         uint64_t v = (st.regs.rdx << 32) | (uint32_t)st.regs.rax;
         k = se_msr_wrmsr(&m->feat, &st, msr, v, &f);
         if (k == SE_FAULT_NONE) {
+            se_account_charge(m, addr,
+                              msr == SE_MSR_IA32_SPEC_CTRL ? SE_COST_WRMSR_SPEC_CTRL : SE_COST_WRMSR);
             uint64_t gs = m->arch.regs.gs_base, fs = m->arch.regs.fs_base;
             m->arch = st;
             m->arch.regs.gs_base = gs, m->arch.regs.fs_base = fs;

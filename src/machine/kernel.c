@@ -49,6 +49,7 @@ se_status se_load_kernel_code(se_machine *m, uint64_t va, const void *code, size
 
 /* ---- entry code as an ELF object (the built-in one, or a user's) ---------------------- */
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "entry/builtin.h"
@@ -98,6 +99,90 @@ static se_status se_resolve_linux_syms(se_machine *m, const se_elf_image *img)
     return SE_OK;
 }
 
+/* Keep the code's labels for traces, and turn the phase labels into the cycle model's
+ * phase map (docs/entry.md lists them). */
+static se_status se_collect_symbols(se_machine *m, const se_elf_image *img)
+{
+    static const struct {
+        const char *name;
+        se_phase phase;
+    } phase_labels[] = {
+        {"se_phase_entry", SE_PHASE_ENTRY},
+        {"se_phase_cr3_kernel", SE_PHASE_CR3_KERNEL},
+        {"se_phase_ptregs", SE_PHASE_PTREGS},
+        {"se_phase_dispatch", SE_PHASE_DISPATCH},
+        {"se_phase_checks", SE_PHASE_CHECKS},
+        {"se_phase_restore", SE_PHASE_RESTORE},
+        {"se_phase_cr3_user", SE_PHASE_CR3_USER},
+        {"se_phase_sysret", SE_PHASE_SYSRET},
+        {"se_phase_restore_iret", SE_PHASE_RESTORE},
+        {"se_phase_cr3_user_iret", SE_PHASE_CR3_USER},
+        {"se_phase_iret", SE_PHASE_IRET},
+        {"do_syscall_64", SE_PHASE_DISPATCH},
+    };
+    size_t n = se_elf_symbol_count(img);
+    se_symbol *syms = calloc(n ? n : 1, sizeof *syms);
+    se_phase_mark marks[sizeof phase_labels / sizeof phase_labels[0]];
+    size_t n_marks = 0;
+    if (syms == NULL)
+        return se_fail(m, SE_ERR_NOMEM, "out of memory for entry symbols");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t va, size;
+        const char *name = se_elf_symbol_at(img, i, &va, &size);
+        if (name == NULL || name[0] == '\0' || (va >> 63) == 0)
+            continue;
+        syms[k].addr = va;
+        snprintf(syms[k].name, sizeof syms[k].name, "%s", name);
+        k++;
+        for (size_t j = 0; j < sizeof phase_labels / sizeof phase_labels[0]; j++)
+            if (strcmp(name, phase_labels[j].name) == 0)
+                marks[n_marks++] = (se_phase_mark){.addr = va, .phase = phase_labels[j].phase};
+    }
+    free(m->syms);
+    m->syms = syms;
+    m->n_syms = k;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < se_elf_section_count(img); i++) {
+        const se_elf_section *sec = se_elf_section_at(img, i);
+        if (sec->exec && sec->size > 0) {
+            lo = sec->va < lo ? sec->va : lo;
+            hi = sec->va + sec->size > hi ? sec->va + sec->size : hi;
+        }
+    }
+    return se_account_set_marks(m, marks, n_marks, lo, hi);
+}
+
+/* The code's own notes: .se_notes holds {u64 address, u64 string address} pairs whose
+ * strings live in another loaded section (docs/entry.md). */
+static se_status se_collect_notes(se_machine *m, const se_elf_image *img)
+{
+    const se_elf_section *notes = se_elf_section_by_name(img, ".se_notes");
+    if (notes == NULL || notes->bytes == NULL)
+        return SE_OK;
+    if (notes->size % 16 != 0)
+        return se_fail(m, SE_ERR_FORMAT, ".se_notes is not a whole number of records");
+    for (uint64_t off = 0; off < notes->size; off += 16) {
+        uint64_t addr, str;
+        memcpy(&addr, notes->bytes + off, 8);
+        memcpy(&str, notes->bytes + off + 8, 8);
+        const char *text = NULL;
+        for (size_t i = 0; i < se_elf_section_count(img) && text == NULL; i++) {
+            const se_elf_section *sec = se_elf_section_at(img, i);
+            if (sec->bytes != NULL && str >= sec->va && str < sec->va + sec->size &&
+                memchr(sec->bytes + (str - sec->va), '\0', sec->va + sec->size - str) != NULL)
+                text = (const char *)sec->bytes + (str - sec->va);
+        }
+        if (text == NULL)
+            return se_fail(m, SE_ERR_FORMAT, ".se_notes entry %llu points outside the object",
+                           (unsigned long long)(off / 16));
+        se_status st = se_notes_add(m, addr, text);
+        if (st != SE_OK)
+            return st;
+    }
+    return SE_OK;
+}
+
 se_status se_load_builtin_entry(se_machine *m)
 {
     char err[160];
@@ -130,8 +215,8 @@ se_status se_load_builtin_entry(se_machine *m)
     }
     for (size_t i = 0; i < n && st == SE_OK; i++) {
         const se_elf_section *s = se_elf_section_at(img, i);
-        if (s->size == 0 || s == patch)
-            continue;
+        if (s->size == 0 || s == patch || strncmp(s->name, ".se_notes", 9) == 0)
+            continue; /* tables for the loader, not guest memory */
         uint32_t flags = s->write ? SE_MAP_WRITE : 0;
         /* PTI: only the entry text is cloned into the user page tables (pti_clone_entry_text) */
         if (strcmp(s->name, ".entry.text") == 0)
@@ -145,6 +230,10 @@ se_status se_load_builtin_entry(se_machine *m)
     }
     if (st == SE_OK)
         st = se_resolve_linux_syms(m, img);
+    if (st == SE_OK)
+        st = se_collect_symbols(m, img);
+    if (st == SE_OK)
+        st = se_collect_notes(m, img);
     se_elf_free(img);
     if (st != SE_OK)
         return st;

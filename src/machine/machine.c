@@ -203,12 +203,14 @@ se_status se_machine_create(const se_config *cfg_in, se_machine **out)
     se_choose_layout(m);
     se_tlb_reset(&m->tlb);
     m->ram = aligned_alloc(SE_PAGE, cfg.phys_mem_size);
-    if (m->ram == NULL || !se_hashmap_init(&m->blocks, 256)) {
+    if (m->ram == NULL || !se_hashmap_init(&m->blocks, 256) || !se_hashmap_init(&m->notes, 64)) {
         se_machine_destroy(m);
         return SE_ERR_NOMEM;
     }
     memset(m->ram, 0, cfg.phys_mem_size);
     st = se_phys_init(&m->phys, m->ram, SE_PHYS_BASE, cfg.phys_mem_size);
+    if (st == SE_OK)
+        st = se_account_init(m);
     if (st == SE_OK)
         st = se_be_open(m);
     if (st == SE_OK)
@@ -251,6 +253,10 @@ void se_machine_destroy(se_machine *m)
     if (m == NULL)
         return;
     se_hooks_free(m);
+    se_trace_free(m);
+    se_account_free(m);
+    se_notes_free(m);
+    free(m->syms);
     se_be_close(m);
     se_hashmap_free(&m->blocks);
     free(m->maps);

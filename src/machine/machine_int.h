@@ -63,6 +63,12 @@ typedef struct se_hooked_insn {
     uint64_t saved_src; /* the source operand as the program computed it */
 } se_hooked_insn;
 
+/* A label of the loaded entry code (for traces). */
+typedef struct se_symbol {
+    uint64_t addr;
+    char name[56];
+} se_symbol;
+
 /* Addresses of the entry code the library resolves by name (src/entry). */
 typedef struct se_entry_syms {
     bool loaded;
@@ -71,11 +77,29 @@ typedef struct se_entry_syms {
     uint64_t checks[SE_CHECK_MAX_VALUE + 1]; /* start label of each check block (0: none) */
 } se_entry_syms;
 
+/* Precomputed cost of one translated block (cycle model, docs/cycle-model.md). */
+typedef struct se_block_info {
+    uint32_t n_insns;
+    uint32_t cycles;
+    int8_t single_phase; /* the phase of every instruction, or -1: see phase_cycles */
+    uint32_t phase_cycles[SE_PHASE_COUNT];
+} se_block_info;
+
+/* A phase label of the entry code: from addr on, instructions belong to phase. */
+typedef struct se_phase_mark {
+    uint64_t addr;
+    se_phase phase;
+} se_phase_mark;
+
 /* What the current run is doing and why it must stop. */
 typedef struct se_run_state {
     bool active;
     uint64_t insns, budget;
     uint64_t block_start_insns; /* insns before the current block */
+    uint64_t cur_block_end;
+    bool oom;
+    uint64_t cycles;
+    uint64_t phase_cycles[SE_PHASE_COUNT];
     bool entered_kernel;
     bool stop_requested; /* stop at the next block boundary (after a RIP write) */
     se_stop_reason reason;
@@ -116,7 +140,21 @@ struct se_machine {
 
     se_hooked_insn **hooked;
     size_t n_hooked, cap_hooked;
-    se_hashmap blocks; /* block start -> instruction count (for budget and counts) */
+    se_hashmap blocks; /* block (start, size) -> index into block_info */
+    se_block_info *block_info;
+    size_t n_block_info, cap_block_info;
+    se_cost_profile profile;
+    uint32_t cost[SE_COST_CLASS_COUNT]; /* rounded cycles per class, from profile */
+    se_phase_mark *marks; /* sorted by address */
+    size_t n_marks;
+    uint64_t text_lo, text_hi; /* kernel text the marks cover */
+
+    /* tracing (trace.c) */
+    se_trace_fn trace_fn;
+    void *trace_ctx;
+    uc_hook h_trace;
+    bool trace_hooked;
+    struct se_trace_state *trace;
 
     uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid;
 
@@ -126,6 +164,12 @@ struct se_machine {
     uint64_t tramp_rip, tramp_rsp; /* where the call-gate trampoline continues */
     bool fix_selectors;      /* after an IRETQ trampoline: load the model's CS/SS selectors */
     bool tramp_running;      /* a host-side trampoline run: hooks stand aside */
+
+    se_symbol *syms;
+    size_t n_syms;
+    se_hashmap notes;    /* address -> index into note_text (from the code's .se_notes) */
+    char **note_text;
+    size_t n_notes;
 
     se_hooked_insn *cr3_pending; /* a MOV to CR3 whose source register is to be restored */
 
@@ -180,6 +224,8 @@ void se_be_reset_exception(se_machine *m);
 /* The #PF/#GP error code Unicorn computed for the last exception, when known. */
 bool se_be_last_error_code(se_machine *m, uint32_t *code);
 void se_be_flush_tlb(se_machine *m);
+/* Discard translated blocks, so that hooks added since apply to code translated before. */
+void se_be_flush_tb(se_machine *m);
 se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host);
 
 /* ---- hooks.c ---------------------------------------------------------------------------- */
@@ -202,6 +248,33 @@ se_status se_load_code_pages(se_machine *m, uint64_t va, const uint8_t *code, si
                              uint32_t flags, bool scan);
 /* ---- syscall.c ------------------------------------------------------------------------- */
 se_status se_install_dispatch_hook(se_machine *m, uint64_t va);
+
+/* ---- account.c: the cycle model inside the machine --------------------------------------- */
+se_status se_account_init(se_machine *m);
+void se_account_free(se_machine *m);
+se_phase se_phase_of(const se_machine *m, uint64_t addr);
+/* Cost of [start, end) by decoding: instruction count, cycles, per-phase cycles. */
+void se_account_range(se_machine *m, uint64_t start, uint64_t end, se_block_info *out);
+/* The block info for a translated block (cached). NULL when out of memory. */
+const se_block_info *se_account_block(se_machine *m, uint64_t addr, uint32_t size);
+/* Charge a cost decided at run time (MOV to CR3, WRMSR) to the instruction at addr. */
+void se_account_charge(se_machine *m, uint64_t addr, se_cost_class c);
+se_status se_account_set_marks(se_machine *m, const se_phase_mark *marks, size_t n,
+                               uint64_t text_lo, uint64_t text_hi);
+
+/* ---- notes.c: plain-language notes for the trace ---------------------------------------- */
+const char *se_note_for(se_machine *m, uint64_t addr, const se_insn *in);
+se_status se_notes_add(se_machine *m, uint64_t addr, const char *text);
+void se_notes_free(se_machine *m);
+
+/* ---- trace.c ----------------------------------------------------------------------------- */
+/* Called first thing by every hook that acts on an instruction, so that the trace event of that
+ * instruction sees the state before it acted. */
+void se_trace_begin(se_machine *m, uint64_t addr);
+se_status se_trace_run_start(se_machine *m);
+void se_trace_run_end(se_machine *m);
+void se_trace_free(se_machine *m);
+void se_trace_add_dyn_cycles(se_machine *m, uint32_t cycles);
 
 /* ---- run.c -------------------------------------------------------------------------------- */
 se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opts);

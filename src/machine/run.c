@@ -31,7 +31,16 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     r->user_returns = 0;
     r->user_returns_limit = opts != NULL ? opts->user_returns : 0;
     r->prev_block = r->cur_block = 0;
+    r->cur_block_end = 0;
+    r->oom = false;
+    r->cycles = 0;
+    memset(r->phase_cycles, 0, sizeof r->phase_cycles);
     r->opts = opts;
+    se_status tst = se_trace_run_start(m);
+    if (tst != SE_OK) {
+        r->active = false;
+        return tst;
+    }
 
     uc_hook stops[SE_RUN_MAX_STOPS];
     unsigned n_stops = 0;
@@ -46,6 +55,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         }
     }
     uc_err e = uc_emu_start(m->uc, begin, 0, 0, 0);
+    se_trace_run_end(m);
     for (unsigned i = 0; i < n_stops; i++) {
         uc_hook_del(m->uc, stops[i]);
         uc_ctl_remove_cache(m->uc, opts->stop_at[i], opts->stop_at[i] + 1);
@@ -60,6 +70,8 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         se_be_reset_exception(m);
         return SE_OK;
     }
+    if (r->oom)
+        return se_fail(m, SE_ERR_NOMEM, "out of host memory for the block cache");
     if (e != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "emulation stopped at 0x%" PRIx64 ": %s",
                        se_be_get(m, UC_X86_REG_RIP), uc_strerror(e));
@@ -90,5 +102,6 @@ se_status se_run(se_machine *m, const se_run_options *opts, se_run_result *out)
                    : se_be_get(m, UC_X86_REG_RIP);
     out->syscalls = m->run.syscalls;
     out->user_returns = m->run.user_returns;
+    out->cycles = m->run.cycles;
     return st;
 }

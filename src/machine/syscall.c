@@ -17,8 +17,8 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
 {
     se_machine *m = user;
     (void)uc;
-    (void)addr;
     (void)size;
+    se_trace_begin(m, addr);
     uint64_t regs_va = se_be_get(m, UC_X86_REG_RDI);
     int nr32 = (int)(uint32_t)se_be_get(m, UC_X86_REG_RSI);
     long nr = nr32;
@@ -149,6 +149,8 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
     st = se_run_engine(m, user->rip, &opts);
     r->in_syscall_path = false;
     out->instructions = r->insns;
+    out->cycles = r->cycles;
+    memcpy(out->phase_cycles, r->phase_cycles, sizeof out->phase_cycles);
     out->frame = r->frame;
     if (r->verdict_from_c)
         out->failed_check = r->failed_check;

@@ -1,0 +1,70 @@
+/**
+ * @file trace.h
+ * @brief Instruction trace: one event per executed guest instruction, with disassembly,
+ * phase, cycles charged, the state changes that matter on this path, and a plain-language note.
+ */
+#ifndef SYSENTRY_TRACE_H
+#define SYSENTRY_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sysentry/export.h>
+#include <sysentry/machine.h>
+#include <sysentry/status.h>
+#include <sysentry/timing.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Bits of ::se_trace_event::changed. */
+#define SE_TRACE_CPL    0x01u
+#define SE_TRACE_CR3    0x02u
+#define SE_TRACE_GSBASE 0x04u
+#define SE_TRACE_RSP    0x08u
+#define SE_TRACE_RFLAGS 0x10u
+
+/** One executed instruction. All strings are valid only during the callback. */
+typedef struct se_trace_event {
+    uint64_t index;        /**< 0-based position in the run */
+    uint64_t rip;          /**< address */
+    uint8_t bytes[15];     /**< encoding */
+    uint8_t len;           /**< encoding length */
+    const char *att;       /**< AT&T syntax */
+    const char *intel;     /**< Intel syntax */
+    const char *symbol;    /**< nearest entry-code label at or before rip, or "" */
+    uint64_t symbol_offset; /**< rip - that label */
+    se_phase phase;        /**< phase the instruction belongs to */
+    uint32_t cycles;       /**< cycles charged to it by the cost model */
+    uint64_t cycles_total; /**< running total including this instruction */
+    uint8_t cpl_before, cpl_after;
+    uint64_t cr3_before, cr3_after;
+    uint64_t gs_base_before, gs_base_after;
+    uint64_t rsp_before, rsp_after;
+    uint64_t rflags_before, rflags_after;
+    uint32_t changed;      /**< SE_TRACE_* bits whose before/after differ */
+    const char *note;      /**< what this step is for, e.g. "SYSRET needs RCX == RIP"; or "" */
+} se_trace_event;
+
+/** Trace callback; runs on the thread that called se_syscall()/se_run(). */
+typedef void (*se_trace_fn)(const se_trace_event *ev, void *ctx);
+
+/**
+ * @brief Install (or with NULL remove) a trace callback for the following runs. Tracing costs
+ * speed; without a callback the untraced path is unaffected.
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG for a NULL machine, ::SE_ERR_STATE inside a handler.
+ */
+SE_API se_status se_set_trace(se_machine *m, se_trace_fn fn, void *ctx);
+
+/**
+ * @brief Use a cost profile for the following runs (default: built-in "skylake").
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG for NULL or negative costs.
+ */
+SE_API se_status se_set_cost_profile(se_machine *m, const se_cost_profile *profile);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SYSENTRY_TRACE_H */
