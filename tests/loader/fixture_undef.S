@@ -1,0 +1,3 @@
+    .section .entry.text, "ax"
+    call missing_fn
+    .section .note.GNU-stack, "", @progbits
