@@ -117,12 +117,31 @@
 	.set	.Lse_alt_depth, .Lse_alt_depth - 1
 	.endm
 
+/* ---- Notes for traces ---------------------------------------------------------------------
+ * SE_NOTE "text" attaches a plain-language note to the next instruction: a {address, string}
+ * record in .se_notes, the string in .se_notes_str. The library shows it in traces; neither
+ * section is mapped into the guest.
+ */
+	.macro	SE_NOTE text:req
+	.pushsection .se_notes_str, "a", @progbits
+.Lse_note_str_\@:
+	.asciz	"\text"
+	.popsection
+	.pushsection .se_notes, "a", @progbits
+	.balign	8
+	.quad	.Lse_note_at_\@
+	.quad	.Lse_note_str_\@
+	.popsection
+.Lse_note_at_\@:
+	.endm
+
 /* ---- Register frame helpers (linux-6.6-entry §5) -------------------------------------- */
 
 	/* Save the general registers below the hardware-frame part of pt_regs. The ax slot gets
 	 * -ENOSYS, the value a syscall that dispatches nothing returns; the user's RAX is already
 	 * saved as orig_ax. */
 	.macro	se_save_gprs
+	SE_NOTE "PUSH_REGS: save the general registers into pt_regs (ax gets -ENOSYS)"
 	pushq	%rdi
 	pushq	%rsi
 	pushq	%rdx
@@ -145,6 +164,7 @@
 	 * shortest encoding. RAX still holds the number (needed next), RDI is about to become the
 	 * pt_regs pointer, RSP is the stack. */
 	.macro	se_scrub_gprs
+	SE_NOTE "CLEAR_REGS: zero user values the C code does not need (speculation hygiene)"
 	xorl	%esi, %esi
 	xorl	%edx, %edx
 	xorl	%ecx, %ecx
@@ -163,6 +183,7 @@
 	/* Reload the user registers from pt_regs, leaving RSP at the di slot: RDI is still needed
 	 * as the pointer to the rest of the frame while the stack moves to the trampoline. */
 	.macro	se_restore_gprs_but_rdi
+	SE_NOTE "POP_REGS: reload the user's registers from pt_regs (RDI last)"
 	popq	%r15
 	popq	%r14
 	popq	%r13
@@ -225,10 +246,13 @@
 	 * flushed explicitly elsewhere, never by this switch. */
 	.macro	se_switch_to_kernel_cr3
 	SE_ALT_BLOCK_IF SE_FEAT_PTI
+	SE_NOTE "PTI: read CR3 into RSP, the only register that is free"
 	movq	%cr3, %rsp
 	SE_ALT_BLOCK_IF SE_FEAT_PCID
+	SE_NOTE "PCID: set the no-flush bit; the kernel PCID keeps its TLB entries"
 	btsq	$SE_ENTRY_CR3_NOFLUSH_BIT, %rsp
 	SE_ALT_END
+	SE_NOTE "clear bit 12 (user PGD) and bit 11 (user PCID): the kernel half of the pair"
 	andq	$~((1 << SE_ENTRY_PTI_USER_PCID_BIT) | (1 << SE_ENTRY_PTI_USER_PGTABLE_BIT)), %rsp
 	movq	%rsp, %cr3
 	SE_ALT_END
@@ -242,21 +266,28 @@
 	 * the CPU drops the user PCID's non-global entries (CR3-5); otherwise write with bit 63
 	 * and keep them. Bit 11 turns the kernel PCID into the user PCID. */
 	.macro	se_switch_to_user_cr3_stack
+	SE_NOTE "save RAX: the switch needs a second scratch register"
 	pushq	%rax
 	SE_ALT_BLOCK_IF SE_FEAT_PTI
 	movq	%cr3, %rdi
 	SE_ALT_BLOCK_IF SE_FEAT_PCID
+	SE_NOTE "PCID: the kernel PCID indexes this CPU's user_pcid_flush_mask"
 	movl	%edi, %eax
 	andl	$SE_ENTRY_CR3_KPCID_MASK, %eax
+	SE_NOTE "is a flush of the user PCID pending (deferred by the kernel)?"
 	btw	%ax, %gs:SE_PCPU_USER_PCID_FLUSH_MASK
 	jnc	.Lse_ucr3_keep_tlb_\@
+	SE_NOTE "yes: consume it and write CR3 without the no-flush bit"
 	btrw	%ax, %gs:SE_PCPU_USER_PCID_FLUSH_MASK
 	jmp	.Lse_ucr3_user_pcid_\@
 .Lse_ucr3_keep_tlb_\@:
+	SE_NOTE "no: set the no-flush bit, the user PCID keeps its TLB entries"
 	btsq	$SE_ENTRY_CR3_NOFLUSH_BIT, %rdi
 .Lse_ucr3_user_pcid_\@:
+	SE_NOTE "bit 11: the user PCID"
 	orq	$(1 << SE_ENTRY_PTI_USER_PCID_BIT), %rdi
 	SE_ALT_END
+	SE_NOTE "bit 12: the user half of the PGD pair"
 	orq	$(1 << SE_ENTRY_PTI_USER_PGTABLE_BIT), %rdi
 	movq	%rdi, %cr3
 	SE_ALT_END
@@ -290,6 +321,7 @@ se_phase_entry:
 	swapgs
 	/* Park the user RSP in TSS.sp2 (unused by hardware, we never use ring 2). This runs on
 	 * the user CR3, which is why the TSS page is mapped writable in the user tables. */
+	SE_NOTE "park the user stack pointer in TSS.sp2 (no kernel stack is usable yet)"
 	movq	%rsp, %gs:SE_PCPU_TSS+SE_ENTRY_TSS_SP2
 
 se_phase_cr3_kernel:
@@ -297,27 +329,37 @@ se_phase_cr3_kernel:
 
 se_phase_ptregs:
 	/* The task stack is only mapped in the kernel tables: load it after the CR3 switch. */
+	SE_NOTE "load the task stack top from the per-CPU area (pcpu_hot.top_of_stack)"
 	movq	%gs:SE_PCPU_TOP_OF_STACK, %rsp
 entry_SYSCALL_64_safe_stack:
 	/* The hardware-frame half of pt_regs. SYSCALL saves no selectors, so cs/ss are the
 	 * constants SYSRETQ would load (SYSRET-6/7); sp comes back from the TSS slot. */
+	SE_NOTE "pt_regs->ss = __USER_DS (a constant: SYSCALL saves no selector)"
 	pushq	$SE_ENTRY_USER_DS			/* ss */
+	SE_NOTE "pt_regs->sp = the user RSP parked in TSS.sp2"
 	pushq	%gs:SE_PCPU_TSS+SE_ENTRY_TSS_SP2	/* sp */
+	SE_NOTE "pt_regs->flags = R11, the RFLAGS SYSCALL saved"
 	pushq	%r11					/* flags */
+	SE_NOTE "pt_regs->cs = __USER_CS"
 	pushq	$SE_ENTRY_USER_CS			/* cs */
+	SE_NOTE "pt_regs->ip = RCX, the return address SYSCALL saved"
 	pushq	%rcx					/* ip */
 entry_SYSCALL_64_after_hwframe:
+	SE_NOTE "pt_regs->orig_ax = RAX, all 64 bits as the user passed them"
 	pushq	%rax					/* orig_ax: all 64 bits as the user passed them */
 	se_save_gprs
 	se_scrub_gprs
 
 se_phase_dispatch:
+	SE_NOTE "argument 1: the pt_regs pointer"
 	movq	%rsp, %rdi				/* arg 1: struct pt_regs * */
 	/* arg 2: the number is a C int, so only EAX counts and it is sign-extended (RAX =
 	 * (msb << 32) | nr behaves like nr). Taken before IBRS, which clobbers RAX. */
+	SE_NOTE "argument 2: the number, sign-extended from EAX (the upper half never counts)"
 	movslq	%eax, %rsi
 	se_ibrs_enter
 se_call_do_syscall_64:
+	SE_NOTE "call do_syscall_64(regs, nr)"
 	call	do_syscall_64
 
 /* ---- Return decision (linux-6.6-entry §8) ---------------------------------------------
@@ -331,6 +373,7 @@ se_phase_checks:
 	/* 6.7 profile: do_syscall_64 already decided (bool in AL; false = IRET). */
 	SE_ALT_BLOCK_IF SE_FEAT_KERNEL_6_7
 se_check_c_verdict:
+	SE_NOTE "6.7+: do_syscall_64 returned false (AL = 0) when SYSRET is not safe"
 	testb	%al, %al
 	jz	.Lse_iret_exit
 	SE_ALT_END
@@ -423,13 +466,19 @@ se_phase_restore:
 	se_restore_gprs_but_rdi
 	/* The task stack disappears with the user CR3, so finish on this CPU's trampoline stack
 	 * (TSS.sp0), which the user tables map: carry over the user RSP and RDI. */
+	SE_NOTE "RDI = the rest of the frame (di, orig_ax, ip, cs, flags, sp, ss)"
 	movq	%rsp, %rdi
+	SE_NOTE "switch to the trampoline stack (TSS.sp0): it stays mapped on the user CR3"
 	movq	%gs:SE_PCPU_TSS+SE_ENTRY_TSS_SP0, %rsp
+	SE_NOTE "carry the user RSP over"
 	pushq	SE_PTREGS_SP-SE_PTREGS_DI(%rdi)
+	SE_NOTE "and the user RDI"
 	pushq	(%rdi)
 se_phase_cr3_user:
 	se_switch_to_user_cr3_stack
+	SE_NOTE "user RDI back"
 	popq	%rdi
+	SE_NOTE "the user RSP: from here on the kernel runs on a user-controlled stack"
 	popq	%rsp
 entry_SYSRETQ_unsafe_stack:
 se_phase_sysret:
@@ -456,8 +505,11 @@ se_phase_restore_iret:
 	se_restore_gprs_but_rdi
 	/* Rebuild the five-slot IRETQ frame (IRET-2) on the trampoline stack, which stays
 	 * mapped after the switch to the user CR3, plus the user RDI. */
+	SE_NOTE "RDI = the rest of the frame (di, orig_ax, ip, cs, flags, sp, ss)"
 	movq	%rsp, %rdi
+	SE_NOTE "switch to the trampoline stack (TSS.sp0): it stays mapped on the user CR3"
 	movq	%gs:SE_PCPU_TSS+SE_ENTRY_TSS_SP0, %rsp
+	SE_NOTE "copy the IRETQ frame: ss, sp, flags, cs, ip (any values IRET can restore)"
 	pushq	SE_PTREGS_SS-SE_PTREGS_DI(%rdi)
 	pushq	SE_PTREGS_SP-SE_PTREGS_DI(%rdi)
 	pushq	SE_PTREGS_FLAGS-SE_PTREGS_DI(%rdi)

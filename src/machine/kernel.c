@@ -153,10 +153,72 @@ static se_status se_collect_symbols(se_machine *m, const se_elf_image *img)
     return se_account_set_marks(m, marks, n_marks, lo, hi);
 }
 
+/* What a patched-out alternative block is, for the trace: it shows up as one jmp. */
+static const char *se_dropped_note(const se_patch_record *rec)
+{
+    static const char *const on[SE_FEAT_COUNT] = {
+        [SE_FEAT_PTI] = "alternative: PTI is off, the CR3 switch is patched out",
+        [SE_FEAT_PCID] = "alternative: no PCID, the no-flush logic is patched out",
+        [SE_FEAT_LA57] = "alternative: the other paging width's canonical test is patched out",
+        [SE_FEAT_IBRS] = "alternative: kernel IBRS is off, the SPEC_CTRL write is patched out",
+        [SE_FEAT_XENPV] = "alternative: not a Xen PV guest, check C0 is patched out",
+        [SE_FEAT_VERW] = "alternative: CLEAR_CPU_BUFFERS is off, VERW is patched out",
+        [SE_FEAT_KERNEL_6_7] = "alternative: the other kernel profile's checks are patched out",
+        [SE_FEAT_CHECK_RCX_RIP] = "check C1 disabled by the configuration: patched out",
+        [SE_FEAT_CHECK_CANONICAL] = "check C2 disabled by the configuration: patched out",
+        [SE_FEAT_CHECK_CS] = "check C3 disabled by the configuration: patched out",
+        [SE_FEAT_CHECK_R11_FLAGS] = "check C4 disabled by the configuration: patched out",
+        [SE_FEAT_CHECK_RF_TF] = "check C5 disabled by the configuration: patched out",
+        [SE_FEAT_CHECK_SS] = "check C6 disabled by the configuration: patched out",
+    };
+    if (rec->feature == SE_FEAT_LA57 || rec->feature == SE_FEAT_KERNEL_6_7)
+        return on[rec->feature];
+    return rec->feature < SE_FEAT_COUNT && on[rec->feature] ? on[rec->feature]
+                                                            : "alternative: patched out";
+}
+
+/* Whether addr lies in a block the alternatives dropped; the block found goes to *out. */
+static bool se_in_dropped_block(const se_elf_section *patch, uint64_t features, uint64_t addr,
+                                se_patch_record *out)
+{
+    if (patch == NULL || patch->bytes == NULL)
+        return false;
+    se_patch_record rec;
+    for (size_t i = 0;
+         se_patch_record_read(patch->bytes, patch->size, i, &rec) == SE_OK; i++) {
+        if (!se_patch_record_kept(&rec, features) && addr >= rec.start &&
+            addr - rec.start < rec.len) {
+            *out = rec;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The code's own notes: .se_notes holds {u64 address, u64 string address} pairs whose
- * strings live in another loaded section (docs/entry.md). */
+ * strings live in another loaded section (docs/entry.md). Notes inside a block the
+ * alternatives dropped no longer describe anything; the block's jmp gets a note instead. */
 static se_status se_collect_notes(se_machine *m, const se_elf_image *img)
 {
+    const se_elf_section *patch = se_elf_section_by_name(img, ".se_patch");
+    uint64_t features = se_entry_features(&m->cfg);
+    se_patch_record rec;
+    for (size_t i = 0; patch != NULL && patch->bytes != NULL &&
+                       se_patch_record_read(patch->bytes, patch->size, i, &rec) == SE_OK;
+         i++) {
+        se_patch_record outer;
+        /* only the outermost dropped block is patched, so only it gets the note */
+        if (!se_patch_record_kept(&rec, features) &&
+            se_in_dropped_block(patch, features, rec.start, &outer) && outer.start == rec.start &&
+            outer.len >= rec.len) {
+            uint64_t dummy;
+            if (!se_hashmap_get(&m->notes, rec.start, &dummy)) {
+                se_status st = se_notes_add(m, rec.start, se_dropped_note(&outer));
+                if (st != SE_OK)
+                    return st;
+            }
+        }
+    }
     const se_elf_section *notes = se_elf_section_by_name(img, ".se_notes");
     if (notes == NULL || notes->bytes == NULL)
         return SE_OK;
@@ -176,6 +238,8 @@ static se_status se_collect_notes(se_machine *m, const se_elf_image *img)
         if (text == NULL)
             return se_fail(m, SE_ERR_FORMAT, ".se_notes entry %llu points outside the object",
                            (unsigned long long)(off / 16));
+        if (se_in_dropped_block(patch, features, addr, &rec))
+            continue;
         se_status st = se_notes_add(m, addr, text);
         if (st != SE_OK)
             return st;

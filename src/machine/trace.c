@@ -55,9 +55,15 @@ static void se_trace_close(se_machine *m)
 static const char *se_trace_symbol(se_machine *m, uint64_t addr, uint64_t *off)
 {
     const se_symbol *best = NULL;
-    for (size_t i = 0; i < m->n_syms; i++)
-        if (m->syms[i].addr <= addr && (best == NULL || m->syms[i].addr >= best->addr))
-            best = &m->syms[i];
+    for (size_t i = 0; i < m->n_syms; i++) {
+        const se_symbol *c = &m->syms[i];
+        if (c->addr > addr || (best != NULL && c->addr < best->addr))
+            continue;
+        /* at one address, a real label (entry_SYSCALL_64) reads better than a phase marker */
+        if (best != NULL && c->addr == best->addr && strncmp(c->name, "se_phase_", 9) == 0)
+            continue;
+        best = c;
+    }
     if (best == NULL || addr - best->addr > 0x1000 || (addr >> 63) == 0) {
         *off = 0;
         return "";

@@ -1,0 +1,46 @@
+/* The sysentry command-line tool: shared declarations. */
+#ifndef SE_CLI_H
+#define SE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sysentry/sysentry.h>
+
+/* What the handler does to pt_regs before the exit checks. */
+typedef struct cli_set {
+    const char *field; /* ip, cx, r11, flags, cs, ss, sp, ax */
+    uint64_t value;
+} cli_set;
+
+#define CLI_MAX_SETS 16
+
+/* One syscall to run: machine configuration, user registers, handler action. */
+typedef struct cli_run {
+    se_config cfg;
+    se_cost_profile profile;
+    se_regs user;
+    cli_set sets[CLI_MAX_SETS];
+    int n_sets;
+    bool restart; /* ax = orig_ax, ip -= 2 */
+    bool have_ret;
+    uint64_t ret;
+} cli_run;
+
+/* Parse one option shared by trace/compare/check. Returns 1 if consumed (advancing *i),
+ * 0 if not an option of this family, -1 on error (message printed). */
+int cli_parse_common(int argc, char **argv, int *i, cli_run *run);
+void cli_run_defaults(cli_run *run);
+void cli_common_help(FILE *out);
+bool cli_parse_u64(const char *s, uint64_t *out);
+/* Install the handler implementing run->sets on m. */
+void cli_install_handler(se_machine *m, cli_run *run);
+const char *cli_config_label(const se_config *cfg);
+
+/* Output helpers */
+void cli_json_string(FILE *out, const char *s);
+extern bool cli_color;
+const char *cli_c(const char *code); /* ANSI code or "" without colour */
+
+#endif

@@ -1,0 +1,266 @@
+/* Options shared by the subcommands: configuration, registers, handler actions. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+bool cli_parse_u64(const char *s, uint64_t *out)
+{
+    if (s == NULL || *s == '\0')
+        return false;
+    errno = 0;
+    char *end;
+    bool neg = s[0] == '-';
+    unsigned long long v = strtoull(neg ? s + 1 : s, &end, 0);
+    if (errno != 0 || *end != '\0' || end == (neg ? s + 1 : s))
+        return false;
+    *out = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    return true;
+}
+
+void cli_run_defaults(cli_run *run)
+{
+    memset(run, 0, sizeof *run);
+    se_config_default(&run->cfg);
+    se_cost_profile_builtin("skylake", &run->profile);
+    run->user.rax = 39; /* getpid */
+    run->user.rip = 0x401000;
+    run->user.rsp = 0x7fffffffd000;
+    run->user.rflags = 0x246;
+    run->user.cs = SE_USER_CS;
+    run->user.ss = SE_USER_DS;
+}
+
+void cli_common_help(FILE *out)
+{
+    fputs("configuration:\n"
+          "  --vendor intel|amd      CPU vendor semantics (default intel)\n"
+          "  --la57                  5-level paging, 57-bit addresses\n"
+          "  --no-pti / --no-pcid    page-table isolation / PCIDs off (default: both on)\n"
+          "  --ibrs                  IBRS_ENTER/IBRS_EXIT writes to IA32_SPEC_CTRL\n"
+          "  --verw                  CLEAR_CPU_BUFFERS (VERW) before the return\n"
+          "  --xen-pv                behave as a Xen PV guest (check C0)\n"
+          "  --kernel 6.6|6.7        where the SYSRET checks live (default 6.6)\n"
+          "  --disable CHECK         patch a check out: rcx_rip canonical cs r11_flags rf_tf ss\n"
+          "                          xen_pv (repeatable)\n"
+          "  --cpu skylake|zen4|FILE cost profile, built-in or a profile file\n"
+          "  --cpl-switch auto|surgery|portable\n"
+          "registers (numbers in C syntax: 0x.., decimal, negative):\n"
+          "  --nr N                  RAX, the syscall number (default 39, getpid)\n"
+          "  --reg NAME=VALUE        any of rax rbx rcx rdx rsi rdi rbp rsp r8..r15 rip rflags\n"
+          "                          gs_base fs_base (repeatable)\n"
+          "handler (what the kernel did to pt_regs before the exit checks):\n"
+          "  --ret N                 pt_regs->ax (the return value; default 0)\n"
+          "  --set FIELD=VALUE       FIELD in ip cx r11 flags cs ss sp ax (repeatable)\n"
+          "  --restart               syscall restart: ax = orig_ax, ip -= 2\n",
+          out);
+}
+
+static uint64_t *cli_user_reg(se_regs *r, const char *name)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } regs[] = {
+        {"rax", offsetof(se_regs, rax)}, {"rbx", offsetof(se_regs, rbx)},
+        {"rcx", offsetof(se_regs, rcx)}, {"rdx", offsetof(se_regs, rdx)},
+        {"rsi", offsetof(se_regs, rsi)}, {"rdi", offsetof(se_regs, rdi)},
+        {"rbp", offsetof(se_regs, rbp)}, {"rsp", offsetof(se_regs, rsp)},
+        {"r8", offsetof(se_regs, r8)},   {"r9", offsetof(se_regs, r9)},
+        {"r10", offsetof(se_regs, r10)}, {"r11", offsetof(se_regs, r11)},
+        {"r12", offsetof(se_regs, r12)}, {"r13", offsetof(se_regs, r13)},
+        {"r14", offsetof(se_regs, r14)}, {"r15", offsetof(se_regs, r15)},
+        {"rip", offsetof(se_regs, rip)}, {"rflags", offsetof(se_regs, rflags)},
+        {"gs_base", offsetof(se_regs, gs_base)}, {"fs_base", offsetof(se_regs, fs_base)},
+    };
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+        if (strcmp(regs[i].name, name) == 0)
+            return (uint64_t *)((char *)r + regs[i].off);
+    return NULL;
+}
+
+static const char *const cli_set_fields[] = {"ip", "cx", "r11", "flags", "cs", "ss", "sp", "ax"};
+
+__attribute__((format(printf, 1, 2))) static int cli_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sysentry: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return -1;
+}
+
+int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
+{
+    const char *o = argv[*i];
+    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+#define NEED_ARG()                                                                                \
+    do {                                                                                           \
+        if (v == NULL)                                                                             \
+            return cli_err("%s needs an argument", o);                                             \
+        (*i)++;                                                                                    \
+    } while (0)
+    if (!strcmp(o, "--vendor")) {
+        NEED_ARG();
+        if (!strcmp(v, "intel"))
+            run->cfg.vendor = SE_VENDOR_INTEL;
+        else if (!strcmp(v, "amd"))
+            run->cfg.vendor = SE_VENDOR_AMD;
+        else
+            return cli_err("unknown vendor '%s' (intel or amd)", v);
+    } else if (!strcmp(o, "--la57")) {
+        run->cfg.la57 = true;
+    } else if (!strcmp(o, "--no-pti")) {
+        run->cfg.pti = false;
+    } else if (!strcmp(o, "--pti")) {
+        run->cfg.pti = true;
+    } else if (!strcmp(o, "--no-pcid")) {
+        run->cfg.pcid = false;
+    } else if (!strcmp(o, "--ibrs")) {
+        run->cfg.ibrs = true;
+    } else if (!strcmp(o, "--verw")) {
+        run->cfg.verw = true;
+    } else if (!strcmp(o, "--xen-pv")) {
+        run->cfg.xen_pv = true;
+    } else if (!strcmp(o, "--kernel")) {
+        NEED_ARG();
+        if (!strcmp(v, "6.6"))
+            run->cfg.kernel = SE_KERNEL_6_6;
+        else if (!strcmp(v, "6.7") || !strcmp(v, "6.7+"))
+            run->cfg.kernel = SE_KERNEL_6_7;
+        else
+            return cli_err("unknown kernel profile '%s' (6.6 or 6.7)", v);
+    } else if (!strcmp(o, "--disable")) {
+        NEED_ARG();
+        int found = 0;
+        for (int c = 1; c <= SE_CHECK_MAX_VALUE; c++)
+            if (!strcmp(v, se_check_name((se_check)c))) {
+                run->cfg.disabled_checks |= SE_CHECK_BIT(c);
+                found = 1;
+            }
+        if (!found)
+            return cli_err("unknown check '%s' (rcx_rip canonical cs r11_flags rf_tf ss xen_pv)",
+                           v);
+    } else if (!strcmp(o, "--cpu")) {
+        NEED_ARG();
+        if (se_cost_profile_builtin(v, &run->profile) != SE_OK) {
+            FILE *f = fopen(v, "r");
+            if (f == NULL)
+                return cli_err("'%s' is neither a built-in profile (skylake, zen4) nor a "
+                               "readable file",
+                               v);
+            static char text[65536];
+            size_t n = fread(text, 1, sizeof text - 1, f);
+            bool big = !feof(f);
+            fclose(f);
+            if (big)
+                return cli_err("profile file '%s' is larger than 64 KiB", v);
+            text[n] = '\0';
+            char err[200];
+            if (se_cost_profile_parse(text, &run->profile, err, sizeof err) != SE_OK) {
+                fprintf(stderr, "sysentry: %s: %s\n", v, err);
+                return -1;
+            }
+        }
+    } else if (!strcmp(o, "--cpl-switch")) {
+        NEED_ARG();
+        if (!strcmp(v, "auto"))
+            run->cfg.cpl_switch = SE_CPL_SWITCH_AUTO;
+        else if (!strcmp(v, "surgery"))
+            run->cfg.cpl_switch = SE_CPL_SWITCH_SURGERY;
+        else if (!strcmp(v, "portable"))
+            run->cfg.cpl_switch = SE_CPL_SWITCH_PORTABLE;
+        else
+            return cli_err("unknown CPL switch '%s' (auto, surgery, portable)", v);
+    } else if (!strcmp(o, "--nr")) {
+        NEED_ARG();
+        if (!cli_parse_u64(v, &run->user.rax))
+            return cli_err("bad number '%s'", v);
+    } else if (!strcmp(o, "--reg")) {
+        NEED_ARG();
+        char name[16];
+        const char *eq = strchr(v, '=');
+        if (eq == NULL || (size_t)(eq - v) >= sizeof name)
+            return cli_err("--reg wants NAME=VALUE, got '%s'", v);
+        memcpy(name, v, (size_t)(eq - v));
+        name[eq - v] = '\0';
+        uint64_t *slot = cli_user_reg(&run->user, name);
+        if (slot == NULL)
+            return cli_err("unknown register '%s'", name);
+        if (!cli_parse_u64(eq + 1, slot))
+            return cli_err("bad number in '%s'", v);
+    } else if (!strcmp(o, "--ret")) {
+        NEED_ARG();
+        if (!cli_parse_u64(v, &run->ret))
+            return cli_err("bad number '%s'", v);
+        run->have_ret = true;
+    } else if (!strcmp(o, "--set")) {
+        NEED_ARG();
+        const char *eq = strchr(v, '=');
+        if (eq == NULL)
+            return cli_err("--set wants FIELD=VALUE, got '%s'", v);
+        if (run->n_sets == CLI_MAX_SETS)
+            return cli_err("too many --set options (at most 16)");
+        cli_set *s = &run->sets[run->n_sets];
+        s->field = NULL;
+        for (size_t k = 0; k < sizeof cli_set_fields / sizeof cli_set_fields[0]; k++)
+            if (strlen(cli_set_fields[k]) == (size_t)(eq - v) &&
+                !strncmp(v, cli_set_fields[k], (size_t)(eq - v)))
+                s->field = cli_set_fields[k];
+        if (s->field == NULL)
+            return cli_err("unknown pt_regs field in '%s' (ip cx r11 flags cs ss sp ax)", v);
+        if (!cli_parse_u64(eq + 1, &s->value))
+            return cli_err("bad number in '%s'", v);
+        run->n_sets++;
+    } else if (!strcmp(o, "--restart")) {
+        run->restart = true;
+    } else {
+        return 0;
+    }
+#undef NEED_ARG
+    return 1;
+}
+
+static void cli_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
+{
+    const cli_run *run = ctx;
+    (void)m;
+    (void)nr;
+    r->ax = run->have_ret ? run->ret : 0;
+    if (run->restart) {
+        r->ax = r->orig_ax;
+        r->ip -= 2;
+    }
+    for (int i = 0; i < run->n_sets; i++) {
+        const cli_set *s = &run->sets[i];
+        uint64_t *f = !strcmp(s->field, "ip")      ? &r->ip
+                      : !strcmp(s->field, "cx")    ? &r->cx
+                      : !strcmp(s->field, "r11")   ? &r->r11
+                      : !strcmp(s->field, "flags") ? &r->flags
+                      : !strcmp(s->field, "cs")    ? &r->cs
+                      : !strcmp(s->field, "ss")    ? &r->ss
+                      : !strcmp(s->field, "sp")    ? &r->sp
+                                                   : &r->ax;
+        *f = s->value;
+    }
+}
+
+void cli_install_handler(se_machine *m, cli_run *run)
+{
+    se_set_syscall_handler(m, cli_handler, run);
+}
+
+const char *cli_config_label(const se_config *cfg)
+{
+    static char buf[160];
+    snprintf(buf, sizeof buf, "%s, %s-level paging, PTI %s, PCID %s%s%s%s, Linux %s", se_vendor_name(cfg->vendor),
+             cfg->la57 ? "5" : "4", cfg->pti ? "on" : "off", cfg->pcid ? "on" : "off",
+             cfg->ibrs ? ", IBRS" : "", cfg->verw ? ", VERW" : "", cfg->xen_pv ? ", Xen PV" : "",
+             cfg->kernel == SE_KERNEL_6_6 ? "6.6" : "6.7+");
+    return buf;
+}

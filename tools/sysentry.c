@@ -1,0 +1,632 @@
+/*
+ * sysentry: walk a system call through libsysentry's rebuild of Linux's entry_SYSCALL_64.
+ *
+ *   sysentry trace   [options]   annotated instruction walkthrough with cycles and verdict
+ *   sysentry compare [options]   per-phase cycles of the same syscall under several configs
+ *   sysentry check   [options]   the built-in scenario table, pass/fail per scenario
+ *
+ * Output is deterministic: the same inputs give byte-identical text, JSON and SVG.
+ */
+#define _POSIX_C_SOURCE 200809L /* isatty */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "entry/verdict.h"
+
+/* ---- trace --------------------------------------------------------------------------------- */
+
+typedef struct trace_out {
+    FILE *out;
+    bool json;
+    bool intel;
+    FILE *chrome;
+    bool first_event;
+    bool first_chrome;
+    se_phase cur_phase;
+    uint64_t phase_start;
+    uint64_t t;
+} trace_out;
+
+static void chrome_event(trace_out *to, const char *name, const char *cat, int tid, uint64_t ts,
+                         uint64_t dur)
+{
+    fprintf(to->chrome, "%s\n{\"name\":", to->first_chrome ? "" : ",");
+    cli_json_string(to->chrome, name);
+    fprintf(to->chrome, ",\"cat\":");
+    cli_json_string(to->chrome, cat);
+    fprintf(to->chrome, ",\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%" PRIu64 ",\"dur\":%" PRIu64 "}",
+            tid, ts, dur);
+    to->first_chrome = false;
+}
+
+static void chrome_phase_close(trace_out *to)
+{
+    if (to->t > to->phase_start)
+        chrome_event(to, se_phase_name(to->cur_phase), "phase", 1, to->phase_start,
+                     to->t - to->phase_start);
+}
+
+static void changes_text(const se_trace_event *e, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    size_t n = 0;
+    if (e->changed & SE_TRACE_CPL)
+        n += (size_t)snprintf(buf + n, len - n, "CPL %u->%u ", e->cpl_before, e->cpl_after);
+    if (n < len && (e->changed & SE_TRACE_CR3))
+        n += (size_t)snprintf(buf + n, len - n, "CR3=%" PRIx64 " ", e->cr3_after);
+    if (n < len && (e->changed & SE_TRACE_GSBASE))
+        n += (size_t)snprintf(buf + n, len - n, "GS=%" PRIx64 " ", e->gs_base_after);
+    if (n < len && (e->changed & SE_TRACE_RSP) &&
+        ((e->rsp_after ^ e->rsp_before) >> 12) != 0) /* stack switches, not pushes */
+        n += (size_t)snprintf(buf + n, len - n, "RSP=%" PRIx64 " ", e->rsp_after);
+    if (n < len && (e->changed & SE_TRACE_RFLAGS) &&
+        ((e->rflags_before ^ e->rflags_after) & ~0x8D5ull) != 0) /* not just arithmetic */
+        n += (size_t)snprintf(buf + n, len - n, "RFLAGS=%" PRIx64 " ", e->rflags_after);
+}
+
+static void on_event(const se_trace_event *e, void *ctx)
+{
+    trace_out *to = ctx;
+    char changes[160];
+    changes_text(e, changes, sizeof changes);
+    char label[64];
+    if (e->symbol[0] != '\0')
+        snprintf(label, sizeof label, "%s+%" PRIu64, e->symbol, e->symbol_offset);
+    else
+        snprintf(label, sizeof label, "%s", e->phase == SE_PHASE_USER ? "(user)" : "");
+    const char *dis = to->intel ? e->intel : e->att;
+    if (to->json) {
+        fprintf(to->out, "%s\n    {\"index\":%" PRIu64 ",\"rip\":\"0x%" PRIx64 "\",\"bytes\":\"",
+                to->first_event ? "" : ",", e->index, e->rip);
+        for (unsigned i = 0; i < e->len; i++)
+            fprintf(to->out, "%02x", e->bytes[i]);
+        fprintf(to->out, "\",\"att\":");
+        cli_json_string(to->out, e->att);
+        fprintf(to->out, ",\"intel\":");
+        cli_json_string(to->out, e->intel);
+        fprintf(to->out, ",\"symbol\":");
+        cli_json_string(to->out, e->symbol);
+        fprintf(to->out, ",\"offset\":%" PRIu64 ",\"phase\":\"%s\",\"cycles\":%u,"
+                         "\"cycles_total\":%" PRIu64 ",\"cpl\":[%u,%u],\"cr3\":[\"0x%" PRIx64
+                         "\",\"0x%" PRIx64 "\"],\"gs_base\":[\"0x%" PRIx64 "\",\"0x%" PRIx64
+                         "\"],\"rsp\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\"],\"rflags\":[\"0x%" PRIx64
+                         "\",\"0x%" PRIx64 "\"],\"note\":",
+                e->symbol_offset, se_phase_name(e->phase), e->cycles, e->cycles_total,
+                e->cpl_before, e->cpl_after, e->cr3_before, e->cr3_after, e->gs_base_before,
+                e->gs_base_after, e->rsp_before, e->rsp_after, e->rflags_before, e->rflags_after);
+        cli_json_string(to->out, e->note);
+        fputc('}', to->out);
+        to->first_event = false;
+    } else {
+        fprintf(to->out, "%4" PRIu64 "  %016" PRIx64 "  %-34.34s %-34.34s %s%4u%s  %s%-24s%s %s\n",
+                e->index, e->rip, label, dis, cli_c("\033[33m"), e->cycles, cli_c("\033[0m"),
+                cli_c("\033[36m"), changes, cli_c("\033[0m"), e->note);
+    }
+    if (to->chrome != NULL) {
+        if (e->index == 0 || e->phase != to->cur_phase) {
+            if (e->index != 0)
+                chrome_phase_close(to);
+            to->cur_phase = e->phase;
+            to->phase_start = to->t;
+        }
+        chrome_event(to, dis, se_phase_name(e->phase), 2, to->t, e->cycles ? e->cycles : 1);
+        to->t += e->cycles ? e->cycles : 1;
+    }
+}
+
+static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *run)
+{
+    fprintf(out, "\n%-12s %8s %7s\n", "phase", "cycles", "share");
+    for (int p = 0; p < SE_PHASE_COUNT; p++) {
+        if (o->phase_cycles[p] == 0)
+            continue;
+        fprintf(out, "%-12s %8" PRIu64 " %6.1f%%\n", se_phase_name((se_phase)p),
+                o->phase_cycles[p], o->cycles ? 100.0 * (double)o->phase_cycles[p] / (double)o->cycles : 0.0);
+    }
+    fprintf(out, "%-12s %8" PRIu64, "total", o->cycles);
+    if (run->profile.ghz > 0)
+        fprintf(out, "  (%.0f ns at %.2f GHz, profile %s)", (double)o->cycles / run->profile.ghz,
+                run->profile.ghz, run->profile.name);
+    fprintf(out, "\n\nverdict: %s%s%s", cli_c("\033[1m"), se_exit_path_name(o->path),
+            cli_c("\033[0m"));
+    if (o->failed_check != SE_CHECK_NONE)
+        fprintf(out, " (failed check: %s)", se_check_name(o->failed_check));
+    else if (o->path == SE_EXIT_SYSRET)
+        fprintf(out, " (all SYSRET checks passed)");
+    if (o->fault.kind != SE_FAULT_NONE)
+        fprintf(out, "; %s %s at 0x%" PRIx64 " in ring %u, error code 0x%x",
+                se_vector_name(o->fault.vector), o->fault.kind == SE_FAULT_TRAP ? "trap" : "fault",
+                o->fault.rip, o->fault.cpl, o->fault.error_code);
+    fprintf(out, "\nback in user mode: RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RCX 0x%" PRIx64
+                 " R11 0x%" PRIx64 " RSP 0x%" PRIx64 " RFLAGS 0x%" PRIx64 " CS 0x%x SS 0x%x\n"
+                 "%" PRIu64 " guest instructions\n",
+            o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
+            o->user.cs, o->user.ss, o->instructions);
+}
+
+static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *run)
+{
+    fprintf(out, "\n  ],\n  \"phases\": {");
+    for (int p = 0; p < SE_PHASE_COUNT; p++)
+        fprintf(out, "%s\"%s\": %" PRIu64, p ? ", " : "", se_phase_name((se_phase)p),
+                o->phase_cycles[p]);
+    fprintf(out, "},\n  \"outcome\": {\"path\": \"%s\", \"failed_check\": \"%s\", \"cycles\": %" PRIu64
+                 ", \"instructions\": %" PRIu64 ", \"profile\": ",
+            se_exit_path_name(o->path), se_check_name(o->failed_check), o->cycles,
+            o->instructions);
+    cli_json_string(out, run->profile.name);
+    fprintf(out, ", \"fault\": ");
+    if (o->fault.kind == SE_FAULT_NONE)
+        fprintf(out, "null");
+    else
+        fprintf(out, "{\"vector\": %u, \"name\": \"%s\", \"kind\": \"%s\", \"error_code\": %u, "
+                     "\"rip\": \"0x%" PRIx64 "\", \"cr2\": \"0x%" PRIx64 "\", \"cpl\": %u}",
+                o->fault.vector, se_vector_name(o->fault.vector),
+                o->fault.kind == SE_FAULT_TRAP ? "trap" : "fault", o->fault.error_code,
+                o->fault.rip, o->fault.cr2, o->fault.cpl);
+    fprintf(out, ", \"user\": {\"rip\": \"0x%" PRIx64 "\", \"rax\": \"0x%" PRIx64
+                 "\", \"rcx\": \"0x%" PRIx64 "\", \"r11\": \"0x%" PRIx64 "\", \"rsp\": \"0x%" PRIx64
+                 "\", \"rflags\": \"0x%" PRIx64 "\", \"cs\": %u, \"ss\": %u}}\n}\n",
+            o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
+            o->user.cs, o->user.ss);
+}
+
+static int run_one(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o)
+{
+    se_machine *m = NULL;
+    se_status st = se_machine_create(&run->cfg, &m);
+    if (st != SE_OK) {
+        const char *why = "";
+        se_config_validate(&run->cfg, &why);
+        fprintf(stderr, "sysentry: cannot create the machine: %s%s%s\n", se_status_str(st),
+                why[0] ? ": " : "", why);
+        return 1;
+    }
+    cli_install_handler(m, run);
+    se_set_cost_profile(m, &run->profile);
+    if (fn != NULL)
+        se_set_trace(m, fn, ctx);
+    st = se_syscall(m, &run->user, o);
+    if (st != SE_OK) {
+        fprintf(stderr, "sysentry: %s: %s\n", se_status_str(st), se_machine_last_error(m));
+        se_machine_destroy(m);
+        return 1;
+    }
+    se_machine_destroy(m);
+    return 0;
+}
+
+static void trace_help(FILE *out)
+{
+    fputs("usage: sysentry trace [options]\n"
+          "Run one syscall through the entry path and print every instruction with its phase,\n"
+          "cycles, state changes and a note; then the phase totals and the verdict.\n"
+          "output:\n"
+          "  --json                  machine-readable output on stdout\n"
+          "  --chrome FILE           Chrome/Perfetto trace-event JSON (1 us = 1 cycle)\n"
+          "  --intel                 Intel syntax (default AT&T)\n"
+          "  --color / --no-color    colour (default: only on a terminal)\n",
+          out);
+    cli_common_help(out);
+}
+
+static int cmd_trace(int argc, char **argv)
+{
+    cli_run run;
+    cli_run_defaults(&run);
+    trace_out to = {.out = stdout, .first_event = true, .first_chrome = true};
+    const char *chrome_path = NULL;
+    cli_color = isatty(STDOUT_FILENO);
+    for (int i = 0; i < argc; i++) {
+        int r = cli_parse_common(argc, argv, &i, &run);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            trace_help(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--json")) {
+            to.json = true;
+        } else if (!strcmp(argv[i], "--intel")) {
+            to.intel = true;
+        } else if (!strcmp(argv[i], "--color")) {
+            cli_color = true;
+        } else if (!strcmp(argv[i], "--no-color")) {
+            cli_color = false;
+        } else if (!strcmp(argv[i], "--chrome") && i + 1 < argc) {
+            chrome_path = argv[++i];
+        } else {
+            fprintf(stderr, "sysentry trace: unknown option '%s' (see sysentry trace --help)\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (to.json)
+        cli_color = false;
+    if (chrome_path != NULL && (to.chrome = fopen(chrome_path, "w")) == NULL) {
+        fprintf(stderr, "sysentry trace: cannot write '%s'\n", chrome_path);
+        return 2;
+    }
+    if (to.chrome != NULL)
+        fprintf(to.chrome, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+    if (to.json) {
+        printf("{\n  \"config\": ");
+        cli_json_string(stdout, cli_config_label(&run.cfg));
+        printf(",\n  \"events\": [");
+    } else {
+        printf("libsysentry %s: one syscall through the rebuilt entry_SYSCALL_64\n",
+               SE_VERSION_STRING);
+        printf("config: %s; cost profile %s\n", cli_config_label(&run.cfg), run.profile.name);
+        printf("user:   RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RSP 0x%" PRIx64 " RFLAGS 0x%" PRIx64
+               "\n\n",
+               run.user.rip, run.user.rax, run.user.rsp, run.user.rflags);
+        printf("%4s  %-16s  %-34s %-34s %4s  %-24s %s\n", "#", "address", "label", "instruction",
+               "cyc", "changes", "note");
+    }
+    se_outcome o;
+    int rc = run_one(&run, on_event, &to, &o);
+    if (to.chrome != NULL) {
+        if (rc == 0)
+            chrome_phase_close(&to);
+        fprintf(to.chrome, "\n]}\n");
+        fclose(to.chrome);
+    }
+    if (rc != 0)
+        return rc;
+    if (to.json)
+        print_outcome_json(stdout, &o, &run);
+    else
+        print_outcome_text(stdout, &o, &run);
+    return 0;
+}
+
+/* ---- compare ------------------------------------------------------------------------------ */
+
+typedef struct named_cfg {
+    const char *name;
+    bool pti, pcid, ibrs, verw;
+    bool iret; /* force the IRET path (a syscall restart) */
+} named_cfg;
+
+static const named_cfg known_cfgs[] = {
+    {"nopti", false, false, false, false, false},
+    {"pti", true, false, false, false, false},
+    {"pti+pcid", true, true, false, false, false},
+    {"pti+pcid+ibrs", true, true, true, false, false},
+    {"pti+pcid+ibrs+verw", true, true, true, true, false},
+    {"iret", true, true, false, false, true},
+    {"nopti+iret", false, false, false, false, true},
+};
+
+static const char *const phase_colors[SE_PHASE_COUNT] = {
+    "#9e9e9e", "#4e79a7", "#e15759", "#f28e2b", "#76b7b2", "#59a14f",
+    "#edc948", "#ff9da7", "#b07aa1", "#9c755f", "#bab0ac"};
+
+static void compare_help(FILE *out)
+{
+    fputs("usage: sysentry compare [options]\n"
+          "Run the same syscall under several configurations and print the per-phase cycles.\n"
+          "  --configs LIST          comma-separated, from: nopti pti pti+pcid pti+pcid+ibrs\n"
+          "                          pti+pcid+ibrs+verw iret nopti+iret\n"
+          "                          (default nopti,pti,pti+pcid,pti+pcid+ibrs,iret)\n"
+          "  --svg FILE              also draw the comparison as a stacked bar chart\n"
+          "  --json                  machine-readable output\n",
+          out);
+    cli_common_help(out);
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+    cli_run base;
+    cli_run_defaults(&base);
+    char list[256] = "nopti,pti,pti+pcid,pti+pcid+ibrs,iret";
+    const char *svg = NULL;
+    bool json = false;
+    for (int i = 0; i < argc; i++) {
+        int r = cli_parse_common(argc, argv, &i, &base);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            compare_help(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--configs") && i + 1 < argc) {
+            snprintf(list, sizeof list, "%s", argv[++i]);
+        } else if (!strcmp(argv[i], "--svg") && i + 1 < argc) {
+            svg = argv[++i];
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else {
+            fprintf(stderr, "sysentry compare: unknown option '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    const named_cfg *cfgs[16];
+    se_outcome outs[16];
+    int n = 0;
+    for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+        const named_cfg *found = NULL;
+        for (size_t k = 0; k < sizeof known_cfgs / sizeof known_cfgs[0]; k++)
+            if (!strcmp(tok, known_cfgs[k].name))
+                found = &known_cfgs[k];
+        if (found == NULL || n == 16) {
+            fprintf(stderr, "sysentry compare: unknown configuration '%s'\n", tok);
+            return 2;
+        }
+        cfgs[n++] = found;
+    }
+    for (int k = 0; k < n; k++) {
+        cli_run run = base;
+        run.cfg.pti = cfgs[k]->pti;
+        run.cfg.pcid = cfgs[k]->pcid;
+        run.cfg.ibrs = cfgs[k]->ibrs;
+        run.cfg.verw = cfgs[k]->verw;
+        run.restart = run.restart || cfgs[k]->iret;
+        if (run_one(&run, NULL, NULL, &outs[k]) != 0)
+            return 1;
+    }
+    if (json) {
+        printf("{\"profile\": ");
+        cli_json_string(stdout, base.profile.name);
+        printf(", \"configs\": [");
+        for (int k = 0; k < n; k++) {
+            printf("%s\n  {\"name\": \"%s\", \"path\": \"%s\", \"cycles\": %" PRIu64 ", \"phases\": {",
+                   k ? "," : "", cfgs[k]->name, se_exit_path_name(outs[k].path), outs[k].cycles);
+            for (int p = 0; p < SE_PHASE_COUNT; p++)
+                printf("%s\"%s\": %" PRIu64, p ? ", " : "", se_phase_name((se_phase)p),
+                       outs[k].phase_cycles[p]);
+            printf("}}");
+        }
+        printf("\n]}\n");
+    } else {
+        printf("cycles per phase, cost profile %s (%s)\n\n%-12s", base.profile.name,
+               se_vendor_name(base.cfg.vendor), "phase");
+        for (int k = 0; k < n; k++)
+            printf(" %18s", cfgs[k]->name);
+        printf("\n");
+        for (int p = 0; p < SE_PHASE_COUNT; p++) {
+            bool any = false;
+            for (int k = 0; k < n; k++)
+                any = any || outs[k].phase_cycles[p] != 0;
+            if (!any)
+                continue;
+            printf("%-12s", se_phase_name((se_phase)p));
+            for (int k = 0; k < n; k++)
+                printf(" %18" PRIu64, outs[k].phase_cycles[p]);
+            printf("\n");
+        }
+        printf("%-12s", "total");
+        for (int k = 0; k < n; k++)
+            printf(" %18" PRIu64, outs[k].cycles);
+        printf("\n%-12s", "exit");
+        for (int k = 0; k < n; k++)
+            printf(" %18s", se_exit_path_name(outs[k].path));
+        printf("\n");
+    }
+    if (svg != NULL) {
+        FILE *f = fopen(svg, "w");
+        if (f == NULL) {
+            fprintf(stderr, "sysentry compare: cannot write '%s'\n", svg);
+            return 2;
+        }
+        uint64_t maxc = 1;
+        for (int k = 0; k < n; k++)
+            maxc = outs[k].cycles > maxc ? outs[k].cycles : maxc;
+        const int left = 160, width = 600, bar = 28, gap = 14, top = 40;
+        int height = top + n * (bar + gap) + 60;
+        fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                   "font-family=\"sans-serif\" font-size=\"12\">\n",
+                left + width + 120, height);
+        fprintf(f, "<text x=\"10\" y=\"22\" font-size=\"15\">Cycles per phase of one syscall "
+                   "(profile %s)</text>\n",
+                base.profile.name);
+        for (int k = 0; k < n; k++) {
+            int y = top + k * (bar + gap);
+            fprintf(f, "<text x=\"10\" y=\"%d\">%s</text>\n", y + bar / 2 + 4, cfgs[k]->name);
+            double x = left;
+            for (int p = 0; p < SE_PHASE_COUNT; p++) {
+                double w = (double)width * (double)outs[k].phase_cycles[p] / (double)maxc;
+                if (w <= 0)
+                    continue;
+                fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+                           "<title>%s: %" PRIu64 " cycles</title></rect>\n",
+                        x, y, w, bar, phase_colors[p], se_phase_name((se_phase)p),
+                        outs[k].phase_cycles[p]);
+                x += w;
+            }
+            fprintf(f, "<text x=\"%.1f\" y=\"%d\">%" PRIu64 "</text>\n", x + 6, y + bar / 2 + 4,
+                    outs[k].cycles);
+        }
+        int ly = top + n * (bar + gap) + 20, lx = 10;
+        for (int p = 0; p < SE_PHASE_COUNT; p++) {
+            fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                       "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                    lx, ly, phase_colors[p], lx + 14, ly + 10, se_phase_name((se_phase)p));
+            lx += 80;
+        }
+        fprintf(f, "</svg>\n");
+        fclose(f);
+    }
+    return 0;
+}
+
+/* ---- check -------------------------------------------------------------------------------- */
+
+typedef struct scenario {
+    const char *name;
+    const char *what;
+    bool restart;
+    const char *field;
+    uint64_t value;
+    uint64_t rflags_or;
+} scenario;
+
+static const scenario scenarios[] = {
+    {"clean_getpid", "plain syscall", false, NULL, 0, 0},
+    {"c1_restart", "syscall restart: ip -= 2", true, NULL, 0, 0},
+    {"c2_noncanonical", "sigreturn to ip = cx = 1<<47", false, "ipcx", 1ull << 47, 0},
+    {"c2_top_user_page", "ip = cx = 0x7ffffffff000", false, "ipcx", 0x7ffffffff000ull, 0},
+    {"c3_compat_cs", "sigreturn to cs = __USER32_CS", false, "cs", SE_USER32_CS, 0},
+    {"c4_flags", "flags changed, r11 not", false, "flags", 0x40246, 0},
+    {"c5_single_step", "TF set by the user", false, NULL, 0, SE_RFLAGS_TF},
+    {"c6_ss", "sigreturn with ss = 0x63", false, "ss", SE_USER_TLS_DS, 0},
+    {"vsyscall", "ip = cx = 0xffffffffff600000", false, "ipcx", 0xffffffffff600000ull, 0},
+};
+
+static void check_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
+{
+    const scenario *s = ctx;
+    (void)m;
+    (void)nr;
+    r->ax = 0;
+    if (s->restart) {
+        r->ax = r->orig_ax;
+        r->ip -= 2;
+    }
+    if (s->field == NULL)
+        return;
+    if (!strcmp(s->field, "ipcx"))
+        r->ip = r->cx = s->value;
+    else if (!strcmp(s->field, "cs"))
+        r->cs = s->value;
+    else if (!strcmp(s->field, "flags"))
+        r->flags = s->value;
+    else if (!strcmp(s->field, "ss"))
+        r->ss = s->value;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    cli_run base;
+    cli_run_defaults(&base);
+    bool both_vendors = true, both_kernels = true;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        int r = cli_parse_common(argc, argv, &i, &base);
+        if (r < 0)
+            return 2;
+        if (r > 0) {
+            if (!strcmp(o, "--vendor"))
+                both_vendors = false;
+            if (!strcmp(o, "--kernel"))
+                both_kernels = false;
+            continue;
+        }
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs("usage: sysentry check [options]\n"
+                  "Run the built-in scenarios (each SYSRET check made to fail, the vsyscall and\n"
+                  "top-of-user-space addresses, a plain syscall) under both vendors and both\n"
+                  "kernel profiles, unless --vendor/--kernel pin one, and compare each verdict\n"
+                  "with the C reference of the return decision. Exit status 1 if any fails.\n",
+                  stdout);
+            cli_common_help(stdout);
+            return 0;
+        }
+        fprintf(stderr, "sysentry check: unknown option '%s' (see --help)\n", argv[i]);
+        return 2;
+    }
+    int failed = 0, total = 0;
+    for (int v = 0; v <= SE_VENDOR_MAX_VALUE; v++) {
+        if (!both_vendors && v != (int)base.cfg.vendor)
+            continue;
+        for (int k = 0; k <= SE_KERNEL_PROFILE_MAX_VALUE; k++) {
+            if (!both_kernels && k != (int)base.cfg.kernel)
+                continue;
+            se_config cfg = base.cfg;
+            cfg.vendor = (se_vendor)v;
+            cfg.kernel = (se_kernel_profile)k;
+            se_machine *m = NULL;
+            se_status st = se_machine_create(&cfg, &m);
+            if (st != SE_OK) {
+                fprintf(stderr, "sysentry check: cannot create the machine: %s\n",
+                        se_status_str(st));
+                return 1;
+            }
+            se_set_cost_profile(m, &base.profile);
+            for (size_t s = 0; s < sizeof scenarios / sizeof scenarios[0]; s++) {
+                const scenario *sc = &scenarios[s];
+                char name[128];
+                snprintf(name, sizeof name, "%s/%s/%s", se_vendor_name(cfg.vendor),
+                         k == SE_KERNEL_6_6 ? "6.6" : "6.7", sc->name);
+                printf("[RUN]  %s: %s\n", name, sc->what);
+                se_set_syscall_handler(m, check_handler, (void *)sc);
+                se_regs u = base.user;
+                u.rflags |= sc->rflags_or;
+                se_outcome o;
+                total++;
+                st = se_syscall(m, &u, &o);
+                if (st != SE_OK) {
+                    printf("[FAIL] %s: %s: %s\n", name, se_status_str(st), se_machine_last_error(m));
+                    failed++;
+                    continue;
+                }
+                /* the oracle: the C reference of the decision, from the final pt_regs */
+                se_check want =
+                    k == SE_KERNEL_6_6
+                        ? se_verdict_6_6(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv)
+                        : se_verdict_6_7(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv);
+                bool canon = se_is_canonical(o.frame.ip, cfg.la57 ? 57 : 48);
+                se_exit_path want_path = want == SE_CHECK_NONE
+                                             ? (canon || v == SE_VENDOR_AMD ? SE_EXIT_SYSRET
+                                                                            : SE_EXIT_FAULT)
+                                             : (canon ? SE_EXIT_IRET : SE_EXIT_FAULT);
+                bool ok = o.failed_check == want && o.path == want_path;
+                printf("%s %s: %s", ok ? "[OK]  " : "[FAIL]", name, se_exit_path_name(o.path));
+                if (o.failed_check != SE_CHECK_NONE)
+                    printf(" (failed check %s)", se_check_name(o.failed_check));
+                if (o.fault.kind != SE_FAULT_NONE)
+                    printf(", %s in ring %u", se_vector_name(o.fault.vector), o.fault.cpl);
+                if (!ok)
+                    printf("; expected %s, check %s", se_exit_path_name(want_path),
+                           se_check_name(want));
+                printf("\n");
+                failed += !ok;
+            }
+            se_machine_destroy(m);
+        }
+    }
+    printf("\n%d of %d scenarios passed\n", total - failed, total);
+    return failed ? 1 : 0;
+}
+
+/* ---- main --------------------------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+    fputs("usage: sysentry <command> [options]\n"
+          "  trace     walk one syscall through the entry path, instruction by instruction\n"
+          "  compare   per-phase cycles of one syscall under several configurations\n"
+          "  check     built-in scenario table with pass/fail per verdict\n"
+          "Run 'sysentry <command> --help' for the options of a command.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("sysentry %s\n", SE_VERSION_STRING);
+        return 0;
+    }
+    if (!strcmp(argv[1], "trace"))
+        return cmd_trace(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "compare"))
+        return cmd_compare(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "check"))
+        return cmd_check(argc - 2, argv + 2);
+    fprintf(stderr, "sysentry: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
