@@ -37,6 +37,12 @@ for c in $configs; do
         tail -n 3 "$dir.test.log"
     fi
 done
+if [ -z "${SE_TEST_CONFIGS:-}" ]; then
+    echo "=== packaging: install, then build a consumer with find_package and pkg-config"
+    if ! ./scripts/consumer.sh; then
+        failed+=("consumer")
+    fi
+fi
 echo
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "FAILED: ${failed[*]}"

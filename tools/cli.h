@@ -38,6 +38,9 @@ bool cli_parse_u64(const char *s, uint64_t *out);
 void cli_install_handler(se_machine *m, cli_run *run);
 const char *cli_config_label(const se_config *cfg);
 
+/* sysentry calibrate (calibrate.c) */
+int cli_calibrate(int argc, char **argv);
+
 /* Output helpers */
 void cli_json_string(FILE *out, const char *s);
 extern bool cli_color;

@@ -602,6 +602,7 @@ static void usage(FILE *out)
           "  trace     walk one syscall through the entry path, instruction by instruction\n"
           "  compare   per-phase cycles of one syscall under several configurations\n"
           "  check     built-in scenario table with pass/fail per verdict\n"
+          "  calibrate the cycle model next to published round-trip figures\n"
           "Run 'sysentry <command> --help' for the options of a command.\n",
           out);
 }
@@ -626,6 +627,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 2, argv + 2);
     if (!strcmp(argv[1], "check"))
         return cmd_check(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "calibrate"))
+        return cli_calibrate(argc - 2, argv + 2);
     fprintf(stderr, "sysentry: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
