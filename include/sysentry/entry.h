@@ -74,6 +74,40 @@ typedef struct se_outcome {
  */
 SE_API se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out);
 
+/* ---- Your own entry code (docs/embedding.md) --------------------------------------------- */
+
+/**
+ * @brief The symbols of an entry object the library needs. Only `entry` is required; each
+ * other name enables something. All are looked up among global and local symbols.
+ */
+typedef struct se_entry_names {
+    const char *entry;       /**< the SYSCALL target: LSTAR is set to it (required) */
+    const char *dispatch;    /**< instruction where the C handler runs, do_syscall_64-style:
+                                  RDI = pt_regs, ESI = number (NULL: no handler) */
+    const char *sysret_exit; /**< start of the SYSRET exit (optional) */
+    const char *iret_exit;   /**< start of the IRET exit (optional; with `checks`, lets
+                                  se_outcome name the failed check) */
+    const char *checks[SE_CHECK_MAX_VALUE + 1]; /**< start label of each check (optional) */
+} se_entry_names;
+
+/** @brief Fill `names` with the labels of the built-in Linux rebuild (NULL is ignored). */
+SE_API void se_entry_names_linux(se_entry_names *names);
+
+/**
+ * @brief Load entry code you assembled yourself: an ELF64 x86-64 relocatable object (sections
+ * placed from `base`, `.entry.text` first) or executable (at its own addresses). The machine
+ * must have been created with ::SE_ENTRY_NONE. Privileged instructions are found with Zydis
+ * and modelled as for the built-in code; `.se_patch` alternatives and `.se_notes` notes are
+ * honoured if present. Afterwards se_syscall(), traces, cycles and verdicts work as usual.
+ * @param base page-aligned upper-half address for a relocatable object (ignored otherwise)
+ * @return ::SE_OK; ::SE_ERR_INVALID_ARG; ::SE_ERR_STATE (entry code already loaded, or inside a
+ *         handler); ::SE_ERR_FORMAT (malformed ELF, unsupported relocation, section not in the
+ *         upper half); ::SE_ERR_NOT_FOUND (a named symbol or an undefined one);
+ *         ::SE_ERR_CONFLICT (overlaps the machine's memory).
+ */
+SE_API se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t base,
+                                   const se_entry_names *names);
+
 #ifdef __cplusplus
 }
 #endif

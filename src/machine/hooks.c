@@ -393,9 +393,11 @@ se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, si
 {
     for (size_t off = 0; off < len;) {
         se_insn in;
-        if (se_decode_one(code + off, len - off, va + off, &in) != SE_OK)
-            return se_fail(m, SE_ERR_FORMAT, "bytes at 0x%" PRIx64 " do not decode",
-                           va + off);
+        if (se_decode_one(code + off, len - off, va + off, &in) != SE_OK) {
+            /* data inside a code section (a VERW operand, a jump table): step over it */
+            off++;
+            continue;
+        }
         off += in.len;
         if (!se_insn_is_hooked(in.kind) && in.kind != SE_INSN_HLT)
             continue;

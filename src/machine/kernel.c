@@ -56,44 +56,49 @@ se_status se_load_kernel_code(se_machine *m, uint64_t va, const void *code, size
 #include "entry/patch.h"
 #include "loader/elf_load.h"
 
-static bool se_sym(const se_elf_image *img, const char *name, uint64_t *va)
+void se_entry_names_linux(se_entry_names *n)
 {
-    return se_elf_symbol(img, name, va) == SE_OK;
+    if (n == NULL)
+        return;
+    memset(n, 0, sizeof *n);
+    n->entry = "entry_SYSCALL_64";
+    n->dispatch = "do_syscall_64";
+    n->sysret_exit = "syscall_return_via_sysret";
+    n->iret_exit = "swapgs_restore_regs_and_return_to_usermode";
+    n->checks[SE_CHECK_XEN_PV] = "se_check_xen_pv";
+    n->checks[SE_CHECK_RCX_RIP] = "se_check_rcx_rip";
+    n->checks[SE_CHECK_CANONICAL] = "se_check_canonical";
+    n->checks[SE_CHECK_CS] = "se_check_cs";
+    n->checks[SE_CHECK_R11_FLAGS] = "se_check_r11_flags";
+    n->checks[SE_CHECK_RF_TF] = "se_check_rf_tf";
+    n->checks[SE_CHECK_SS] = "se_check_ss";
 }
 
-/* Resolve the labels of docs/entry.md that the machine needs. */
-static se_status se_resolve_linux_syms(se_machine *m, const se_elf_image *img)
+/* Resolve the labels the machine needs: the entry point is required, the rest are optional
+ * and each enables something (the handler, per-check verdicts, exit labels in traces). */
+static se_status se_resolve_syms(se_machine *m, const se_elf_image *img, const se_entry_names *n)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-    } required[] = {
-        {"entry_SYSCALL_64", offsetof(se_entry_syms, entry)},
-        {"entry_SYSCALL_64_after_hwframe", offsetof(se_entry_syms, after_hwframe)},
-        {"se_call_do_syscall_64", offsetof(se_entry_syms, call_dispatch)},
-        {"do_syscall_64", offsetof(se_entry_syms, dispatch)},
-        {"syscall_return_via_sysret", offsetof(se_entry_syms, sysret_exit)},
-        {"se_sysretq", offsetof(se_entry_syms, sysretq)},
-        {"swapgs_restore_regs_and_return_to_usermode", offsetof(se_entry_syms, iret_exit)},
-        {"native_irq_return_iret", offsetof(se_entry_syms, iretq)},
-    };
-    static const char *const checks[SE_CHECK_MAX_VALUE + 1] = {
-        [SE_CHECK_RCX_RIP] = "se_check_rcx_rip",     [SE_CHECK_CANONICAL] = "se_check_canonical",
-        [SE_CHECK_CS] = "se_check_cs",               [SE_CHECK_R11_FLAGS] = "se_check_r11_flags",
-        [SE_CHECK_RF_TF] = "se_check_rf_tf",         [SE_CHECK_SS] = "se_check_ss",
-        [SE_CHECK_XEN_PV] = "se_check_xen_pv",
-    };
     se_entry_syms s;
     memset(&s, 0, sizeof s);
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
-        uint64_t *slot = (uint64_t *)((char *)&s + required[i].off);
-        if (!se_sym(img, required[i].name, slot))
+    if (se_elf_symbol(img, n->entry, &s.entry) != SE_OK)
+        return se_fail(m, SE_ERR_NOT_FOUND, "entry code lacks the entry symbol %s", n->entry);
+    const struct {
+        const char *name;
+        uint64_t *slot;
+    } optional[] = {{n->dispatch, &s.dispatch},
+                    {n->sysret_exit, &s.sysret_exit},
+                    {n->iret_exit, &s.iret_exit}};
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
+        if (optional[i].name != NULL && se_elf_symbol(img, optional[i].name, optional[i].slot) != SE_OK)
             return se_fail(m, SE_ERR_NOT_FOUND, "entry code lacks the symbol %s",
-                           required[i].name);
-    }
+                           optional[i].name);
     for (int c = 0; c <= SE_CHECK_MAX_VALUE; c++)
-        if (checks[c] != NULL)
-            se_sym(img, checks[c], &s.checks[c]); /* optional: a check may be absent */
+        if (n->checks[c] != NULL && se_elf_symbol(img, n->checks[c], &s.checks[c]) != SE_OK)
+            return se_fail(m, SE_ERR_NOT_FOUND, "entry code lacks the check label %s",
+                           n->checks[c]);
+    /* informational labels of the built-in code, for tests and traces */
+    se_elf_symbol(img, "se_sysretq", &s.sysretq);
+    se_elf_symbol(img, "native_irq_return_iret", &s.iretq);
     s.loaded = true;
     m->sym = s;
     return SE_OK;
@@ -247,14 +252,18 @@ static se_status se_collect_notes(se_machine *m, const se_elf_image *img)
     return SE_OK;
 }
 
-se_status se_load_builtin_entry(se_machine *m)
+/* Load an entry object: place and relocate it, patch its alternatives from the
+ * configuration (the way Linux patches at boot), map it (only .entry.text in the user page
+ * tables), hook its privileged instructions, and resolve its labels. */
+static se_status se_load_entry_image(se_machine *m, const void *data, size_t len, uint64_t base,
+                                     const se_entry_names *names)
 {
     char err[160];
     se_elf_image *img = NULL;
-    se_status st = se_elf_load(se_entry_linux_obj_start, se_entry_linux_obj_size(), m->lay.ktext,
-                               &img, err, sizeof err);
+    se_status st = se_elf_load(data, len, base, &img, err, sizeof err);
     if (st != SE_OK)
-        return se_fail(m, st, "built-in entry object: %s", err);
+        return se_fail(m, st == SE_ERR_NOMEM ? st : st == SE_ERR_NOT_FOUND ? st : SE_ERR_FORMAT,
+                       "entry object: %s", err);
     size_t n = se_elf_section_count(img);
     se_entry_section *secs = calloc(n ? n : 1, sizeof *secs);
     if (secs == NULL) {
@@ -268,7 +277,6 @@ se_status se_load_builtin_entry(se_machine *m)
         if (s->bytes != NULL && s->size > 0 && s != patch)
             secs[n_secs++] = (se_entry_section){.va = s->va, .bytes = s->bytes, .len = s->size};
     }
-    /* alternatives: the configuration reaches the code the way Linux's boot patching does */
     if (patch != NULL && patch->bytes != NULL)
         st = se_entry_patch_sections(secs, n_secs, patch->bytes, patch->size,
                                      se_entry_features(&m->cfg), err, sizeof err);
@@ -281,19 +289,24 @@ se_status se_load_builtin_entry(se_machine *m)
         const se_elf_section *s = se_elf_section_at(img, i);
         if (s->size == 0 || s == patch || strncmp(s->name, ".se_notes", 9) == 0)
             continue; /* tables for the loader, not guest memory */
+        if ((s->va >> 63) == 0 || (s->va & 0xFFF) != 0)
+            st = se_fail(m, SE_ERR_INVALID_ARG,
+                         "section %s at 0x%llx: entry code must be page-aligned in the upper half",
+                         s->name, (unsigned long long)s->va);
         uint32_t flags = s->write ? SE_MAP_WRITE : 0;
         /* PTI: only the entry text is cloned into the user page tables (pti_clone_entry_text) */
         if (strcmp(s->name, ".entry.text") == 0)
             flags |= SE_MAP_PTI_SHARED;
         uint64_t size = (s->size + 0xFFF) & ~0xFFFull;
-        st = se_map_internal(m, s->va, size, flags, NULL);
+        if (st == SE_OK)
+            st = se_map_internal(m, s->va, size, flags, NULL);
         if (st == SE_OK && s->bytes != NULL)
             memcpy(se_host_ptr(m, s->va, s->size), s->bytes, s->size);
         if (st == SE_OK && s->exec)
             st = se_hooks_scan_code(m, s->va, s->bytes, s->size);
     }
     if (st == SE_OK)
-        st = se_resolve_linux_syms(m, img);
+        st = se_resolve_syms(m, img, names);
     if (st == SE_OK)
         st = se_collect_symbols(m, img);
     if (st == SE_OK)
@@ -302,5 +315,31 @@ se_status se_load_builtin_entry(se_machine *m)
     if (st != SE_OK)
         return st;
     m->arch.lstar = m->sym.entry;
-    return se_install_dispatch_hook(m, m->sym.dispatch);
+    return m->sym.dispatch ? se_install_dispatch_hook(m, m->sym.dispatch) : SE_OK;
+}
+
+se_status se_load_builtin_entry(se_machine *m)
+{
+    se_entry_names names;
+    se_entry_names_linux(&names);
+    return se_load_entry_image(m, se_entry_linux_obj_start, se_entry_linux_obj_size(),
+                               m->lay.ktext, &names);
+}
+
+se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t base,
+                            const se_entry_names *names)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (elf == NULL || len == 0 || names == NULL || names->entry == NULL)
+        return se_fail(m, SE_ERR_INVALID_ARG, "elf, len, names and names->entry are required");
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "entry code cannot be loaded from inside a handler");
+    if (m->sym.loaded)
+        return se_fail(m, SE_ERR_STATE, "this machine already has entry code (create it with "
+                                        "SE_ENTRY_NONE to load your own)");
+    if ((base & 0xFFF) != 0 || (base >> 63) == 0)
+        return se_fail(m, SE_ERR_INVALID_ARG, "base must be page-aligned in the upper half");
+    return se_load_entry_image(m, elf, len, base, names);
 }

@@ -123,8 +123,8 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
     if (m->in_handler)
         return se_fail(m, SE_ERR_STATE, "se_syscall cannot be called from a syscall handler");
     if (!m->sym.loaded)
-        return se_fail(m, SE_ERR_STATE,
-                       "no entry code with the Linux labels is loaded (SE_ENTRY_NONE)");
+        return se_fail(m, SE_ERR_STATE, "no entry code is loaded (the machine was created with "
+                                        "SE_ENTRY_NONE; see se_load_entry_elf)");
     memset(out, 0, sizeof *out);
     /* SYSCALL does not use RSP (SYSCALL-11): the selftests enter with RSP = -1 or with
      * bit 63 flipped, so only rip/cs/ss/flags/bases are checked */
