@@ -15,5 +15,6 @@
 #include <sysentry/timing.h>
 #include <sysentry/entry.h>
 #include <sysentry/trace.h>
+#include <sysentry/snapshot.h>
 
 #endif /* SYSENTRY_SYSENTRY_H */

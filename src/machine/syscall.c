@@ -110,6 +110,10 @@ static se_status se_place_syscall(se_machine *m, uint64_t rip)
         if (st != SE_OK)
             return st;
     }
+    /* writing code makes the engine drop the page's translations: only write when needed */
+    uint8_t cur[2];
+    if (se_mem_read(m, rip, cur, sizeof cur) == SE_OK && memcmp(cur, syscall_insn, 2) == 0)
+        return SE_OK;
     return se_mem_write(m, rip, syscall_insn, sizeof syscall_insn);
 }
 

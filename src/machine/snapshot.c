@@ -1,0 +1,117 @@
+/*
+ * Snapshots. Unicorn 2.0.1 contexts hold CPU state only (unicorn-2.0.1 §13), so guest memory
+ * is copied by the library: only writable mappings, since nothing else can change in a run.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine/machine_int.h"
+
+typedef struct se_snap_region {
+    uint64_t va, pa, size;
+    bool user; /* user pages may hold code: translated blocks must not go stale */
+} se_snap_region;
+
+struct se_snapshot {
+    const se_machine *owner;
+    uc_context *ctx;
+    se_cpu_state arch;
+    se_tlb tlb;
+    int engine_cpl;
+    se_snap_region *regions;
+    size_t n_regions;
+    uint8_t *bytes;
+};
+
+void se_snapshot_destroy(se_snapshot *s)
+{
+    if (s == NULL)
+        return;
+    if (s->ctx != NULL)
+        uc_context_free(s->ctx);
+    free(s->regions);
+    free(s->bytes);
+    free(s);
+}
+
+se_status se_snapshot_create(se_machine *m, se_snapshot **out)
+{
+    if (m == NULL || out == NULL)
+        return m ? se_fail(m, SE_ERR_INVALID_ARG, "out is NULL") : SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    *out = NULL;
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "snapshots cannot be taken inside a handler");
+    se_snapshot *s = calloc(1, sizeof *s);
+    size_t total = 0, n = 0;
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (m->maps[i].flags & SE_MAP_WRITE) {
+            total += m->maps[i].size;
+            n++;
+        }
+    if (s != NULL) {
+        s->regions = calloc(n ? n : 1, sizeof *s->regions);
+        s->bytes = malloc(total ? total : 1);
+    }
+    if (s == NULL || s->regions == NULL || s->bytes == NULL ||
+        uc_context_alloc(m->uc, &s->ctx) != UC_ERR_OK) {
+        se_snapshot_destroy(s);
+        return se_fail(m, SE_ERR_NOMEM, "out of memory for a snapshot");
+    }
+    if (uc_context_save(m->uc, s->ctx) != UC_ERR_OK) {
+        se_snapshot_destroy(s);
+        return se_fail(m, SE_ERR_BACKEND, "uc_context_save failed");
+    }
+    s->owner = m;
+    s->arch = m->arch;
+    s->tlb = m->tlb;
+    s->engine_cpl = m->engine_cpl;
+    size_t off = 0;
+    for (size_t i = 0; i < m->n_maps; i++) {
+        const se_mapping *mp = &m->maps[i];
+        if (!(mp->flags & SE_MAP_WRITE))
+            continue;
+        s->regions[s->n_regions++] = (se_snap_region){
+            .va = mp->va, .pa = mp->pa, .size = mp->size, .user = (mp->flags & SE_MAP_USER) != 0};
+        memcpy(s->bytes + off, se_phys_ptr(&m->phys, mp->pa, mp->size), mp->size);
+        off += mp->size;
+    }
+    *out = s;
+    return SE_OK;
+}
+
+se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (s == NULL || s->owner != m)
+        return se_fail(m, SE_ERR_INVALID_ARG, "snapshot is NULL or of another machine");
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "snapshots cannot be restored inside a handler");
+    size_t off = 0;
+    for (size_t i = 0; i < s->n_regions; i++) {
+        const se_snap_region *r = &s->regions[i];
+        uint8_t *host = se_phys_ptr(&m->phys, r->pa, r->size);
+        if (!r->user) {
+            memcpy(host, s->bytes + off, r->size); /* stacks and per-CPU data: no code */
+        } else if (memcmp(host, s->bytes + off, r->size) != 0) {
+            /* a user page changed: it may have held code the engine translated from it */
+            memcpy(host, s->bytes + off, r->size);
+            uc_ctl_remove_cache(m->uc, r->va, r->va + r->size);
+        }
+        off += r->size;
+    }
+    bool cr3_changed = m->arch.cr3 != s->arch.cr3;
+    if (uc_context_restore(m->uc, s->ctx) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "uc_context_restore failed");
+    m->arch = s->arch;
+    m->tlb = s->tlb;
+    m->engine_cpl = s->engine_cpl;
+    m->cr3_pending = NULL;
+    m->fix_selectors = false;
+    /* a context restore does not flush the TLB (unicorn-2.0.1 §13) */
+    if (cr3_changed)
+        se_be_flush_tlb(m);
+    return SE_OK;
+}

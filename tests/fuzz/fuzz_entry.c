@@ -1,0 +1,372 @@
+/*
+ * Register-state fuzzing of the entry path (issue 6, docs/fuzzing.md).
+ *
+ * Input: [config][disabled checks][action][rip choice] then little-endian u64s: rax, rflags,
+ * rsp, gs_base, and one value per pt_regs field the action sets (ip, cx, r11, flags, cs, ss,
+ * sp). Missing bytes read as zero. Every input runs one syscall on a cached machine restored
+ * from its snapshot, and every oracle is asserted:
+ *  1. differential: the C reference of the return decision (se_verdict_6_6/6_7) computed from
+ *     the final pt_regs agrees with the path and failed check the emulated code produced;
+ *  2. invariants: back at CPL3 the user GS base, user CR3 and ABI-preserved registers are
+ *     right, no kernel value is left in a user register, and SYSRET never ran with a
+ *     non-canonical RCX unless check C2 was disabled;
+ *  3. the call succeeds within the instruction budget (ASan/UBSan catch the rest).
+ * Built three ways: libFuzzer (SE_FUZZ_LIBFUZZER), AFL++ persistent mode (__AFL_LOOP), and a
+ * replay program for ctest (built-in seeds or files named on the command line).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry/verdict.h"
+#include "machine/machine_int.h"
+
+/* every configuration the input can name has its own cached machine (see fz_config) */
+#define SE_FUZZ_SLOTS 96
+
+typedef struct fz_input {
+    uint8_t config, disabled, action, rip_choice;
+    uint64_t rax, rflags, rsp, gs_base;
+    uint64_t set[7]; /* ip cx r11 flags cs ss sp */
+} fz_input;
+
+typedef struct fz_slot {
+    uint16_t key;
+    se_machine *m;
+    se_snapshot *snap;
+} fz_slot;
+
+static fz_slot fz_slots[SE_FUZZ_SLOTS];
+static unsigned fz_next_slot;
+
+static void fz_fail(const char *what, const fz_input *in, const se_outcome *o)
+{
+    fprintf(stderr, "ORACLE FAILED: %s\n  config %#x disabled %#x action %#x rip %u rax %#llx "
+                    "rflags %#llx\n  path %s check %s fault %s cpl %u rip %#llx\n",
+            what, in->config, in->disabled, in->action, in->rip_choice,
+            (unsigned long long)in->rax, (unsigned long long)in->rflags,
+            se_exit_path_name(o->path), se_check_name(o->failed_check),
+            se_vector_name(o->fault.vector), o->fault.cpl, (unsigned long long)o->fault.rip);
+    abort();
+}
+
+static void fz_parse(const uint8_t *d, size_t n, fz_input *in)
+{
+    uint8_t buf[4 + 8 * 11];
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, d, n < sizeof buf ? n : sizeof buf);
+    memset(in, 0, sizeof *in);
+    in->config = buf[0];
+    in->disabled = buf[1];
+    in->action = buf[2];
+    in->rip_choice = buf[3];
+    uint64_t v[11];
+    memcpy(v, buf + 4, sizeof v);
+    in->rax = v[0];
+    in->rflags = v[1];
+    in->rsp = v[2];
+    in->gs_base = v[3];
+    memcpy(in->set, v + 4, sizeof in->set);
+}
+
+static se_config fz_config(const fz_input *in)
+{
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.vendor = (in->config & 1) ? SE_VENDOR_AMD : SE_VENDOR_INTEL;
+    cfg.la57 = (in->config & 2) != 0;
+    cfg.pti = (in->config & 4) != 0;
+    cfg.pcid = cfg.pti && (in->config & 8);
+    cfg.kernel = (in->config & 16) ? SE_KERNEL_6_7 : SE_KERNEL_6_6;
+    /* IBRS and VERW add instructions but no decisions: one bit drives both */
+    cfg.ibrs = cfg.verw = (in->config & 32) != 0;
+    /* at most one check disabled (or Xen PV), and only when bit 7 asks for it: most inputs
+     * must exercise the checks themselves; this keeps the configurations few enough to cache */
+    if (in->config & 128) {
+        unsigned which = in->disabled % 8; /* 0: Xen PV, 1..6: checks C1..C6, 7: none */
+        if (which == 0)
+            cfg.xen_pv = true;
+        else if (which <= 6)
+            cfg.disabled_checks = SE_CHECK_BIT(which);
+    }
+    return cfg;
+}
+
+static fz_slot *fz_machine(const se_config *cfg, uint16_t key)
+{
+    for (unsigned i = 0; i < SE_FUZZ_SLOTS; i++)
+        if (fz_slots[i].m != NULL && fz_slots[i].key == key)
+            return &fz_slots[i];
+    fz_slot *s = &fz_slots[fz_next_slot++ % SE_FUZZ_SLOTS];
+    se_snapshot_destroy(s->snap);
+    se_machine_destroy(s->m);
+    s->m = NULL;
+    s->snap = NULL;
+    if (se_machine_create(cfg, &s->m) != SE_OK || se_snapshot_create(s->m, &s->snap) != SE_OK) {
+        fprintf(stderr, "cannot create a machine\n");
+        abort();
+    }
+    s->key = key;
+    return s;
+}
+
+typedef struct fz_ctx {
+    const fz_input *in;
+    bool called;
+} fz_ctx;
+
+static void fz_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
+{
+    fz_ctx *c = ctx;
+    const fz_input *in = c->in;
+    (void)m;
+    (void)nr;
+    c->called = true;
+    r->ax = 0x1234;
+    uint64_t *fields[7] = {&r->ip, &r->cx, &r->r11, &r->flags, &r->cs, &r->ss, &r->sp};
+    for (int i = 0; i < 7; i++)
+        if (in->action & (1u << i))
+            *fields[i] = in->set[i];
+}
+
+static bool fz_canonical(uint64_t a, bool la57)
+{
+    return se_is_canonical(a, la57 ? 57 : 48);
+}
+
+static void fz_run(const fz_input *in)
+{
+    se_config cfg = fz_config(in);
+    uint16_t key = (uint16_t)((in->config & 0x3F) | (cfg.disabled_checks << 8) |
+                              ((unsigned)cfg.xen_pv << 15));
+    fz_slot *slot = fz_machine(&cfg, key);
+    se_machine *m = slot->m;
+    if (se_snapshot_restore(m, slot->snap) != SE_OK)
+        abort();
+    static const uint64_t rips[4] = {0x401000, 0x7fffffffeffeull, 0x7ffff000ull, 0x10000ull};
+    se_regs u;
+    memset(&u, 0, sizeof u);
+    u.rax = in->rax;
+    /* what user mode can hold: no VM, no IOPL without iopl(), bit 1 set */
+    u.rflags = (in->rflags & SE_RFLAGS_DEFINED & ~(SE_RFLAGS_VM | SE_RFLAGS_IOPL | SE_RFLAGS_RF)) |
+               SE_RFLAGS_FIXED;
+    u.rsp = in->rsp;
+    u.gs_base = fz_canonical(in->gs_base, cfg.la57) ? in->gs_base : in->gs_base & 0x7fffffffffffull;
+    u.rip = rips[in->rip_choice & 3];
+    u.rbx = 0xb0b0, u.rbp = 0xb9b9, u.r12 = 0x1212, u.r13 = 0x1313, u.r14 = 0x1414;
+    u.r15 = 0x1515, u.rdi = 0xd1d1, u.rsi = 0x5151, u.rdx = 0xd0d0, u.r8 = 0x0808;
+    u.r9 = 0x0909, u.r10 = 0x1010, u.rcx = 0xc0c0, u.r11 = 0x1111;
+    u.cs = SE_USER_CS;
+    u.ss = SE_USER_DS;
+    fz_ctx ctx = {.in = in, .called = false};
+    se_set_syscall_handler(m, fz_handler, &ctx);
+    se_outcome o;
+    memset(&o, 0, sizeof o);
+    se_status st = se_syscall(m, &u, &o);
+    if (st != SE_OK)
+        fz_fail(st == SE_ERR_LIMIT ? "ran past the instruction budget" : "se_syscall failed", in,
+                &o);
+
+    /* 1. differential */
+    se_check ref = cfg.kernel == SE_KERNEL_6_6
+                       ? se_verdict_6_6(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv)
+                       : se_verdict_6_7(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv);
+    if (o.failed_check != ref)
+        fz_fail("failed check differs from the C reference", in, &o);
+    bool canon = fz_canonical(o.frame.ip, cfg.la57);
+    if (ref == SE_CHECK_NONE) {
+        if (!canon && cfg.vendor == SE_VENDOR_INTEL) {
+            /* only possible with C2 patched out: SYSRET-3, the CVE-2012-0217 shape */
+            if (o.path != SE_EXIT_FAULT || o.fault.vector != SE_VEC_GP || o.fault.cpl != 0 ||
+                o.fault.rip != m->sym.sysretq)
+                fz_fail("expected Intel SYSRET #GP in ring 0", in, &o);
+            if (!(cfg.disabled_checks & SE_CHECK_BIT(SE_CHECK_CANONICAL)))
+                fz_fail("SYSRET with a non-canonical RCX while C2 was enabled", in, &o);
+            return;
+        }
+        if (o.path != SE_EXIT_SYSRET)
+            fz_fail("expected SYSRET", in, &o);
+    } else {
+        if (o.path == SE_EXIT_FAULT) {
+            /* IRETQ itself may refuse the frame: non-canonical RIP (IRET-5), bad CS/SS */
+            if (o.fault.rip != m->sym.iretq || o.fault.cpl != 0)
+                fz_fail("a fault on the IRET path other than on IRETQ", in, &o);
+            return;
+        }
+        if (o.path != SE_EXIT_IRET)
+            fz_fail("expected IRET", in, &o);
+    }
+
+    /* 2. invariants back at CPL3 */
+    se_cpu_state s;
+    se_get_cpu_state(m, &s);
+    if (s.cpl != 3)
+        fz_fail("not back at CPL3", in, &o);
+    if (s.regs.gs_base != u.gs_base || s.kernel_gs_base != m->lay.percpu)
+        fz_fail("GS base bookkeeping broken (SWAPGS-6)", in, &o);
+    if (s.cr3 != m->user_cr3)
+        fz_fail("not back on the user CR3", in, &o);
+    const se_regs *r = &o.user;
+    if (r->rbx != u.rbx || r->rbp != u.rbp || r->r12 != u.r12 || r->r13 != u.r13 ||
+        r->r14 != u.r14 || r->r15 != u.r15 || r->rdi != u.rdi || r->rsi != u.rsi ||
+        r->rdx != u.rdx || r->r8 != u.r8 || r->r9 != u.r9 || r->r10 != u.r10)
+        fz_fail("registers the ABI preserves were changed", in, &o);
+    /* RAX: the handler's value, or -ENOSYS when nothing was dispatched (6.6 semantics) */
+    if (r->rax != (ctx.called ? 0x1234 : (uint64_t)-SE_LINUX_ENOSYS))
+        fz_fail("RAX is neither the handler's value nor -ENOSYS", in, &o);
+    if (o.path == SE_EXIT_SYSRET) {
+        if (r->rip != o.frame.cx || r->rcx != o.frame.cx || r->r11 != o.frame.r11 ||
+            r->rflags != ((o.frame.r11 & SE_RFLAGS_SYSRET_KEEP) | SE_RFLAGS_FIXED) ||
+            r->rsp != o.frame.sp)
+            fz_fail("SYSRET state does not follow pt_regs (SYSRET-4/5)", in, &o);
+    } else if (r->rip != o.frame.ip || r->rsp != o.frame.sp || r->cs != (o.frame.cs & 0xffff)) {
+        fz_fail("IRET state does not follow pt_regs (IRET-2/7)", in, &o);
+    }
+    const uint64_t user_vals[] = {u.rax, u.rbx, u.rcx, u.rdx, u.rsi, u.rdi, u.rbp, u.rsp,
+                                  u.r8,  u.r9,  u.r10, u.r11, u.r12, u.r13, u.r14, u.r15,
+                                  o.frame.cx, o.frame.r11, o.frame.sp, o.frame.ip, 0x1234,
+                                  (uint64_t)-SE_LINUX_ENOSYS};
+    const uint64_t got[] = {r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp,
+                            r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
+    for (size_t i = 0; i < sizeof got / sizeof got[0]; i++) {
+        bool known = false;
+        for (size_t j = 0; j < sizeof user_vals / sizeof user_vals[0]; j++)
+            known = known || got[i] == user_vals[j];
+        if (!known)
+            fz_fail("a kernel value leaked into a user register", in, &o);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_input in;
+    fz_parse(data, size, &in);
+    fz_run(&in);
+    return 0;
+}
+
+#ifndef SE_FUZZ_LIBFUZZER
+/* The seed corpus: the selftest scenarios of linux-6.6-entry §13, as inputs. */
+typedef struct fz_seed {
+    const char *name;
+    fz_input in;
+} fz_seed;
+
+#define NONCANON 0x0000800000000000ull
+static const fz_seed fz_seeds[] = {
+    {"clean_getpid", {.config = 4 | 8, .rax = 39, .rflags = 0x246, .rsp = 0x7fffffffe000}},
+    {"clean_no_pti_amd", {.config = 1, .rax = 39, .rflags = 0x246, .rsp = 0x7fffffffe000}},
+    {"sysret_rip_noncanonical", {.config = 4 | 8, .action = 3, .rax = 39, .rflags = 0x246,
+                                 .set = {NONCANON, NONCANON}}},
+    {"sysret_rip_la57_1_47", {.config = 2 | 4 | 8, .action = 3, .rax = 39, .rflags = 0x246,
+                              .set = {NONCANON, NONCANON}}},
+    {"top_user_page_6_7", {.config = 4 | 8 | 16, .rip_choice = 1, .rax = 39, .rflags = 0x246}},
+    {"vsyscall_6_6", {.config = 4 | 8, .action = 3, .rax = 39, .rflags = 0x246,
+                      .set = {0xffffffffff600000ull, 0xffffffffff600000ull}}},
+    {"restart_ip_minus_2", {.config = 4 | 8, .action = 1, .rax = 39, .rflags = 0x246,
+                            .set = {0x401000}}},
+    {"single_step_tf", {.config = 4 | 8, .rax = 39, .rflags = 0x346}},
+    {"syscall_nt_ac_df", {.config = 4 | 8, .rax = 39, .rflags = 0x246 | 0x4000 | 0x40000 | 0x400}},
+    {"numbering_garbage_high", {.config = 4 | 8, .rax = 0xffffffff00000027ull, .rflags = 0x246}},
+    {"invalid_state_all_minus_1", {.config = 4 | 8, .rax = 0xffffffff, .rflags = 0x246,
+                                   .rsp = 0xffffffff}},
+    {"sigreturn_cs32", {.config = 4 | 8, .action = 16, .rax = 15, .rflags = 0x246,
+                        .set = {0, 0, 0, 0, SE_USER32_CS}}},
+    {"sigreturn_ss_tls", {.config = 4 | 8, .action = 32, .rax = 15, .rflags = 0x246,
+                          .set = {0, 0, 0, 0, 0, SE_USER_TLS_DS}}},
+    {"ptrace_flags_not_r11", {.config = 4 | 8, .action = 8, .rax = 39, .rflags = 0x246,
+                              .set = {0, 0, 0, 0x40246}}},
+    {"cve_2012_0217_c2_off_intel", {.config = 4 | 8 | 128, .disabled = SE_CHECK_CANONICAL, .action = 3,
+                                    .rax = 39, .rflags = 0x246, .set = {NONCANON, NONCANON}}},
+    {"c2_off_amd", {.config = 1 | 4 | 8 | 128, .disabled = SE_CHECK_CANONICAL, .action = 3, .rax = 39,
+                    .rflags = 0x246, .set = {NONCANON, NONCANON}}},
+    {"xen_pv", {.config = 4 | 8 | 128, .disabled = 0, .rax = 39, .rflags = 0x246}},
+    {"c5_off_single_step", {.config = 4 | 8 | 128, .disabled = SE_CHECK_RF_TF, .rax = 39,
+                            .rflags = 0x346}},
+    {"ibrs_verw_6_7", {.config = 4 | 8 | 16 | 32, .rax = 39, .rflags = 0x246}},
+    {"bad_cs_selector", {.config = 4 | 8, .action = 16, .rax = 15, .rflags = 0x246,
+                         .set = {0, 0, 0, 0, 0xdead}}},
+};
+
+static size_t fz_serialize(const fz_input *in, uint8_t *buf)
+{
+    buf[0] = in->config, buf[1] = in->disabled, buf[2] = in->action, buf[3] = in->rip_choice;
+    uint64_t v[11] = {in->rax, in->rflags, in->rsp, in->gs_base};
+    memcpy(v + 4, in->set, sizeof in->set);
+    memcpy(buf + 4, v, sizeof v);
+    return 4 + sizeof v;
+}
+
+static void fz_cleanup(void)
+{
+    for (unsigned i = 0; i < SE_FUZZ_SLOTS; i++) {
+        se_snapshot_destroy(fz_slots[i].snap);
+        se_machine_destroy(fz_slots[i].m);
+        fz_slots[i].m = NULL;
+        fz_slots[i].snap = NULL;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    atexit(fz_cleanup);
+    if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0) {
+        for (size_t i = 0; i < sizeof fz_seeds / sizeof fz_seeds[0]; i++) {
+            char path[512];
+            uint8_t buf[128];
+            snprintf(path, sizeof path, "%s/%s", argv[2], fz_seeds[i].name);
+            FILE *f = fopen(path, "wb");
+            if (f == NULL || fwrite(buf, 1, fz_serialize(&fz_seeds[i].in, buf), f) == 0)
+                return 1;
+            fclose(f);
+        }
+        return 0;
+    }
+#ifdef __AFL_LOOP
+    /* AFL++ persistent mode: many inputs per process */
+    static uint8_t buf[4096];
+    while (__AFL_LOOP(10000)) {
+        size_t n = fread(buf, 1, sizeof buf, stdin);
+        LLVMFuzzerTestOneInput(buf, n);
+    }
+    return 0;
+#else
+    if (argc > 1) { /* replay files (a crash, or a whole corpus) */
+        for (int i = 1; i < argc; i++) {
+            static uint8_t buf[4096];
+            FILE *f = fopen(argv[i], "rb");
+            if (f == NULL) {
+                fprintf(stderr, "cannot open %s\n", argv[i]);
+                return 2;
+            }
+            size_t n = fread(buf, 1, sizeof buf, f);
+            fclose(f);
+            LLVMFuzzerTestOneInput(buf, n);
+        }
+        printf("%d inputs replayed, all oracles held\n", argc - 1);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof fz_seeds / sizeof fz_seeds[0]; i++) {
+        uint8_t buf[128];
+        size_t n = fz_serialize(&fz_seeds[i].in, buf);
+        printf("[RUN] %s\n", fz_seeds[i].name);
+        LLVMFuzzerTestOneInput(buf, n);
+        printf("[OK]  %s\n", fz_seeds[i].name);
+    }
+    /* and a deterministic pseudo-random sweep, so the replay test explores a little too */
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 2000; i++) {
+        uint8_t buf[128];
+        for (size_t k = 0; k < sizeof buf; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[k] = (uint8_t)x;
+        }
+        LLVMFuzzerTestOneInput(buf, sizeof buf);
+    }
+    printf("seeds and 2000 pseudo-random inputs: all oracles held\n");
+    return 0;
+#endif
+}
+#endif
