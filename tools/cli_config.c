@@ -61,24 +61,20 @@ void cli_common_help(FILE *out)
 
 static uint64_t *cli_user_reg(se_regs *r, const char *name)
 {
-    static const struct {
+    const struct {
         const char *name;
-        size_t off;
+        uint64_t *slot;
     } regs[] = {
-        {"rax", offsetof(se_regs, rax)}, {"rbx", offsetof(se_regs, rbx)},
-        {"rcx", offsetof(se_regs, rcx)}, {"rdx", offsetof(se_regs, rdx)},
-        {"rsi", offsetof(se_regs, rsi)}, {"rdi", offsetof(se_regs, rdi)},
-        {"rbp", offsetof(se_regs, rbp)}, {"rsp", offsetof(se_regs, rsp)},
-        {"r8", offsetof(se_regs, r8)},   {"r9", offsetof(se_regs, r9)},
-        {"r10", offsetof(se_regs, r10)}, {"r11", offsetof(se_regs, r11)},
-        {"r12", offsetof(se_regs, r12)}, {"r13", offsetof(se_regs, r13)},
-        {"r14", offsetof(se_regs, r14)}, {"r15", offsetof(se_regs, r15)},
-        {"rip", offsetof(se_regs, rip)}, {"rflags", offsetof(se_regs, rflags)},
-        {"gs_base", offsetof(se_regs, gs_base)}, {"fs_base", offsetof(se_regs, fs_base)},
+        {"rax", &r->rax}, {"rbx", &r->rbx}, {"rcx", &r->rcx},       {"rdx", &r->rdx},
+        {"rsi", &r->rsi}, {"rdi", &r->rdi}, {"rbp", &r->rbp},       {"rsp", &r->rsp},
+        {"r8", &r->r8},   {"r9", &r->r9},   {"r10", &r->r10},       {"r11", &r->r11},
+        {"r12", &r->r12}, {"r13", &r->r13}, {"r14", &r->r14},       {"r15", &r->r15},
+        {"rip", &r->rip}, {"rflags", &r->rflags}, {"gs_base", &r->gs_base},
+        {"fs_base", &r->fs_base},
     };
     for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
         if (strcmp(regs[i].name, name) == 0)
-            return (uint64_t *)((char *)r + regs[i].off);
+            return regs[i].slot;
     return NULL;
 }
 

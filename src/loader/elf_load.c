@@ -20,7 +20,17 @@ struct se_elf_image {
     size_t n_secs;
     se_elf_sym *syms;
     size_t n_syms;
+    Elf64_Sym *owned_symtab; /* aligned copy of the file's symbol table, while loading */
 };
+
+/* An aligned copy of file bytes: the file itself may be at any alignment. */
+static void *se_elf_copy(const uint8_t *src, size_t len)
+{
+    void *p = malloc(len ? len : 1);
+    if (p != NULL)
+        memcpy(p, src, len);
+    return p;
+}
 
 typedef struct se_elf_in {
     const uint8_t *d;
@@ -61,6 +71,7 @@ void se_elf_free(se_elf_image *img)
 {
     if (img == NULL)
         return;
+    free(img->owned_symtab);
     for (size_t i = 0; i < img->n_secs; i++)
         free(img->secs[i].bytes);
     for (size_t i = 0; i < img->n_syms; i++)
@@ -203,7 +214,7 @@ static se_status se_elf_load_rel(se_elf_in *in, const Elf64_Ehdr *eh, const Elf6
         }
     }
     /* the symbol table: one SHT_SYMTAB with its string table */
-    const Elf64_Sym *symtab = NULL;
+    Elf64_Sym *symtab = NULL;
     size_t nsym = 0;
     const Elf64_Shdr *strtab = NULL;
     for (unsigned i = 0; i < eh->e_shnum; i++) {
@@ -212,14 +223,16 @@ static se_status se_elf_load_rel(se_elf_in *in, const Elf64_Ehdr *eh, const Elf6
         if (sh[i].sh_entsize != sizeof(Elf64_Sym) || sh[i].sh_link >= eh->e_shnum ||
             sh[sh[i].sh_link].sh_type != SHT_STRTAB)
             return se_elf_fail(in, "malformed symbol table");
-        symtab = (const Elf64_Sym *)(in->d + sh[i].sh_offset);
         nsym = sh[i].sh_size / sizeof(Elf64_Sym);
         strtab = &sh[sh[i].sh_link];
-        if (((uintptr_t)symtab & 7) != 0)
-            return se_elf_fail(in, "misaligned symbol table");
+        if (nsym > SE_ELF_MAX_SYMBOLS)
+            return se_elf_fail(in, "too many symbols");
+        /* copied out: the file bytes need not be aligned for Elf64_Sym */
+        free(img->owned_symtab); /* a second symbol table replaces the first */
+        if ((symtab = se_elf_copy(in->d + sh[i].sh_offset, nsym * sizeof(Elf64_Sym))) == NULL)
+            return SE_ERR_NOMEM;
+        img->owned_symtab = symtab;
     }
-    if (nsym > SE_ELF_MAX_SYMBOLS)
-        return se_elf_fail(in, "too many symbols");
     img->syms = calloc(nsym ? nsym : 1, sizeof *img->syms);
     if (img->syms == NULL)
         return SE_ERR_NOMEM;
@@ -304,7 +317,7 @@ static se_status se_elf_load_exec(se_elf_in *in, const Elf64_Ehdr *eh, const Elf
         memcpy(out->bytes, in->d + ph.p_offset, ph.p_filesz);
     }
     /* symbols, when the file kept its .symtab */
-    const Elf64_Sym *symtab = NULL;
+    Elf64_Sym *symtab = NULL;
     const Elf64_Shdr *strtab = NULL;
     size_t nsym = 0;
     for (unsigned i = 0; sh != NULL && i < eh->e_shnum; i++) {
@@ -313,12 +326,15 @@ static se_status se_elf_load_exec(se_elf_in *in, const Elf64_Ehdr *eh, const Elf
         if (sh[i].sh_entsize != sizeof(Elf64_Sym) || sh[i].sh_link >= eh->e_shnum ||
             sh[sh[i].sh_link].sh_type != SHT_STRTAB)
             return se_elf_fail(in, "malformed symbol table");
-        symtab = (const Elf64_Sym *)(in->d + sh[i].sh_offset);
         nsym = sh[i].sh_size / sizeof(Elf64_Sym);
         strtab = &sh[sh[i].sh_link];
+        if (nsym > SE_ELF_MAX_SYMBOLS)
+            return se_elf_fail(in, "too many symbols");
+        free(img->owned_symtab); /* a second symbol table replaces the first */
+        if ((symtab = se_elf_copy(in->d + sh[i].sh_offset, nsym * sizeof(Elf64_Sym))) == NULL)
+            return SE_ERR_NOMEM;
+        img->owned_symtab = symtab;
     }
-    if (nsym > SE_ELF_MAX_SYMBOLS)
-        return se_elf_fail(in, "too many symbols");
     img->syms = calloc(nsym ? nsym : 1, sizeof *img->syms);
     if (img->syms == NULL)
         return SE_ERR_NOMEM;
@@ -361,31 +377,36 @@ se_status se_elf_load(const void *data, size_t len, uint64_t base, se_elf_image 
     if (eh.e_type != ET_REL && eh.e_type != ET_EXEC)
         return se_elf_fail(&in, "only relocatable objects and executables are loaded");
     const Elf64_Shdr *sh = NULL;
+    Elf64_Shdr *owned_sh = NULL;
     if (eh.e_shnum > 0) {
         if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum > SE_ELF_MAX_SECTIONS ||
-            !se_elf_in_bounds(&in, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr)) ||
-            (eh.e_shoff & 7) != 0)
+            !se_elf_in_bounds(&in, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr)))
             return se_elf_fail(&in, "section headers lie outside the file");
-        sh = (const Elf64_Shdr *)((const uint8_t *)data + eh.e_shoff);
-        if (((uintptr_t)sh & 7) != 0)
-            return se_elf_fail(&in, "misaligned section headers");
+        owned_sh = se_elf_copy((const uint8_t *)data + eh.e_shoff,
+                               (size_t)eh.e_shnum * sizeof(Elf64_Shdr));
+        if (owned_sh == NULL)
+            return SE_ERR_NOMEM;
+        sh = owned_sh;
         for (unsigned i = 0; i < eh.e_shnum; i++)
             if (sh[i].sh_type != SHT_NOBITS && sh[i].sh_type != SHT_NULL &&
-                !se_elf_in_bounds(&in, sh[i].sh_offset, sh[i].sh_size))
+                !se_elf_in_bounds(&in, sh[i].sh_offset, sh[i].sh_size)) {
+                free(owned_sh);
                 return se_elf_fail(&in, "section %u lies outside the file", i);
+            }
     } else if (eh.e_type == ET_REL) {
         return se_elf_fail(&in, "relocatable object without sections");
     }
     se_elf_image *img = calloc(1, sizeof *img);
-    if (img == NULL)
-        return SE_ERR_NOMEM;
-    img->secs = calloc(SE_ELF_MAX_SECTIONS, sizeof *img->secs);
-    if (img->secs == NULL) {
+    if (img == NULL || (img->secs = calloc(SE_ELF_MAX_SECTIONS, sizeof *img->secs)) == NULL) {
         free(img);
+        free(owned_sh);
         return SE_ERR_NOMEM;
     }
     se_status st = eh.e_type == ET_REL ? se_elf_load_rel(&in, &eh, sh, base, img)
                                        : se_elf_load_exec(&in, &eh, sh, img);
+    free(owned_sh);
+    free(img->owned_symtab); /* only needed while loading */
+    img->owned_symtab = NULL;
     if (st != SE_OK) {
         se_elf_free(img);
         return st;
