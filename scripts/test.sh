@@ -38,6 +38,48 @@ for c in $configs; do
     fi
 done
 if [ -z "${SE_TEST_CONFIGS:-}" ]; then
+    echo "=== valgrind: the gcc build's tests under memcheck (no invalid accesses, no leaks)"
+    # the CLI tests wrap shell commands, the fuzz replay and the threads test run long under
+    # valgrind; ASan/UBSan and TSan cover those
+    if ! ctest --test-dir build/test-gcc -T memcheck -j "$jobs" \
+            --overwrite MemoryCheckCommand="$(command -v valgrind)" \
+            --overwrite "MemoryCheckCommandOptions=--leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 -q" \
+            -E "cli-|fuzz_replay|threads" >build/test-gcc.memcheck.log 2>&1; then
+        tail -n 30 build/test-gcc.memcheck.log
+        failed+=("valgrind")
+    else
+        tail -n 2 build/test-gcc.memcheck.log
+    fi
+
+    echo "=== ThreadSanitizer: many machines in many threads"
+    dir=build/test-tsan
+    if cmake -S . -B "$dir" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+            -DSYSENTRY_WERROR=ON -DSYSENTRY_TSAN=ON >"$dir.configure.log" 2>&1 &&
+       cmake --build "$dir" -j "$jobs" --target test_threads >"$dir.build.log" 2>&1 &&
+       TSAN_OPTIONS=halt_on_error=1 "$dir/tests/threads/test_threads" >"$dir.test.log" 2>&1; then
+        tail -n 1 "$dir.test.log"
+    else
+        tail -n 40 "$dir.test.log" "$dir.build.log" 2>/dev/null
+        failed+=("tsan")
+    fi
+
+    echo "=== libFuzzer: a bounded run of the entry fuzzer under ASan+UBSan (docs/fuzzing.md)"
+    dir=build/test-fuzz
+    secs=${SE_FUZZ_SECONDS:-60}
+    if cmake -S . -B "$dir" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+            -DSYSENTRY_WERROR=ON -DSYSENTRY_SANITIZE=ON -DSYSENTRY_BUILD_FUZZERS=ON \
+            >"$dir.configure.log" 2>&1 &&
+       cmake --build "$dir" -j "$jobs" --target fuzz_entry fuzz_replay >"$dir.build.log" 2>&1 &&
+       rm -rf "$dir/corpus" && mkdir -p "$dir/corpus" &&
+       "$dir/tests/fuzz/fuzz_replay" --write-corpus "$dir/corpus" &&
+       "$dir/tests/fuzz/fuzz_entry" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 \
+            "$dir/corpus" >"$dir.run.log" 2>&1; then
+        grep -E "^#[0-9]+ +DONE|Done [0-9]+ runs" "$dir.run.log" | tail -n 1
+    else
+        tail -n 40 "$dir.run.log" "$dir.build.log" 2>/dev/null
+        failed+=("fuzz")
+    fi
+
     echo "=== packaging: install, then build a consumer with find_package and pkg-config"
     if ! ./scripts/consumer.sh; then
         failed+=("consumer")
