@@ -22,12 +22,12 @@ typedef struct anchor {
  * a claim of accuracy. */
 static const anchor anchors[] = {
     {"zen4", "nopti", 0, 313, "costs.md §3: getppid round trip, Zen 4 class, 313 TSC ticks"},
-    {"zen4", "iret", 0, 313 + 80 * 2.59,
-     "§3 plus P5: IRET instead of SYSRET costs ~80 ns more"},
-    {"skylake", "nopti", 103, 0, "P10: DragonFly null syscall, Skylake, no isolation, 103 ns"},
-    {"skylake", "pti+pcid", 360, 0, "P10: with MMU isolation (PTI-like), 360 ns"},
-    {"skylake", "pti+pcid+ibrs", 848, 0, "P10: isolation + IBRS toggled at entry/exit, 848 ns"},
-    {"skylake", "iret", 360 + 80, 0, "P10 isolation + P5: IRET instead of SYSRET, ~80 ns more"},
+    {"zen4", "iret", 0, 313 + 80 * 2.59, "§3 + P5: IRET instead of SYSRET, ~80 ns more"},
+    {"skylake", "nopti", 103, 0, "P10: null syscall, Skylake, no isolation, 103 ns"},
+    {"skylake", "pti+pcid", 103 + 139, 0, "P10 no isolation + P9: PTI with PCID +139 ns"},
+    {"skylake", "pti+pcid+ibrs", 103 + 139 + 488, 0,
+     "as pti+pcid + P10: IBRS toggled at entry/exit +488 ns"},
+    {"skylake", "iret", 103 + 139 + 80, 0, "as pti+pcid + P5: IRET instead of SYSRET +80 ns"},
 };
 
 static void restart(se_machine *m, long nr, se_pt_regs *r, void *ctx)

@@ -43,6 +43,8 @@ typedef enum se_cost_class {
     SE_COST_LFENCE,         /**< LFENCE */
     SE_COST_VERW,           /**< VERW with MD_CLEAR (CLEAR_CPU_BUFFERS) */
     SE_COST_OTHER,          /**< anything else */
+    SE_COST_HANDLER,        /**< the body of do_syscall_64 (the kernel's work for the call,
+                                 charged once per dispatch; the C handler itself is free) */
     SE_COST_CLASS_COUNT
 } se_cost_class;
 

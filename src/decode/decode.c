@@ -193,17 +193,25 @@ se_status se_decode_format(const uint8_t *buf, size_t len, uint64_t addr, bool i
 {
     if (buf == NULL || out == NULL || out_len == 0)
         return SE_ERR_INVALID_ARG;
-    ZydisDisassembledInstruction di;
-    ZyanStatus st = intel ? ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64, addr, buf, len, &di)
-                          : ZydisDisassembleATT(ZYDIS_MACHINE_MODE_LONG_64, addr, buf, len, &di);
-    if (!ZYAN_SUCCESS(st)) {
-        out[0] = '\0';
+    out[0] = '\0';
+    ZydisDecoder dec;
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisFormatter fmt;
+    if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)) ||
+        !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, buf, len, &in, ops)))
         return SE_ERR_FORMAT;
-    }
-    size_t n = strlen(di.text);
-    if (n >= out_len)
-        n = out_len - 1;
-    memcpy(out, di.text, n);
-    out[n] = '\0';
+    if (!ZYAN_SUCCESS(ZydisFormatterInit(&fmt, intel ? ZYDIS_FORMATTER_STYLE_INTEL
+                                                     : ZYDIS_FORMATTER_STYLE_ATT)))
+        return SE_ERR_BACKEND;
+    /* %gs:0x14, not %gs:0x0000000000000014: per-CPU offsets are small numbers */
+    ZydisFormatterSetProperty(&fmt, ZYDIS_FORMATTER_PROP_ADDR_PADDING_ABSOLUTE,
+                              ZYDIS_PADDING_DISABLED);
+    ZydisFormatterSetProperty(&fmt, ZYDIS_FORMATTER_PROP_DISP_PADDING, ZYDIS_PADDING_DISABLED);
+    ZydisFormatterSetProperty(&fmt, ZYDIS_FORMATTER_PROP_IMM_PADDING, ZYDIS_PADDING_DISABLED);
+    ZydisFormatterSetProperty(&fmt, ZYDIS_FORMATTER_PROP_HEX_UPPERCASE, ZYAN_FALSE);
+    if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &in, ops, in.operand_count_visible,
+                                                      out, out_len, addr, ZYAN_NULL)))
+        return SE_ERR_FORMAT;
     return SE_OK;
 }

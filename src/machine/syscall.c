@@ -19,6 +19,8 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
     (void)uc;
     (void)size;
     se_trace_begin(m, addr);
+    /* the kernel's own work for the call (entry work, the syscall body, exit work) */
+    se_account_charge(m, addr, SE_COST_HANDLER);
     uint64_t regs_va = se_be_get(m, UC_X86_REG_RDI);
     int nr32 = (int)(uint32_t)se_be_get(m, UC_X86_REG_RSI);
     long nr = nr32;
