@@ -49,9 +49,10 @@ se_status se_account_set_marks(se_machine *m, const se_phase_mark *marks, size_t
     se_phase_mark *copy = n ? malloc(n * sizeof *copy) : NULL;
     if (n && copy == NULL)
         return se_fail(m, SE_ERR_NOMEM, "out of memory for phase labels");
-    if (n)
+    if (n) {
         memcpy(copy, marks, n * sizeof *copy);
-    qsort(copy, n, sizeof *copy, se_mark_cmp);
+        qsort(copy, n, sizeof *copy, se_mark_cmp);
+    }
     free(m->marks);
     m->marks = copy;
     m->n_marks = n;

@@ -225,7 +225,7 @@ se_status se_cost_profile_parse(const char *text, se_cost_profile *out, char *er
         if (strcmp(key, "name") == 0) {
             if (se_prof_seen(seen, SE_COST_CLASS_COUNT))
                 return se_prof_err(err, errlen, line, "duplicate key", key);
-            snprintf(p.name, sizeof p.name, "%s", val);
+            snprintf(p.name, sizeof p.name, "%.*s", (int)sizeof p.name - 1, val);
         } else if (strcmp(key, "ghz") == 0) {
             if (se_prof_seen(seen, SE_COST_CLASS_COUNT + 1))
                 return se_prof_err(err, errlen, line, "duplicate key", key);
