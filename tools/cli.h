@@ -40,6 +40,8 @@ const char *cli_config_label(const se_config *cfg);
 
 /* sysentry calibrate (calibrate.c) */
 int cli_calibrate(int argc, char **argv);
+/* sysentry bench (bench.c) */
+int cli_bench(int argc, char **argv);
 
 /* Output helpers */
 void cli_json_string(FILE *out, const char *s);

@@ -603,6 +603,7 @@ static void usage(FILE *out)
           "  compare   per-phase cycles of one syscall under several configurations\n"
           "  check     built-in scenario table with pass/fail per verdict\n"
           "  calibrate the cycle model next to published round-trip figures\n"
+          "  bench     performance figures: native vs emulated, tracing, fuzzing, memory\n"
           "Run 'sysentry <command> --help' for the options of a command.\n",
           out);
 }
@@ -629,6 +630,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 2, argv + 2);
     if (!strcmp(argv[1], "calibrate"))
         return cli_calibrate(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "bench"))
+        return cli_bench(argc - 2, argv + 2);
     fprintf(stderr, "sysentry: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

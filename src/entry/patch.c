@@ -110,7 +110,8 @@ static se_status se_patch_validate(se_entry_section *secs, size_t n_secs, const 
                                  "record %zu: block 0x%llx+%u is outside every section", i,
                                  (unsigned long long)r.start, (unsigned)r.len);
         for (size_t j = 0; j < i; j++) {
-            se_patch_record q;
+            se_patch_record q = {0};
+            /* j < i was read successfully above: this read cannot fail */
             se_patch_record_read(table, n_recs * SE_PATCH_RECORD_SIZE, j, &q);
             bool disjoint = r.start + r.len <= q.start || q.start + q.len <= r.start;
             if (!disjoint && !se_range_within(&r, &q) && !se_range_within(&q, &r))

@@ -4,8 +4,10 @@
  * TSS.sp0, the per-CPU area with cpu_tss_rw first (mapped in the user page tables because the
  * sp2 store runs on the user CR3), a 16 KiB task stack, kernel text at 0xffffffff81000000.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,12 +204,15 @@ se_status se_machine_create(const se_config *cfg_in, se_machine **out)
     se_features_for(m);
     se_choose_layout(m);
     se_tlb_reset(&m->tlb);
-    m->ram = aligned_alloc(SE_PAGE, cfg.phys_mem_size);
+    /* anonymous memory: zeroed by the kernel page by page as the guest touches it, so RAM
+     * that is never used costs neither time at creation nor resident memory */
+    void *ram = mmap(NULL, cfg.phys_mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    m->ram = ram == MAP_FAILED ? NULL : ram;
     if (m->ram == NULL || !se_hashmap_init(&m->blocks, 256) || !se_hashmap_init(&m->notes, 64)) {
         se_machine_destroy(m);
         return SE_ERR_NOMEM;
     }
-    memset(m->ram, 0, cfg.phys_mem_size);
     st = se_phys_init(&m->phys, m->ram, SE_PHYS_BASE, cfg.phys_mem_size);
     if (st == SE_OK)
         st = se_account_init(m);
@@ -260,7 +265,8 @@ void se_machine_destroy(se_machine *m)
     se_be_close(m);
     se_hashmap_free(&m->blocks);
     free(m->maps);
-    free(m->ram);
+    if (m->ram != NULL)
+        munmap(m->ram, m->cfg.phys_mem_size);
     free(m);
 }
 

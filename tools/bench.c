@@ -1,0 +1,218 @@
+/*
+ * sysentry bench: the performance figures of docs/performance.md, measured in one run. Never
+ * used as a test: timings vary by machine; this prints them.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "entry/verdict.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Best-of-5 wall time per iteration of fn, in seconds. */
+typedef void (*bench_fn)(void *ctx, long n);
+static double best_per_op(bench_fn fn, void *ctx, long n)
+{
+    double best = 1e9;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now_s();
+        fn(ctx, n);
+        double t = (now_s() - t0) / (double)n;
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
+static void native_getppid(void *ctx, long n)
+{
+    (void)ctx;
+    for (long i = 0; i < n; i++) {
+        long ret;
+        /* a raw SYSCALL instruction, no libc wrapper: RCX and R11 are clobbered */
+        __asm__ volatile("syscall" : "=a"(ret) : "0"(110L) : "rcx", "r11", "memory");
+        (void)ret;
+    }
+}
+
+typedef struct emu {
+    se_machine *m;
+    se_snapshot *snap;
+    se_regs u;
+    int errors;
+} emu;
+
+static void emulated_syscall(void *ctx, long n)
+{
+    emu *e = ctx;
+    se_outcome o;
+    for (long i = 0; i < n; i++)
+        e->errors += se_syscall(e->m, &e->u, &o) != SE_OK;
+}
+
+static void fuzz_exec(void *ctx, long n)
+{
+    emu *e = ctx;
+    se_outcome o;
+    for (long i = 0; i < n; i++) {
+        se_snapshot_restore(e->m, e->snap);
+        e->errors += se_syscall(e->m, &e->u, &o) != SE_OK;
+        /* the differential oracle */
+        e->errors += se_verdict_6_6(&o.frame, false, 0, false) != o.failed_check;
+    }
+}
+
+static void create_destroy(void *ctx, long n)
+{
+    (void)ctx;
+    for (long i = 0; i < n; i++) {
+        se_machine *m;
+        if (se_machine_create(NULL, &m) == SE_OK)
+            se_machine_destroy(m);
+    }
+}
+
+static void quiet_trace(const se_trace_event *ev, void *ctx)
+{
+    (void)ev;
+    (*(uint64_t *)ctx)++;
+}
+
+static emu make_emu(bool pti)
+{
+    emu e;
+    memset(&e, 0, sizeof e);
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.pti = cfg.pcid = pti;
+    cfg.insn_budget = 1000000000; /* the guest loop runs millions of instructions */
+    if (se_machine_create(&cfg, &e.m) != SE_OK || se_snapshot_create(e.m, &e.snap) != SE_OK) {
+        fprintf(stderr, "sysentry bench: cannot create a machine\n");
+        exit(1);
+    }
+    e.u = (se_regs){.rax = 110, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
+                    .cs = SE_USER_CS, .ss = SE_USER_DS};
+    return e;
+}
+
+/* A user loop of SYSCALLs inside one run: no host work between round trips. */
+static double guest_loop(bool pti, long n)
+{
+    emu e = make_emu(pti);
+    /* mov $110,%eax; syscall; dec %rbx; jnz -11; nop */
+    static const uint8_t loop[] = {0xB8, 0x6E, 0, 0, 0, 0x0F, 0x05, 0x48, 0xFF, 0xCB,
+                                   0x75, 0xF4, 0x90};
+    se_mem_map(e.m, 0x500000, 0x1000, SE_MAP_USER);
+    se_mem_write(e.m, 0x500000, loop, sizeof loop);
+    double best = 1e9;
+    for (int rep = 0; rep < 3; rep++) {
+        se_regs u = {.rbx = (uint64_t)n, .rip = 0x500000, .rsp = 0x7fffffffe000,
+                     .rflags = 0x246, .cs = SE_USER_CS, .ss = SE_USER_DS};
+        se_enter_user(e.m, &u);
+        se_run_options o = {.stop_at = {0x500000 + sizeof loop - 1}, .n_stop_at = 1,
+                            .max_insns = (uint64_t)n * 200};
+        se_run_result r;
+        double t0 = now_s();
+        se_run(e.m, &o, &r);
+        if (r.reason != SE_STOP_ADDRESS || r.syscalls != (unsigned)n) {
+            fprintf(stderr, "sysentry bench: guest loop stopped early (%d)\n", (int)r.reason);
+            return 0;
+        }
+        double t = (now_s() - t0) / (double)r.syscalls;
+        best = t < best ? t : best;
+    }
+    se_snapshot_destroy(e.snap);
+    se_machine_destroy(e.m);
+    return best;
+}
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, res = 0;
+    if (f != NULL) {
+        if (fscanf(f, "%ld %ld", &size, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+int cli_bench(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs("usage: sysentry bench\nMeasure native and emulated syscall round trips, "
+                  "tracing overhead, fuzz executions per second, machine creation time and "
+                  "memory. Prints figures; takes about a minute.\n",
+                  stdout);
+            return 0;
+        }
+        fprintf(stderr, "sysentry bench: unknown option '%s'\n", argv[i]);
+        return 2;
+    }
+    double native = best_per_op(native_getppid, NULL, 200000);
+    printf("%-52s %10.1f ns  (%.2f M/s)\n", "native getppid round trip (raw SYSCALL)",
+           native * 1e9, 1e-6 / native);
+    double base = 0;
+    for (int pti = 1; pti >= 0; pti--) {
+        emu e = make_emu(pti);
+        double untraced = best_per_op(emulated_syscall, &e, 2000);
+        uint64_t events = 0;
+        se_set_trace(e.m, quiet_trace, &events);
+        double traced = best_per_op(emulated_syscall, &e, 500);
+        se_set_trace(e.m, NULL, NULL);
+        double loop = guest_loop(pti, 20000);
+        const char *name = pti ? "PTI+PCID" : "no PTI";
+        char label[96];
+        snprintf(label, sizeof label, "emulated se_syscall, %s", name);
+        printf("%-52s %10.2f us  (%.0f k/s, %.0fx native)\n", label, untraced * 1e6,
+               1e-3 / untraced, untraced / native);
+        snprintf(label, sizeof label, "  traced (callback per instruction), %s", name);
+        printf("%-52s %10.2f us  (%.1fx untraced)\n", label, traced * 1e6, traced / untraced);
+        snprintf(label, sizeof label, "  round trip in a guest loop (one run), %s", name);
+        printf("%-52s %10.2f us  (%.0f k/s, %.0fx native)\n", label, loop * 1e6, 1e-3 / loop,
+               loop / native);
+        if (pti)
+            base = untraced;
+        if (e.errors)
+            printf("  (%d errors)\n", e.errors);
+        se_snapshot_destroy(e.snap);
+        se_machine_destroy(e.m);
+    }
+    emu f = make_emu(true);
+    double fz = best_per_op(fuzz_exec, &f, 2000);
+    printf("%-52s %10.2f us  (%.0f k exec/s per core)\n",
+           "fuzz execution (restore + syscall + verdict)", fz * 1e6, 1e-3 / fz);
+    se_snapshot_destroy(f.snap);
+    se_machine_destroy(f.m);
+    double cd = best_per_op(create_destroy, NULL, 20);
+    printf("%-52s %10.2f ms\n", "machine create + destroy", cd * 1e3);
+    enum { N = 16 };
+    se_machine *ms[N];
+    long before = rss_kib();
+    for (int i = 0; i < N; i++) {
+        se_machine_create(NULL, &ms[i]);
+        se_regs u = {.rax = 110, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
+                     .cs = SE_USER_CS, .ss = SE_USER_DS};
+        se_outcome o;
+        se_syscall(ms[i], &u, &o); /* resident after real use, not just creation */
+    }
+    long after = rss_kib();
+    for (int i = 0; i < N; i++)
+        se_machine_destroy(ms[i]);
+    printf("%-52s %10.2f MiB\n", "resident memory per machine (after one syscall)",
+           (double)(after - before) / N / 1024.0);
+    (void)base;
+    return 0;
+}
