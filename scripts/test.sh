@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 configs=${SE_TEST_CONFIGS:-"gcc gcc-asan clang clang-asan"}
 jobs=$(nproc 2>/dev/null || echo 2)
 failed=()
+mkdir -p build # a clean clone has none; the per-build logs live beside the build directories
 for c in $configs; do
     case "$c" in
         gcc) cc=gcc; san=OFF ;;
