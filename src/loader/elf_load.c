@@ -165,6 +165,36 @@ static se_status se_elf_relocate(se_elf_in *in, const Elf64_Shdr *rsh, se_elf_se
     return SE_OK;
 }
 
+/* The file's symbol table (one SHT_SYMTAB and its string table), copied into aligned memory
+ * owned by img; none is fine (nsym = 0). Also allocates img->syms for up to nsym entries. */
+static se_status se_elf_symtab(se_elf_in *in, const Elf64_Ehdr *eh, const Elf64_Shdr *sh,
+                               se_elf_image *img, const Elf64_Sym **symtab, size_t *nsym,
+                               const Elf64_Shdr **strtab)
+{
+    *symtab = NULL;
+    *nsym = 0;
+    *strtab = NULL;
+    for (unsigned i = 0; sh != NULL && i < eh->e_shnum; i++) {
+        if (sh[i].sh_type != SHT_SYMTAB)
+            continue;
+        if (sh[i].sh_entsize != sizeof(Elf64_Sym) || sh[i].sh_link >= eh->e_shnum ||
+            sh[sh[i].sh_link].sh_type != SHT_STRTAB)
+            return se_elf_fail(in, "malformed symbol table");
+        *nsym = sh[i].sh_size / sizeof(Elf64_Sym);
+        *strtab = &sh[sh[i].sh_link];
+        if (*nsym > SE_ELF_MAX_SYMBOLS)
+            return se_elf_fail(in, "too many symbols");
+        /* copied out: the file bytes need not be aligned for Elf64_Sym */
+        free(img->owned_symtab); /* a second symbol table replaces the first */
+        img->owned_symtab = se_elf_copy(in->d + sh[i].sh_offset, *nsym * sizeof(Elf64_Sym));
+        if (img->owned_symtab == NULL)
+            return SE_ERR_NOMEM;
+        *symtab = img->owned_symtab;
+    }
+    img->syms = calloc(*nsym ? *nsym : 1, sizeof *img->syms);
+    return img->syms == NULL ? SE_ERR_NOMEM : SE_OK;
+}
+
 static se_status se_elf_load_rel(se_elf_in *in, const Elf64_Ehdr *eh, const Elf64_Shdr *sh,
                                  uint64_t base, se_elf_image *img)
 {
@@ -213,29 +243,12 @@ static se_status se_elf_load_rel(se_elf_in *in, const Elf64_Ehdr *eh, const Elf6
                 return se_elf_fail(in, "sections overflow the address space");
         }
     }
-    /* the symbol table: one SHT_SYMTAB with its string table */
-    Elf64_Sym *symtab = NULL;
-    size_t nsym = 0;
-    const Elf64_Shdr *strtab = NULL;
-    for (unsigned i = 0; i < eh->e_shnum; i++) {
-        if (sh[i].sh_type != SHT_SYMTAB)
-            continue;
-        if (sh[i].sh_entsize != sizeof(Elf64_Sym) || sh[i].sh_link >= eh->e_shnum ||
-            sh[sh[i].sh_link].sh_type != SHT_STRTAB)
-            return se_elf_fail(in, "malformed symbol table");
-        nsym = sh[i].sh_size / sizeof(Elf64_Sym);
-        strtab = &sh[sh[i].sh_link];
-        if (nsym > SE_ELF_MAX_SYMBOLS)
-            return se_elf_fail(in, "too many symbols");
-        /* copied out: the file bytes need not be aligned for Elf64_Sym */
-        free(img->owned_symtab); /* a second symbol table replaces the first */
-        if ((symtab = se_elf_copy(in->d + sh[i].sh_offset, nsym * sizeof(Elf64_Sym))) == NULL)
-            return SE_ERR_NOMEM;
-        img->owned_symtab = symtab;
-    }
-    img->syms = calloc(nsym ? nsym : 1, sizeof *img->syms);
-    if (img->syms == NULL)
-        return SE_ERR_NOMEM;
+    const Elf64_Sym *symtab;
+    size_t nsym;
+    const Elf64_Shdr *strtab;
+    se_status sst = se_elf_symtab(in, eh, sh, img, &symtab, &nsym, &strtab);
+    if (sst != SE_OK)
+        return sst;
     for (size_t k = 1; k < nsym; k++) {
         const Elf64_Sym *y = &symtab[k];
         int type = ELF64_ST_TYPE(y->st_info);
@@ -316,28 +329,12 @@ static se_status se_elf_load_exec(se_elf_in *in, const Elf64_Ehdr *eh, const Elf
             return SE_ERR_NOMEM;
         memcpy(out->bytes, in->d + ph.p_offset, ph.p_filesz);
     }
-    /* symbols, when the file kept its .symtab */
-    Elf64_Sym *symtab = NULL;
-    const Elf64_Shdr *strtab = NULL;
-    size_t nsym = 0;
-    for (unsigned i = 0; sh != NULL && i < eh->e_shnum; i++) {
-        if (sh[i].sh_type != SHT_SYMTAB)
-            continue;
-        if (sh[i].sh_entsize != sizeof(Elf64_Sym) || sh[i].sh_link >= eh->e_shnum ||
-            sh[sh[i].sh_link].sh_type != SHT_STRTAB)
-            return se_elf_fail(in, "malformed symbol table");
-        nsym = sh[i].sh_size / sizeof(Elf64_Sym);
-        strtab = &sh[sh[i].sh_link];
-        if (nsym > SE_ELF_MAX_SYMBOLS)
-            return se_elf_fail(in, "too many symbols");
-        free(img->owned_symtab); /* a second symbol table replaces the first */
-        if ((symtab = se_elf_copy(in->d + sh[i].sh_offset, nsym * sizeof(Elf64_Sym))) == NULL)
-            return SE_ERR_NOMEM;
-        img->owned_symtab = symtab;
-    }
-    img->syms = calloc(nsym ? nsym : 1, sizeof *img->syms);
-    if (img->syms == NULL)
-        return SE_ERR_NOMEM;
+    const Elf64_Sym *symtab;
+    size_t nsym;
+    const Elf64_Shdr *strtab;
+    se_status sst = se_elf_symtab(in, eh, sh, img, &symtab, &nsym, &strtab);
+    if (sst != SE_OK)
+        return sst;
     for (size_t k = 1; k < nsym; k++) {
         int type = ELF64_ST_TYPE(symtab[k].st_info);
         if (type == STT_SECTION || type == STT_FILE || symtab[k].st_shndx == SHN_UNDEF)

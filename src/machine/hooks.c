@@ -133,6 +133,15 @@ static void se_commit_transfer(se_machine *m, const se_cpu_state *st, unsigned h
     se_be_transfer(m, st->regs.rip, hook_len, true);
 }
 
+/* The first SYSRET/IRETQ of a syscall path decides which exit it took. */
+static void se_note_exit(se_machine *m, se_exit_path path)
+{
+    if (m->run.in_syscall_path && !m->run.exit_seen) {
+        m->run.exit_seen = true;
+        m->run.exit_path = path;
+    }
+}
+
 static void se_after_user_return(se_machine *m)
 {
     m->run.user_returns++;
@@ -228,10 +237,7 @@ static void se_do_iretq(se_machine *m, se_hooked_insn *h, se_cpu_state *st)
         se_stop_with_fault(m, &f);
         return;
     }
-    if (m->run.in_syscall_path && !m->run.exit_seen) {
-        m->run.exit_seen = true;
-        m->run.exit_path = SE_EXIT_IRET;
-    }
+    se_note_exit(m, SE_EXIT_IRET);
     se_be_set(m, UC_X86_REG_RSP, st->regs.rsp);
     se_be_set(m, UC_X86_REG_RFLAGS, st->regs.rflags);
     se_commit_transfer(m, st, 0);
@@ -251,10 +257,7 @@ static void se_do_sysret(se_machine *m, se_hooked_insn *h, se_cpu_state *st)
         se_stop_with_fault(m, &f);
         return;
     }
-    if (m->run.in_syscall_path && !m->run.exit_seen) {
-        m->run.exit_seen = true;
-        m->run.exit_path = SE_EXIT_SYSRET;
-    }
+    se_note_exit(m, SE_EXIT_SYSRET);
     se_be_set(m, UC_X86_REG_RFLAGS, st->regs.rflags);
     se_commit_transfer(m, st, 0);
     if (k == SE_FAULT_TRAP) {
