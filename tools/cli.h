@@ -26,7 +26,14 @@ typedef struct cli_run {
     bool restart; /* ax = orig_ax, ip -= 2 */
     bool have_ret;
     uint64_t ret;
+    /* your own entry code (se_load_entry_elf) instead of the built-in one */
+    const char *entry_file;
+    const char *entry_sym, *dispatch_sym;
 } cli_run;
+
+/* Create the machine for run->cfg, with the user's entry object if one was named.
+ * Prints a message and returns NULL on failure. */
+se_machine *cli_machine(cli_run *run);
 
 /* Parse one option shared by trace/compare/check. Returns 1 if consumed (advancing *i),
  * 0 if not an option of this family, -1 on error (message printed). */

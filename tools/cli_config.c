@@ -52,6 +52,10 @@ void cli_common_help(FILE *out)
           "  --nr N                  RAX, the syscall number (default 39, getpid)\n"
           "  --reg NAME=VALUE        any of rax rbx rcx rdx rsi rdi rbp rsp r8..r15 rip rflags\n"
           "                          gs_base fs_base (repeatable)\n"
+          "your own entry code (see docs/embedding.md):\n"
+          "  --entry FILE            an ELF object to load instead of the built-in entry\n"
+          "  --entry-sym NAME        its SYSCALL target (default entry_SYSCALL_64)\n"
+          "  --dispatch-sym NAME     where the C handler runs (default do_syscall_64)\n"
           "handler (what the kernel did to pt_regs before the exit checks):\n"
           "  --ret N                 pt_regs->ax (the return value; default 0)\n"
           "  --set FIELD=VALUE       FIELD in ip cx r11 flags cs ss sp ax (repeatable)\n"
@@ -215,6 +219,15 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
         run->n_sets++;
     } else if (!strcmp(o, "--restart")) {
         run->restart = true;
+    } else if (!strcmp(o, "--entry")) {
+        NEED_ARG();
+        run->entry_file = v;
+    } else if (!strcmp(o, "--entry-sym")) {
+        NEED_ARG();
+        run->entry_sym = v;
+    } else if (!strcmp(o, "--dispatch-sym")) {
+        NEED_ARG();
+        run->dispatch_sym = v;
     } else {
         return 0;
     }
@@ -259,4 +272,47 @@ const char *cli_config_label(const se_config *cfg)
              cfg->ibrs ? ", IBRS" : "", cfg->verw ? ", VERW" : "", cfg->xen_pv ? ", Xen PV" : "",
              cfg->kernel == SE_KERNEL_6_6 ? "6.6" : "6.7+");
     return buf;
+}
+
+se_machine *cli_machine(cli_run *run)
+{
+    se_config cfg = run->cfg;
+    if (run->entry_file != NULL)
+        cfg.entry = SE_ENTRY_NONE;
+    se_machine *m = NULL;
+    se_status st = se_machine_create(&cfg, &m);
+    if (st != SE_OK) {
+        const char *why = "";
+        se_config_validate(&cfg, &why);
+        fprintf(stderr, "sysentry: cannot create the machine: %s%s%s\n", se_status_str(st),
+                why[0] ? ": " : "", why);
+        return NULL;
+    }
+    if (run->entry_file == NULL)
+        return m;
+    FILE *f = fopen(run->entry_file, "rb");
+    static uint8_t obj[1 << 22];
+    size_t len = f ? fread(obj, 1, sizeof obj, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    if (len == 0) {
+        fprintf(stderr, "sysentry: cannot read entry object '%s'\n", run->entry_file);
+        se_machine_destroy(m);
+        return NULL;
+    }
+    se_entry_names names;
+    se_entry_names_linux(&names);
+    if (run->entry_sym != NULL || run->dispatch_sym != NULL) {
+        /* a foreign object: only the names given, no Linux labels */
+        memset(&names, 0, sizeof names);
+        names.entry = run->entry_sym ? run->entry_sym : "entry_SYSCALL_64";
+        names.dispatch = run->dispatch_sym;
+    }
+    st = se_load_entry_elf(m, obj, len, 0xffffffffa0000000ull, &names);
+    if (st != SE_OK) {
+        fprintf(stderr, "sysentry: %s: %s\n", run->entry_file, se_machine_last_error(m));
+        se_machine_destroy(m);
+        return NULL;
+    }
+    return m;
 }

@@ -140,10 +140,10 @@ static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *ru
         fprintf(out, "; %s %s at 0x%" PRIx64 " in ring %u, error code 0x%x",
                 se_vector_name(o->fault.vector), o->fault.kind == SE_FAULT_TRAP ? "trap" : "fault",
                 o->fault.rip, o->fault.cpl, o->fault.error_code);
-    fprintf(out, "\nback in user mode: RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RCX 0x%" PRIx64
+    fprintf(out, "\n%s: RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RCX 0x%" PRIx64
                  " R11 0x%" PRIx64 " RSP 0x%" PRIx64 " RFLAGS 0x%" PRIx64 " CS 0x%x SS 0x%x\n"
                  "%" PRIu64 " guest instructions\n",
-            o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
+            o->path == SE_EXIT_FAULT ? "state at the fault" : "back in user mode", o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
             o->user.cs, o->user.ss, o->instructions);
 }
 
@@ -176,20 +176,14 @@ static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *ru
 
 static int run_one(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o)
 {
-    se_machine *m = NULL;
-    se_status st = se_machine_create(&run->cfg, &m);
-    if (st != SE_OK) {
-        const char *why = "";
-        se_config_validate(&run->cfg, &why);
-        fprintf(stderr, "sysentry: cannot create the machine: %s%s%s\n", se_status_str(st),
-                why[0] ? ": " : "", why);
+    se_machine *m = cli_machine(run);
+    if (m == NULL)
         return 1;
-    }
     cli_install_handler(m, run);
     se_set_cost_profile(m, &run->profile);
     if (fn != NULL)
         se_set_trace(m, fn, ctx);
-    st = se_syscall(m, &run->user, o);
+    se_status st = se_syscall(m, &run->user, o);
     if (st != SE_OK) {
         fprintf(stderr, "sysentry: %s: %s\n", se_status_str(st), se_machine_last_error(m));
         se_machine_destroy(m);

@@ -48,7 +48,11 @@ static void fz_fail(const char *what, const fz_input *in, const se_outcome *o)
             (unsigned long long)in->rax, (unsigned long long)in->rflags,
             se_exit_path_name(o->path), se_check_name(o->failed_check),
             se_vector_name(o->fault.vector), o->fault.cpl, (unsigned long long)o->fault.rip);
-    abort();
+#if defined(SE_FUZZ_LIBFUZZER) || defined(__AFL_LOOP)
+    abort(); /* what the fuzzers record as a crash */
+#else
+    exit(3); /* the replay program: a plain failure status, for ctest */
+#endif
 }
 
 static void fz_parse(const uint8_t *d, size_t n, fz_input *in)
@@ -93,8 +97,33 @@ static se_config fz_config(const fz_input *in)
     return cfg;
 }
 
-static fz_slot *fz_machine(const se_config *cfg, uint16_t key)
+/* SE_FUZZ_ENTRY=object.o (with SE_FUZZ_ENTRY_SYM / SE_FUZZ_DISPATCH_SYM) fuzzes your own
+ * entry code instead of the built-in one (docs/fuzzing.md). */
+static se_status fz_load_user_entry(se_machine *m, const char *path)
 {
+    static uint8_t obj[1 << 22];
+    static size_t len;
+    if (len == 0) {
+        FILE *f = fopen(path, "rb");
+        if (f == NULL)
+            return SE_ERR_IO;
+        len = fread(obj, 1, sizeof obj, f);
+        fclose(f);
+    }
+    se_entry_names names = {.entry = getenv("SE_FUZZ_ENTRY_SYM"),
+                            .dispatch = getenv("SE_FUZZ_DISPATCH_SYM")};
+    if (names.entry == NULL)
+        se_entry_names_linux(&names);
+    return se_load_entry_elf(m, obj, len, 0xffffffffa0000000ull, &names);
+}
+
+static fz_slot *fz_machine(const se_config *cfg_in, uint16_t key)
+{
+    se_config user_cfg = *cfg_in;
+    const char *user_entry = getenv("SE_FUZZ_ENTRY");
+    if (user_entry != NULL)
+        user_cfg.entry = SE_ENTRY_NONE;
+    const se_config *cfg = &user_cfg;
     for (unsigned i = 0; i < SE_FUZZ_SLOTS; i++)
         if (fz_slots[i].m != NULL && fz_slots[i].key == key)
             return &fz_slots[i];
@@ -103,7 +132,9 @@ static fz_slot *fz_machine(const se_config *cfg, uint16_t key)
     se_machine_destroy(s->m);
     s->m = NULL;
     s->snap = NULL;
-    if (se_machine_create(cfg, &s->m) != SE_OK || se_snapshot_create(s->m, &s->snap) != SE_OK) {
+    if (se_machine_create(cfg, &s->m) != SE_OK ||
+        (user_entry != NULL && fz_load_user_entry(s->m, user_entry) != SE_OK) ||
+        se_snapshot_create(s->m, &s->snap) != SE_OK) {
         fprintf(stderr, "cannot create a machine\n");
         abort();
     }
