@@ -289,9 +289,32 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
     if (m->run.reason != SE_STOP_NONE || se_is_stop_address(m, addr))
         return;
     se_trace_begin(m, addr);
-    se_cpu_state st;
-    se_machine_snapshot_state(m, &st);
+    /* Most of these instructions read two or three registers: the model's privileged state
+     * is already in m->arch, and only SYSRET/IRETQ need the whole register file (reading it
+     * was a measurable share of the hot path, docs/performance.md). */
+    se_cpu_state st = m->arch;
     st.regs.rip = addr;
+    switch (h->insn.kind) {
+    case SE_INSN_SYSRET64:
+    case SE_INSN_SYSRET32:
+    case SE_INSN_IRETQ:
+        se_machine_snapshot_state(m, &st);
+        st.regs.rip = addr;
+        break;
+    case SE_INSN_SWAPGS:
+        st.regs.gs_base = se_be_get(m, UC_X86_REG_GS_BASE);
+        break;
+    case SE_INSN_WRMSR:
+    case SE_INSN_RDMSR:
+        st.regs.rcx = se_be_get(m, UC_X86_REG_RCX);
+        st.regs.rax = se_be_get(m, UC_X86_REG_RAX);
+        st.regs.rdx = se_be_get(m, UC_X86_REG_RDX);
+        st.regs.fs_base = se_be_get(m, UC_X86_REG_FS_BASE);
+        st.regs.gs_base = se_be_get(m, UC_X86_REG_GS_BASE);
+        break;
+    default:
+        break;
+    }
     se_fault f;
     memset(&f, 0, sizeof f);
     se_fault_kind k = SE_FAULT_NONE;
