@@ -20,8 +20,12 @@ int main(void)
     se_machine *m;
     if (se_machine_create(NULL, &m) != SE_OK)
         return 1;
-    se_regs user = {.rax = 39, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                    .cs = SE_USER_CS, .ss = SE_USER_DS};
+    se_regs user = {.rax = 39,
+                    .rip = 0x401000,
+                    .rsp = 0x7fffffffe000,
+                    .rflags = 0x246,
+                    .cs = SE_USER_CS,
+                    .ss = SE_USER_DS};
     se_outcome out;
     int bad = 0;
     if (se_syscall(m, &user, &out) != SE_OK || out.path != SE_EXIT_SYSRET)

@@ -13,8 +13,12 @@ static int run(bool pti, bool pcid, se_outcome *out)
     se_machine *m;
     if (se_machine_create(&cfg, &m) != SE_OK)
         return 1;
-    se_regs user = {.rax = 39, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                    .cs = SE_USER_CS, .ss = SE_USER_DS};
+    se_regs user = {.rax = 39,
+                    .rip = 0x401000,
+                    .rsp = 0x7fffffffe000,
+                    .rflags = 0x246,
+                    .cs = SE_USER_CS,
+                    .ss = SE_USER_DS};
     se_status st = se_syscall(m, &user, out);
     se_machine_destroy(m);
     return st != SE_OK;

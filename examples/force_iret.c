@@ -23,8 +23,12 @@ int main(void)
     if (se_machine_create(NULL, &m) != SE_OK)
         return 1;
     se_set_syscall_handler(m, deliver_signal, NULL);
-    se_regs user = {.rax = 34 /* pause */, .rip = 0x401000, .rsp = 0x7fffffffe000,
-                    .rflags = 0x246, .cs = SE_USER_CS, .ss = SE_USER_DS};
+    se_regs user = {.rax = 34 /* pause */,
+                    .rip = 0x401000,
+                    .rsp = 0x7fffffffe000,
+                    .rflags = 0x246,
+                    .cs = SE_USER_CS,
+                    .ss = SE_USER_DS};
     se_outcome out;
     se_status st = se_syscall(m, &user, &out);
     printf("%s (failed check %s): RIP 0x%llx, RDI %llu\n", se_exit_path_name(out.path),

@@ -40,8 +40,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "se_load_entry_elf: %s: %s\n", se_status_str(st), se_machine_last_error(m));
         return 1;
     }
-    se_regs user = {.rax = 39, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                    .cs = SE_USER_CS, .ss = SE_USER_DS};
+    se_regs user = {.rax = 39,
+                    .rip = 0x401000,
+                    .rsp = 0x7fffffffe000,
+                    .rflags = 0x246,
+                    .cs = SE_USER_CS,
+                    .ss = SE_USER_DS};
     se_outcome plain, bad;
     se_syscall(m, &user, &plain);
     se_set_syscall_handler(m, sigreturn_to_noncanonical, NULL);

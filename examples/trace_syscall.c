@@ -17,8 +17,12 @@ int main(void)
     if (se_machine_create(NULL, &m) != SE_OK)
         return 1;
     se_set_trace(m, on_insn, NULL);
-    se_regs user = {.rax = 39, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                    .cs = SE_USER_CS, .ss = SE_USER_DS};
+    se_regs user = {.rax = 39,
+                    .rip = 0x401000,
+                    .rsp = 0x7fffffffe000,
+                    .rflags = 0x246,
+                    .cs = SE_USER_CS,
+                    .ss = SE_USER_DS};
     se_outcome out;
     se_status st = se_syscall(m, &user, &out);
     printf("%s: %" PRIu64 " instructions, %" PRIu64 " cycles\n", se_exit_path_name(out.path),

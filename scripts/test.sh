@@ -39,6 +39,14 @@ for c in $configs; do
     fi
 done
 if [ -z "${SE_TEST_CONFIGS:-}" ]; then
+    echo "=== format: clang-format 14 against .clang-format"
+    if ! cmake --build build/test-gcc --target format-check >build/format.log 2>&1; then
+        grep -m 20 "warning:" build/format.log
+        failed+=("format")
+    else
+        echo "formatted"
+    fi
+
     echo "=== valgrind: the gcc build's tests under memcheck (no invalid accesses, no leaks)"
     # the CLI tests wrap shell commands, the fuzz replay and the threads test run long under
     # valgrind; ASan/UBSan and TSan cover those

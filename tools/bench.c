@@ -100,8 +100,12 @@ static emu make_emu(bool pti)
         fprintf(stderr, "sysentry bench: cannot create a machine\n");
         exit(1);
     }
-    e.u = (se_regs){.rax = 110, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                    .cs = SE_USER_CS, .ss = SE_USER_DS};
+    e.u = (se_regs){.rax = 110,
+                    .rip = 0x401000,
+                    .rsp = 0x7fffffffe000,
+                    .rflags = 0x246,
+                    .cs = SE_USER_CS,
+                    .ss = SE_USER_DS};
     return e;
 }
 
@@ -110,16 +114,21 @@ static double guest_loop(bool pti, long n)
 {
     emu e = make_emu(pti);
     /* mov $110,%eax; syscall; dec %rbx; jnz -11; nop */
-    static const uint8_t loop[] = {0xB8, 0x6E, 0, 0, 0, 0x0F, 0x05, 0x48, 0xFF, 0xCB,
-                                   0x75, 0xF4, 0x90};
+    static const uint8_t loop[] = {0xB8, 0x6E, 0,    0,    0,    0x0F, 0x05,
+                                   0x48, 0xFF, 0xCB, 0x75, 0xF4, 0x90};
     se_mem_map(e.m, 0x500000, 0x1000, SE_MAP_USER);
     se_mem_write(e.m, 0x500000, loop, sizeof loop);
     double best = 1e9;
     for (int rep = 0; rep < 3; rep++) {
-        se_regs u = {.rbx = (uint64_t)n, .rip = 0x500000, .rsp = 0x7fffffffe000,
-                     .rflags = 0x246, .cs = SE_USER_CS, .ss = SE_USER_DS};
+        se_regs u = {.rbx = (uint64_t)n,
+                     .rip = 0x500000,
+                     .rsp = 0x7fffffffe000,
+                     .rflags = 0x246,
+                     .cs = SE_USER_CS,
+                     .ss = SE_USER_DS};
         se_enter_user(e.m, &u);
-        se_run_options o = {.stop_at = {0x500000 + sizeof loop - 1}, .n_stop_at = 1,
+        se_run_options o = {.stop_at = {0x500000 + sizeof loop - 1},
+                            .n_stop_at = 1,
                             .max_insns = (uint64_t)n * 200};
         se_run_result r;
         double t0 = now_s();
@@ -162,8 +171,8 @@ int cli_bench(int argc, char **argv)
         return 2;
     }
     double native = best_per_op(native_getppid, NULL, 200000);
-    printf("%-52s %10.1f ns  (%.2f M/s)\n", "native getppid round trip (raw SYSCALL)",
-           native * 1e9, 1e-6 / native);
+    printf("%-52s %10.1f ns  (%.2f M/s)\n", "native getppid round trip (raw SYSCALL)", native * 1e9,
+           1e-6 / native);
     double base = 0;
     for (int pti = 1; pti >= 0; pti--) {
         emu e = make_emu(pti);
@@ -203,8 +212,12 @@ int cli_bench(int argc, char **argv)
     long before = rss_kib();
     for (int i = 0; i < N; i++) {
         se_machine_create(NULL, &ms[i]);
-        se_regs u = {.rax = 110, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                     .cs = SE_USER_CS, .ss = SE_USER_DS};
+        se_regs u = {.rax = 110,
+                     .rip = 0x401000,
+                     .rsp = 0x7fffffffe000,
+                     .rflags = 0x246,
+                     .cs = SE_USER_CS,
+                     .ss = SE_USER_DS};
         se_outcome o;
         se_syscall(ms[i], &u, &o); /* resident after real use, not just creation */
     }

@@ -85,8 +85,12 @@ int cli_calibrate(int argc, char **argv)
         se_set_cost_profile(m, &prof);
         if (iret)
             se_set_syscall_handler(m, restart, NULL);
-        se_regs u = {.rax = 110, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                     .cs = SE_USER_CS, .ss = SE_USER_DS};
+        se_regs u = {.rax = 110,
+                     .rip = 0x401000,
+                     .rsp = 0x7fffffffe000,
+                     .rflags = 0x246,
+                     .cs = SE_USER_CS,
+                     .ss = SE_USER_DS};
         se_outcome o;
         se_status st = se_syscall(m, &u, &o);
         se_machine_destroy(m);

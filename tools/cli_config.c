@@ -69,12 +69,13 @@ static uint64_t *cli_user_reg(se_regs *r, const char *name)
         const char *name;
         uint64_t *slot;
     } regs[] = {
-        {"rax", &r->rax}, {"rbx", &r->rbx}, {"rcx", &r->rcx},       {"rdx", &r->rdx},
-        {"rsi", &r->rsi}, {"rdi", &r->rdi}, {"rbp", &r->rbp},       {"rsp", &r->rsp},
-        {"r8", &r->r8},   {"r9", &r->r9},   {"r10", &r->r10},       {"r11", &r->r11},
-        {"r12", &r->r12}, {"r13", &r->r13}, {"r14", &r->r14},       {"r15", &r->r15},
-        {"rip", &r->rip}, {"rflags", &r->rflags}, {"gs_base", &r->gs_base},
-        {"fs_base", &r->fs_base},
+        {"rax", &r->rax},         {"rbx", &r->rbx},         {"rcx", &r->rcx},
+        {"rdx", &r->rdx},         {"rsi", &r->rsi},         {"rdi", &r->rdi},
+        {"rbp", &r->rbp},         {"rsp", &r->rsp},         {"r8", &r->r8},
+        {"r9", &r->r9},           {"r10", &r->r10},         {"r11", &r->r11},
+        {"r12", &r->r12},         {"r13", &r->r13},         {"r14", &r->r14},
+        {"r15", &r->r15},         {"rip", &r->rip},         {"rflags", &r->rflags},
+        {"gs_base", &r->gs_base}, {"fs_base", &r->fs_base},
     };
     for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
         if (strcmp(regs[i].name, name) == 0)
@@ -99,7 +100,7 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
 {
     const char *o = argv[*i];
     const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-#define NEED_ARG()                                                                                \
+#define NEED_ARG()                                                                                 \
     do {                                                                                           \
         if (v == NULL)                                                                             \
             return cli_err("%s needs an argument", o);                                             \
@@ -267,10 +268,10 @@ void cli_install_handler(se_machine *m, cli_run *run)
 const char *cli_config_label(const se_config *cfg)
 {
     static char buf[160];
-    snprintf(buf, sizeof buf, "%s, %s-level paging, PTI %s, PCID %s%s%s%s, Linux %s", se_vendor_name(cfg->vendor),
-             cfg->la57 ? "5" : "4", cfg->pti ? "on" : "off", cfg->pcid ? "on" : "off",
-             cfg->ibrs ? ", IBRS" : "", cfg->verw ? ", VERW" : "", cfg->xen_pv ? ", Xen PV" : "",
-             cfg->kernel == SE_KERNEL_6_6 ? "6.6" : "6.7+");
+    snprintf(buf, sizeof buf, "%s, %s-level paging, PTI %s, PCID %s%s%s%s, Linux %s",
+             se_vendor_name(cfg->vendor), cfg->la57 ? "5" : "4", cfg->pti ? "on" : "off",
+             cfg->pcid ? "on" : "off", cfg->ibrs ? ", IBRS" : "", cfg->verw ? ", VERW" : "",
+             cfg->xen_pv ? ", Xen PV" : "", cfg->kernel == SE_KERNEL_6_6 ? "6.6" : "6.7+");
     return buf;
 }
 

@@ -37,8 +37,9 @@ static void chrome_event(trace_out *to, const char *name, const char *cat, int t
     cli_json_string(to->chrome, name);
     fprintf(to->chrome, ",\"cat\":");
     cli_json_string(to->chrome, cat);
-    fprintf(to->chrome, ",\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%" PRIu64 ",\"dur\":%" PRIu64 "}",
-            tid, ts, dur);
+    fprintf(to->chrome,
+            ",\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%" PRIu64 ",\"dur\":%" PRIu64 "}", tid, ts,
+            dur);
     to->first_chrome = false;
 }
 
@@ -89,11 +90,12 @@ static void on_event(const se_trace_event *e, void *ctx)
         cli_json_string(to->out, e->intel);
         fprintf(to->out, ",\"symbol\":");
         cli_json_string(to->out, e->symbol);
-        fprintf(to->out, ",\"offset\":%" PRIu64 ",\"phase\":\"%s\",\"cycles\":%u,"
-                         "\"cycles_total\":%" PRIu64 ",\"cpl\":[%u,%u],\"cr3\":[\"0x%" PRIx64
-                         "\",\"0x%" PRIx64 "\"],\"gs_base\":[\"0x%" PRIx64 "\",\"0x%" PRIx64
-                         "\"],\"rsp\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\"],\"rflags\":[\"0x%" PRIx64
-                         "\",\"0x%" PRIx64 "\"],\"note\":",
+        fprintf(to->out,
+                ",\"offset\":%" PRIu64 ",\"phase\":\"%s\",\"cycles\":%u,"
+                "\"cycles_total\":%" PRIu64 ",\"cpl\":[%u,%u],\"cr3\":[\"0x%" PRIx64
+                "\",\"0x%" PRIx64 "\"],\"gs_base\":[\"0x%" PRIx64 "\",\"0x%" PRIx64
+                "\"],\"rsp\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\"],\"rflags\":[\"0x%" PRIx64
+                "\",\"0x%" PRIx64 "\"],\"note\":",
                 e->symbol_offset, se_phase_name(e->phase), e->cycles, e->cycles_total,
                 e->cpl_before, e->cpl_after, e->cr3_before, e->cr3_after, e->gs_base_before,
                 e->gs_base_after, e->rsp_before, e->rsp_after, e->rflags_before, e->rflags_after);
@@ -123,8 +125,8 @@ static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *ru
     for (int p = 0; p < SE_PHASE_COUNT; p++) {
         if (o->phase_cycles[p] == 0)
             continue;
-        fprintf(out, "%-12s %8" PRIu64 " %6.1f%%\n", se_phase_name((se_phase)p),
-                o->phase_cycles[p], o->cycles ? 100.0 * (double)o->phase_cycles[p] / (double)o->cycles : 0.0);
+        fprintf(out, "%-12s %8" PRIu64 " %6.1f%%\n", se_phase_name((se_phase)p), o->phase_cycles[p],
+                o->cycles ? 100.0 * (double)o->phase_cycles[p] / (double)o->cycles : 0.0);
     }
     fprintf(out, "%-12s %8" PRIu64, "total", o->cycles);
     if (run->profile.ghz > 0)
@@ -140,11 +142,13 @@ static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *ru
         fprintf(out, "; %s %s at 0x%" PRIx64 " in ring %u, error code 0x%x",
                 se_vector_name(o->fault.vector), o->fault.kind == SE_FAULT_TRAP ? "trap" : "fault",
                 o->fault.rip, o->fault.cpl, o->fault.error_code);
-    fprintf(out, "\n%s: RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RCX 0x%" PRIx64
-                 " R11 0x%" PRIx64 " RSP 0x%" PRIx64 " RFLAGS 0x%" PRIx64 " CS 0x%x SS 0x%x\n"
-                 "%" PRIu64 " guest instructions\n",
-            o->path == SE_EXIT_FAULT ? "state at the fault" : "back in user mode", o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
-            o->user.cs, o->user.ss, o->instructions);
+    fprintf(out,
+            "\n%s: RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RCX 0x%" PRIx64 " R11 0x%" PRIx64
+            " RSP 0x%" PRIx64 " RFLAGS 0x%" PRIx64 " CS 0x%x SS 0x%x\n"
+            "%" PRIu64 " guest instructions\n",
+            o->path == SE_EXIT_FAULT ? "state at the fault" : "back in user mode", o->user.rip,
+            o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags, o->user.cs,
+            o->user.ss, o->instructions);
 }
 
 static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *run)
@@ -153,23 +157,25 @@ static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *ru
     for (int p = 0; p < SE_PHASE_COUNT; p++)
         fprintf(out, "%s\"%s\": %" PRIu64, p ? ", " : "", se_phase_name((se_phase)p),
                 o->phase_cycles[p]);
-    fprintf(out, "},\n  \"outcome\": {\"path\": \"%s\", \"failed_check\": \"%s\", \"cycles\": %" PRIu64
-                 ", \"instructions\": %" PRIu64 ", \"profile\": ",
-            se_exit_path_name(o->path), se_check_name(o->failed_check), o->cycles,
-            o->instructions);
+    fprintf(out,
+            "},\n  \"outcome\": {\"path\": \"%s\", \"failed_check\": \"%s\", \"cycles\": %" PRIu64
+            ", \"instructions\": %" PRIu64 ", \"profile\": ",
+            se_exit_path_name(o->path), se_check_name(o->failed_check), o->cycles, o->instructions);
     cli_json_string(out, run->profile.name);
     fprintf(out, ", \"fault\": ");
     if (o->fault.kind == SE_FAULT_NONE)
         fprintf(out, "null");
     else
-        fprintf(out, "{\"vector\": %u, \"name\": \"%s\", \"kind\": \"%s\", \"error_code\": %u, "
-                     "\"rip\": \"0x%" PRIx64 "\", \"cr2\": \"0x%" PRIx64 "\", \"cpl\": %u}",
+        fprintf(out,
+                "{\"vector\": %u, \"name\": \"%s\", \"kind\": \"%s\", \"error_code\": %u, "
+                "\"rip\": \"0x%" PRIx64 "\", \"cr2\": \"0x%" PRIx64 "\", \"cpl\": %u}",
                 o->fault.vector, se_vector_name(o->fault.vector),
                 o->fault.kind == SE_FAULT_TRAP ? "trap" : "fault", o->fault.error_code,
                 o->fault.rip, o->fault.cr2, o->fault.cpl);
-    fprintf(out, ", \"user\": {\"rip\": \"0x%" PRIx64 "\", \"rax\": \"0x%" PRIx64
-                 "\", \"rcx\": \"0x%" PRIx64 "\", \"r11\": \"0x%" PRIx64 "\", \"rsp\": \"0x%" PRIx64
-                 "\", \"rflags\": \"0x%" PRIx64 "\", \"cs\": %u, \"ss\": %u}}\n}\n",
+    fprintf(out,
+            ", \"user\": {\"rip\": \"0x%" PRIx64 "\", \"rax\": \"0x%" PRIx64
+            "\", \"rcx\": \"0x%" PRIx64 "\", \"r11\": \"0x%" PRIx64 "\", \"rsp\": \"0x%" PRIx64
+            "\", \"rflags\": \"0x%" PRIx64 "\", \"cs\": %u, \"ss\": %u}}\n}\n",
             o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
             o->user.cs, o->user.ss);
 }
@@ -296,9 +302,9 @@ static const named_cfg known_cfgs[] = {
     {"nopti+iret", false, false, false, false, true},
 };
 
-static const char *const phase_colors[SE_PHASE_COUNT] = {
-    "#9e9e9e", "#4e79a7", "#e15759", "#f28e2b", "#76b7b2", "#59a14f",
-    "#edc948", "#ff9da7", "#b07aa1", "#9c755f", "#bab0ac"};
+static const char *const phase_colors[SE_PHASE_COUNT] = {"#9e9e9e", "#4e79a7", "#e15759", "#f28e2b",
+                                                         "#76b7b2", "#59a14f", "#edc948", "#ff9da7",
+                                                         "#b07aa1", "#9c755f", "#bab0ac"};
 
 static void compare_help(FILE *out)
 {
@@ -369,7 +375,8 @@ static int cmd_compare(int argc, char **argv)
         cli_json_string(stdout, base.profile.name);
         printf(", \"configs\": [");
         for (int k = 0; k < n; k++) {
-            printf("%s\n  {\"name\": \"%s\", \"path\": \"%s\", \"cycles\": %" PRIu64 ", \"phases\": {",
+            printf("%s\n  {\"name\": \"%s\", \"path\": \"%s\", \"cycles\": %" PRIu64
+                   ", \"phases\": {",
                    k ? "," : "", cfgs[k]->name, se_exit_path_name(outs[k].path), outs[k].cycles);
             for (int p = 0; p < SE_PHASE_COUNT; p++)
                 printf("%s\"%s\": %" PRIu64, p ? ", " : "", se_phase_name((se_phase)p),
@@ -413,11 +420,13 @@ static int cmd_compare(int argc, char **argv)
             maxc = outs[k].cycles > maxc ? outs[k].cycles : maxc;
         const int left = 160, width = 600, bar = 28, gap = 14, top = 40;
         int height = top + n * (bar + gap) + 60;
-        fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                   "font-family=\"sans-serif\" font-size=\"12\">\n",
+        fprintf(f,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                "font-family=\"sans-serif\" font-size=\"12\">\n",
                 left + width + 120, height);
-        fprintf(f, "<text x=\"10\" y=\"22\" font-size=\"15\">Cycles per phase of one syscall "
-                   "(profile %s)</text>\n",
+        fprintf(f,
+                "<text x=\"10\" y=\"22\" font-size=\"15\">Cycles per phase of one syscall "
+                "(profile %s)</text>\n",
                 base.profile.name);
         for (int k = 0; k < n; k++) {
             int y = top + k * (bar + gap);
@@ -427,8 +436,9 @@ static int cmd_compare(int argc, char **argv)
                 double w = (double)width * (double)outs[k].phase_cycles[p] / (double)maxc;
                 if (w <= 0)
                     continue;
-                fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
-                           "<title>%s: %" PRIu64 " cycles</title></rect>\n",
+                fprintf(f,
+                        "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+                        "<title>%s: %" PRIu64 " cycles</title></rect>\n",
                         x, y, w, bar, phase_colors[p], se_phase_name((se_phase)p),
                         outs[k].phase_cycles[p]);
                 x += w;
@@ -438,8 +448,9 @@ static int cmd_compare(int argc, char **argv)
         }
         int ly = top + n * (bar + gap) + 20, lx = 10;
         for (int p = 0; p < SE_PHASE_COUNT; p++) {
-            fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                       "<text x=\"%d\" y=\"%d\">%s</text>\n",
+            fprintf(f,
+                    "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                    "<text x=\"%d\" y=\"%d\">%s</text>\n",
                     lx, ly, phase_colors[p], lx + 14, ly + 10, se_phase_name((se_phase)p));
             lx += 80;
         }
@@ -555,7 +566,8 @@ static int cmd_check(int argc, char **argv)
                 total++;
                 st = se_syscall(m, &u, &o);
                 if (st != SE_OK) {
-                    printf("[FAIL] %s: %s: %s\n", name, se_status_str(st), se_machine_last_error(m));
+                    printf("[FAIL] %s: %s: %s\n", name, se_status_str(st),
+                           se_machine_last_error(m));
                     failed++;
                     continue;
                 }
@@ -565,10 +577,10 @@ static int cmd_check(int argc, char **argv)
                         ? se_verdict_6_6(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv)
                         : se_verdict_6_7(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv);
                 bool canon = se_is_canonical(o.frame.ip, cfg.la57 ? 57 : 48);
-                se_exit_path want_path = want == SE_CHECK_NONE
-                                             ? (canon || v == SE_VENDOR_AMD ? SE_EXIT_SYSRET
-                                                                            : SE_EXIT_FAULT)
-                                             : (canon ? SE_EXIT_IRET : SE_EXIT_FAULT);
+                se_exit_path want_path =
+                    want == SE_CHECK_NONE
+                        ? (canon || v == SE_VENDOR_AMD ? SE_EXIT_SYSRET : SE_EXIT_FAULT)
+                        : (canon ? SE_EXIT_IRET : SE_EXIT_FAULT);
                 bool ok = o.failed_check == want && o.path == want_path;
                 printf("%s %s: %s", ok ? "[OK]  " : "[FAIL]", name, se_exit_path_name(o.path));
                 if (o.failed_check != SE_CHECK_NONE)

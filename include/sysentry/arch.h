@@ -38,15 +38,15 @@
 #define SE_LINUX_SYSCALL_MASK 0x257FD5ull
 
 /* ---- Model-specific registers (MSR-1 .. MSR-8) ----------------------------------------- */
-#define SE_MSR_IA32_SPEC_CTRL     0x00000048u /**< speculation control (IBRS, STIBP, SSBD) */
-#define SE_MSR_IA32_PRED_CMD      0x00000049u /**< prediction command (IBPB), write-only */
-#define SE_MSR_IA32_EFER          0xC0000080u /**< extended feature enables */
-#define SE_MSR_IA32_STAR          0xC0000081u /**< SYSCALL/SYSRET selector bases */
-#define SE_MSR_IA32_LSTAR         0xC0000082u /**< 64-bit SYSCALL target */
-#define SE_MSR_IA32_CSTAR         0xC0000083u /**< compatibility-mode SYSCALL target */
-#define SE_MSR_IA32_FMASK         0xC0000084u /**< SYSCALL RFLAGS mask (Linux MSR_SYSCALL_MASK) */
-#define SE_MSR_IA32_FS_BASE       0xC0000100u /**< FS.base */
-#define SE_MSR_IA32_GS_BASE       0xC0000101u /**< GS.base */
+#define SE_MSR_IA32_SPEC_CTRL      0x00000048u /**< speculation control (IBRS, STIBP, SSBD) */
+#define SE_MSR_IA32_PRED_CMD       0x00000049u /**< prediction command (IBPB), write-only */
+#define SE_MSR_IA32_EFER           0xC0000080u /**< extended feature enables */
+#define SE_MSR_IA32_STAR           0xC0000081u /**< SYSCALL/SYSRET selector bases */
+#define SE_MSR_IA32_LSTAR          0xC0000082u /**< 64-bit SYSCALL target */
+#define SE_MSR_IA32_CSTAR          0xC0000083u /**< compatibility-mode SYSCALL target */
+#define SE_MSR_IA32_FMASK          0xC0000084u /**< SYSCALL RFLAGS mask (Linux MSR_SYSCALL_MASK) */
+#define SE_MSR_IA32_FS_BASE        0xC0000100u /**< FS.base */
+#define SE_MSR_IA32_GS_BASE        0xC0000101u /**< GS.base */
 #define SE_MSR_IA32_KERNEL_GS_BASE 0xC0000102u /**< value SWAPGS exchanges with GS.base */
 
 #define SE_SPEC_CTRL_IBRS  (1ull << 0) /**< indirect branch restricted speculation */
@@ -85,12 +85,12 @@
 #define SE_CR4_SMEP       (1ull << 20) /**< supervisor-mode execution prevention */
 #define SE_CR4_SMAP       (1ull << 21) /**< supervisor-mode access prevention */
 
-#define SE_CR3_PWT        (1ull << 3)  /**< page-level write-through (PCIDE = 0) */
-#define SE_CR3_PCD        (1ull << 4)  /**< page-level cache disable (PCIDE = 0) */
-#define SE_CR3_PCID_MASK  0xFFFull     /**< current PCID when CR4.PCIDE = 1 (CR3-2) */
-#define SE_CR3_LAM_U57    (1ull << 61) /**< linear address masking, 57-bit user (CR3-2) */
-#define SE_CR3_LAM_U48    (1ull << 62) /**< linear address masking, 48-bit user (CR3-2) */
-#define SE_CR3_NOFLUSH    (1ull << 63) /**< MOV to CR3 source: keep this PCID's TLB (CR3-5) */
+#define SE_CR3_PWT       (1ull << 3)  /**< page-level write-through (PCIDE = 0) */
+#define SE_CR3_PCD       (1ull << 4)  /**< page-level cache disable (PCIDE = 0) */
+#define SE_CR3_PCID_MASK 0xFFFull     /**< current PCID when CR4.PCIDE = 1 (CR3-2) */
+#define SE_CR3_LAM_U57   (1ull << 61) /**< linear address masking, 57-bit user (CR3-2) */
+#define SE_CR3_LAM_U48   (1ull << 62) /**< linear address masking, 48-bit user (CR3-2) */
+#define SE_CR3_NOFLUSH   (1ull << 63) /**< MOV to CR3 source: keep this PCID's TLB (CR3-5) */
 /** PTI: CR3 bit that selects the user half of the 8 KiB PGD pair (linux-6.6-entry §10). */
 #define SE_PTI_USER_PGTABLE_BIT (1ull << 12)
 /** PTI with PCID: CR3 bit that turns a kernel PCID into its user PCID. */
@@ -115,35 +115,35 @@
 #define SE_PF_I    (1u << 4) /**< the access was an instruction fetch */
 
 /* ---- Segment selectors and descriptor attributes --------------------------------------- */
-#define SE_KERNEL32_CS 0x08u /**< __KERNEL32_CS */
-#define SE_KERNEL_CS   0x10u /**< __KERNEL_CS, 64-bit kernel code */
-#define SE_KERNEL_DS   0x18u /**< __KERNEL_DS */
-#define SE_USER32_CS   0x23u /**< __USER32_CS, compatibility-mode user code */
-#define SE_USER_DS     0x2Bu /**< __USER_DS */
-#define SE_USER_CS     0x33u /**< __USER_CS, 64-bit user code */
-#define SE_TSS_SEL     0x40u /**< GDT_ENTRY_TSS * 8 */
-#define SE_USER_TLS_DS 0x63u /**< first TLS slot; the machine puts a flat user data segment there */
-#define SE_SEL_RPL_MASK 3u   /**< requested privilege level bits of a selector */
-#define SE_SEL_TI       4u   /**< table indicator: 1 = LDT */
+#define SE_KERNEL32_CS  0x08u /**< __KERNEL32_CS */
+#define SE_KERNEL_CS    0x10u /**< __KERNEL_CS, 64-bit kernel code */
+#define SE_KERNEL_DS    0x18u /**< __KERNEL_DS */
+#define SE_USER32_CS    0x23u /**< __USER32_CS, compatibility-mode user code */
+#define SE_USER_DS      0x2Bu /**< __USER_DS */
+#define SE_USER_CS      0x33u /**< __USER_CS, 64-bit user code */
+#define SE_TSS_SEL      0x40u /**< GDT_ENTRY_TSS * 8 */
+#define SE_USER_TLS_DS  0x63u /**< first TLS slot: a flat user data segment here */
+#define SE_SEL_RPL_MASK 3u    /**< requested privilege level bits of a selector */
+#define SE_SEL_TI       4u    /**< table indicator: 1 = LDT */
 
 /*
  * Segment attributes in the VMX "access rights" layout, which is also Linux's
  * GDT_ENTRY_INIT flags layout: type[3:0] S[4] DPL[6:5] P[7] AVL[12] L[13] D/B[14] G[15],
  * plus an "unusable" bit 16 for a null selector's cache.
  */
-#define SE_SEG_AR_TYPE_MASK 0x000Fu
-#define SE_SEG_AR_S         (1u << 4)  /**< code/data (not system) descriptor */
-#define SE_SEG_AR_DPL_SHIFT 5
-#define SE_SEG_AR_DPL_MASK  (3u << 5)
-#define SE_SEG_AR_P         (1u << 7)  /**< present */
-#define SE_SEG_AR_AVL       (1u << 12)
-#define SE_SEG_AR_L         (1u << 13) /**< 64-bit code */
-#define SE_SEG_AR_DB        (1u << 14) /**< default operand size / big */
-#define SE_SEG_AR_G         (1u << 15) /**< 4 KiB granularity */
-#define SE_SEG_AR_UNUSABLE  (1u << 16) /**< null selector loaded: cache unusable */
-#define SE_SEG_TYPE_CODE    0x8u       /**< type bit 3: code segment */
-#define SE_SEG_TYPE_CONFORM 0x4u       /**< code: conforming */
-#define SE_SEG_TYPE_WRITE   0x2u       /**< data: writable; code: readable */
+#define SE_SEG_AR_TYPE_MASK  0x000Fu
+#define SE_SEG_AR_S          (1u << 4) /**< code/data (not system) descriptor */
+#define SE_SEG_AR_DPL_SHIFT  5
+#define SE_SEG_AR_DPL_MASK   (3u << 5)
+#define SE_SEG_AR_P          (1u << 7) /**< present */
+#define SE_SEG_AR_AVL        (1u << 12)
+#define SE_SEG_AR_L          (1u << 13) /**< 64-bit code */
+#define SE_SEG_AR_DB         (1u << 14) /**< default operand size / big */
+#define SE_SEG_AR_G          (1u << 15) /**< 4 KiB granularity */
+#define SE_SEG_AR_UNUSABLE   (1u << 16) /**< null selector loaded: cache unusable */
+#define SE_SEG_TYPE_CODE     0x8u       /**< type bit 3: code segment */
+#define SE_SEG_TYPE_CONFORM  0x4u       /**< code: conforming */
+#define SE_SEG_TYPE_WRITE    0x2u       /**< data: writable; code: readable */
 #define SE_SEG_TYPE_ACCESSED 0x1u
 
 /** Flat caches that SYSCALL and SYSRET load without reading the GDT (SYSCALL-7/8, SYSRET-6/7). */
@@ -160,13 +160,13 @@
 #define SE_TASK_SIZE_MAX_4LEVEL ((1ull << 47) - 4096)
 /** Linux TASK_SIZE_MAX, 5-level: (1 << 56) - 4096. */
 #define SE_TASK_SIZE_MAX_5LEVEL ((1ull << 56) - 4096)
-#define SE_LINUX_ENOSYS      38   /**< ENOSYS; pt_regs->ax starts as -ENOSYS */
-#define SE_LINUX_NR_SYSCALLS 454u /**< NR_syscalls for x86-64 in Linux 6.6 */
+#define SE_LINUX_ENOSYS         38   /**< ENOSYS; pt_regs->ax starts as -ENOSYS */
+#define SE_LINUX_NR_SYSCALLS    454u /**< NR_syscalls for x86-64 in Linux 6.6 */
 
 /* ---- TSS (struct x86_hw_tss, packed) ---------------------------------------------------- */
-#define SE_TSS_SP0 4u  /**< RSP0: top of the entry trampoline stack in Linux */
-#define SE_TSS_SP1 12u
-#define SE_TSS_SP2 20u /**< unused by hardware; Linux parks the user RSP here at entry */
+#define SE_TSS_SP0  4u /**< RSP0: top of the entry trampoline stack in Linux */
+#define SE_TSS_SP1  12u
+#define SE_TSS_SP2  20u /**< unused by hardware; Linux parks the user RSP here at entry */
 #define SE_TSS_SIZE 104u
 
 #endif /* SYSENTRY_ARCH_H */

@@ -45,9 +45,9 @@ typedef enum se_check {
 #define SE_CHECK_BIT(check) (1u << (unsigned)(check))
 /** Every check that can be disabled (C0..C6). */
 #define SE_CHECK_ALL_BITS                                                                          \
-    (SE_CHECK_BIT(SE_CHECK_RCX_RIP) | SE_CHECK_BIT(SE_CHECK_CANONICAL) |                          \
-     SE_CHECK_BIT(SE_CHECK_CS) | SE_CHECK_BIT(SE_CHECK_R11_FLAGS) |                               \
-     SE_CHECK_BIT(SE_CHECK_RF_TF) | SE_CHECK_BIT(SE_CHECK_SS) | SE_CHECK_BIT(SE_CHECK_XEN_PV))
+    (SE_CHECK_BIT(SE_CHECK_RCX_RIP) | SE_CHECK_BIT(SE_CHECK_CANONICAL) |                           \
+     SE_CHECK_BIT(SE_CHECK_CS) | SE_CHECK_BIT(SE_CHECK_R11_FLAGS) | SE_CHECK_BIT(SE_CHECK_RF_TF) | \
+     SE_CHECK_BIT(SE_CHECK_SS) | SE_CHECK_BIT(SE_CHECK_XEN_PV))
 
 /**
  * @brief Short name of a check ("rcx_rip", "canonical", ..., "none").
@@ -83,21 +83,21 @@ typedef enum se_entry_code {
  * Always start from se_config_default() and change fields: new fields get safe defaults.
  */
 typedef struct se_config {
-    se_vendor vendor; /**< whose SYSCALL/SYSRET semantics apply */
-    bool la57;        /**< 5-level paging, 57-bit canonical addresses */
-    bool pti;         /**< page-table isolation: separate user/kernel PGDs, CR3 switch */
-    bool pcid;        /**< CR4.PCIDE with Linux's kernel/user PCIDs (meaningful with pti) */
-    bool ibrs;        /**< IBRS_ENTER/IBRS_EXIT: WRMSR IA32_SPEC_CTRL on entry and exit */
-    bool verw;        /**< CLEAR_CPU_BUFFERS: VERW just before SYSRETQ/IRETQ (6.6.y, MDS) */
-    bool xen_pv;      /**< behave as a Xen PV guest for check C0 (always IRET) */
-    se_kernel_profile kernel;  /**< where the SYSRET checks live and which ip test is used */
-    uint32_t disabled_checks;  /**< OR of SE_CHECK_BIT(): checks patched out of the code */
-    uint32_t nr_syscalls;      /**< numbers 0 <= nr < nr_syscalls reach the handler (454) */
-    uint16_t asid;             /**< Linux ASID 0..5; kernel PCID = asid + 1 */
-    uint64_t insn_budget;      /**< guest instructions one run may execute (default 100000) */
-    size_t phys_mem_size;      /**< guest RAM for page tables, kernel and user pages (bytes) */
-    se_cpl_switch cpl_switch;  /**< see ::se_cpl_switch */
-    se_entry_code entry;       /**< see ::se_entry_code */
+    se_vendor vendor;         /**< whose SYSCALL/SYSRET semantics apply */
+    bool la57;                /**< 5-level paging, 57-bit canonical addresses */
+    bool pti;                 /**< page-table isolation: separate user/kernel PGDs, CR3 switch */
+    bool pcid;                /**< CR4.PCIDE with Linux's kernel/user PCIDs (meaningful with pti) */
+    bool ibrs;                /**< IBRS_ENTER/IBRS_EXIT: WRMSR IA32_SPEC_CTRL on entry and exit */
+    bool verw;                /**< CLEAR_CPU_BUFFERS: VERW just before SYSRETQ/IRETQ (6.6.y, MDS) */
+    bool xen_pv;              /**< behave as a Xen PV guest for check C0 (always IRET) */
+    se_kernel_profile kernel; /**< where the SYSRET checks live and which ip test is used */
+    uint32_t disabled_checks; /**< OR of SE_CHECK_BIT(): checks patched out of the code */
+    uint32_t nr_syscalls;     /**< numbers 0 <= nr < nr_syscalls reach the handler (454) */
+    uint16_t asid;            /**< Linux ASID 0..5; kernel PCID = asid + 1 */
+    uint64_t insn_budget;     /**< guest instructions one run may execute (default 100000) */
+    size_t phys_mem_size;     /**< guest RAM for page tables, kernel and user pages (bytes) */
+    se_cpl_switch cpl_switch; /**< see ::se_cpl_switch */
+    se_entry_code entry;      /**< see ::se_entry_code */
 } se_config;
 
 /**

@@ -34,9 +34,9 @@ SE_API const char *se_vendor_name(se_vendor vendor);
 typedef struct se_regs {
     uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-    uint64_t rip;    /**< instruction pointer */
-    uint64_t rflags; /**< flags; bit 1 always reads 1 */
-    uint16_t cs, ss; /**< visible selectors; the hidden parts are in ::se_cpu_state */
+    uint64_t rip;              /**< instruction pointer */
+    uint64_t rflags;           /**< flags; bit 1 always reads 1 */
+    uint16_t cs, ss;           /**< visible selectors; the hidden parts are in ::se_cpu_state */
     uint64_t fs_base, gs_base; /**< hidden FS.base and GS.base (IA32_FS_BASE / IA32_GS_BASE) */
 } se_regs;
 
@@ -62,11 +62,11 @@ typedef struct se_cpu_state {
     se_regs regs;
     uint8_t cpl; /**< current privilege level, 0 or 3 on the modelled paths */
     uint64_t cr0, cr2, cr3, cr4, efer, star, lstar, sfmask, kernel_gs_base;
-    uint64_t cstar;         /**< IA32_CSTAR */
-    uint64_t spec_ctrl;     /**< IA32_SPEC_CTRL */
-    se_seg_cache cs_cache;  /**< hidden part of CS */
-    se_seg_cache ss_cache;  /**< hidden part of SS */
-    uint16_t ds, es, fs, gs; /**< data segment selectors (IRET-8 may null them) */
+    uint64_t cstar;                      /**< IA32_CSTAR */
+    uint64_t spec_ctrl;                  /**< IA32_SPEC_CTRL */
+    se_seg_cache cs_cache;               /**< hidden part of CS */
+    se_seg_cache ss_cache;               /**< hidden part of SS */
+    uint16_t ds, es, fs, gs;             /**< data segment selectors (IRET-8 may null them) */
     uint32_t ds_ar, es_ar, fs_ar, gs_ar; /**< their cached access rights (DPL matters) */
 } se_cpu_state;
 

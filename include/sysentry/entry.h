@@ -55,12 +55,12 @@ SE_API const char *se_exit_path_name(se_exit_path path);
 /** What one system call did. */
 typedef struct se_outcome {
     se_exit_path path;
-    se_check failed_check; /**< first check that sent the return to IRET */
-    se_regs user;          /**< user state when control is back at CPL3 */
-    se_pt_regs frame;      /**< pt_regs as the handler left them */
-    se_fault fault;        /**< valid when path == SE_EXIT_FAULT */
-    uint64_t instructions; /**< guest instructions from SYSCALL to the return */
-    uint64_t cycles;       /**< cost-model estimate for the whole path */
+    se_check failed_check;                 /**< first check that sent the return to IRET */
+    se_regs user;                          /**< user state when control is back at CPL3 */
+    se_pt_regs frame;                      /**< pt_regs as the handler left them */
+    se_fault fault;                        /**< valid when path == SE_EXIT_FAULT */
+    uint64_t instructions;                 /**< guest instructions from SYSCALL to the return */
+    uint64_t cycles;                       /**< cost-model estimate for the whole path */
     uint64_t phase_cycles[SE_PHASE_COUNT]; /**< the same, split by phase (see timing.h) */
 } se_outcome;
 

@@ -21,18 +21,18 @@ extern "C" {
 
 /** Result of a library call. ::SE_OK is 0; every other value is an error. */
 typedef enum se_status {
-    SE_OK = 0,              /**< the call did what was asked */
-    SE_ERR_INVALID_ARG,     /**< NULL pointer, out-of-range or inconsistent argument */
-    SE_ERR_NOMEM,           /**< host memory allocation failed */
-    SE_ERR_BACKEND,         /**< Unicorn or Zydis failed unexpectedly */
-    SE_ERR_UNSUPPORTED,     /**< a valid request that the library does not model */
-    SE_ERR_LIMIT,           /**< a configured limit was reached (instruction budget, memory) */
-    SE_ERR_NOT_MAPPED,      /**< the guest address is not mapped */
-    SE_ERR_CONFLICT,        /**< the guest range overlaps a mapping or a reserved range */
-    SE_ERR_STATE,           /**< the call is not valid in the machine's current state */
-    SE_ERR_FORMAT,          /**< malformed input (profile file, ELF object, ...) */
-    SE_ERR_NOT_FOUND,       /**< a named symbol, label or file was not found */
-    SE_ERR_IO,              /**< reading or writing a host file failed */
+    SE_OK = 0,          /**< the call did what was asked */
+    SE_ERR_INVALID_ARG, /**< NULL pointer, out-of-range or inconsistent argument */
+    SE_ERR_NOMEM,       /**< host memory allocation failed */
+    SE_ERR_BACKEND,     /**< Unicorn or Zydis failed unexpectedly */
+    SE_ERR_UNSUPPORTED, /**< a valid request that the library does not model */
+    SE_ERR_LIMIT,       /**< a configured limit was reached (instruction budget, memory) */
+    SE_ERR_NOT_MAPPED,  /**< the guest address is not mapped */
+    SE_ERR_CONFLICT,    /**< the guest range overlaps a mapping or a reserved range */
+    SE_ERR_STATE,       /**< the call is not valid in the machine's current state */
+    SE_ERR_FORMAT,      /**< malformed input (profile file, ELF object, ...) */
+    SE_ERR_NOT_FOUND,   /**< a named symbol, label or file was not found */
+    SE_ERR_IO,          /**< reading or writing a host file failed */
     SE_STATUS_MAX_VALUE = SE_ERR_IO /**< highest valid ::se_status value */
 } se_status;
 

@@ -27,24 +27,24 @@ extern "C" {
 
 /** One executed instruction. All strings are valid only during the callback. */
 typedef struct se_trace_event {
-    uint64_t index;        /**< 0-based position in the run */
-    uint64_t rip;          /**< address */
-    uint8_t bytes[15];     /**< encoding */
-    uint8_t len;           /**< encoding length */
-    const char *att;       /**< AT&T syntax */
-    const char *intel;     /**< Intel syntax */
-    const char *symbol;    /**< nearest entry-code label at or before rip, or "" */
+    uint64_t index;         /**< 0-based position in the run */
+    uint64_t rip;           /**< address */
+    uint8_t bytes[15];      /**< encoding */
+    uint8_t len;            /**< encoding length */
+    const char *att;        /**< AT&T syntax */
+    const char *intel;      /**< Intel syntax */
+    const char *symbol;     /**< nearest entry-code label at or before rip, or "" */
     uint64_t symbol_offset; /**< rip - that label */
-    se_phase phase;        /**< phase the instruction belongs to */
-    uint32_t cycles;       /**< cycles charged to it by the cost model */
-    uint64_t cycles_total; /**< running total including this instruction */
+    se_phase phase;         /**< phase the instruction belongs to */
+    uint32_t cycles;        /**< cycles charged to it by the cost model */
+    uint64_t cycles_total;  /**< running total including this instruction */
     uint8_t cpl_before, cpl_after;
     uint64_t cr3_before, cr3_after;
     uint64_t gs_base_before, gs_base_after;
     uint64_t rsp_before, rsp_after;
     uint64_t rflags_before, rflags_after;
-    uint32_t changed;      /**< SE_TRACE_* bits whose before/after differ */
-    const char *note;      /**< what this step is for, e.g. "SYSRET needs RCX == RIP"; or "" */
+    uint32_t changed; /**< SE_TRACE_* bits whose before/after differ */
+    const char *note; /**< what this step is for, e.g. "SYSRET needs RCX == RIP"; or "" */
 } se_trace_event;
 
 /** Trace callback; runs on the thread that called se_syscall()/se_run(). */

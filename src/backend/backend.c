@@ -15,19 +15,19 @@
 
 /* Offsets into uc_context of this build, from unicorn-2.0.1.md §5.2 (verified at start-up). */
 enum {
-    SE_CTX_HEADER = 16,      /* struct uc_context header before the CPUX86State copy */
-    SE_CTX_EIP = 128,        /* env->eip */
-    SE_CTX_HFLAGS = 176,     /* env->hflags; CPL = bits 0-1 */
-    SE_CTX_SEGS = 184,       /* env->segs[6]: ES, CS, SS, DS, FS, GS; 24 bytes each */
-    SE_CTX_EFER = 560,       /* env->efer */
+    SE_CTX_HEADER = 16,       /* struct uc_context header before the CPUX86State copy */
+    SE_CTX_EIP = 128,         /* env->eip */
+    SE_CTX_HFLAGS = 176,      /* env->hflags; CPL = bits 0-1 */
+    SE_CTX_SEGS = 184,        /* env->segs[6]: ES, CS, SS, DS, FS, GS; 24 bytes each */
+    SE_CTX_EFER = 560,        /* env->efer */
     SE_CTX_ERROR_CODE = 5352, /* env->error_code of the last exception */
-    SE_CTX_OLD_EXC = 5464,   /* env->old_exception: -1 when no exception is pending */
-    SE_CTX_SIZE = 5544,      /* uc_context_size() of this build */
+    SE_CTX_OLD_EXC = 5464,    /* env->old_exception: -1 when no exception is pending */
+    SE_CTX_SIZE = 5544,       /* uc_context_size() of this build */
 };
 enum { SE_SEG_ES, SE_SEG_CS, SE_SEG_SS, SE_SEG_DS, SE_SEG_FS, SE_SEG_GS };
 #define SE_HF_CPL_MASK 3u
-#define SE_HF_LMA (1u << 14)
-#define SE_HF_CS64 (1u << 15)
+#define SE_HF_LMA      (1u << 14)
+#define SE_HF_CS64     (1u << 15)
 
 static uint8_t *se_ctx_data(se_machine *m)
 {
@@ -47,9 +47,8 @@ void se_be_set(se_machine *m, int reg, uint64_t value)
 }
 
 static const int se_gpr_ids[16] = {
-    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
-    UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP,
-    UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI,
+    UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
     UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
 };
 
@@ -89,8 +88,8 @@ void se_be_write_gprs(se_machine *m, const se_regs *r)
 /* QEMU keeps a segment cache's attributes as the descriptor's high dword (§5.2). */
 static uint32_t se_qemu_seg_flags(const se_seg_cache *c)
 {
-    uint32_t f = (c->ar & 0xFFu) << 8;      /* type, S, DPL, P */
-    f |= ((c->ar >> 12) & 0xFu) << 20;      /* AVL, L, D/B, G */
+    uint32_t f = (c->ar & 0xFFu) << 8; /* type, S, DPL, P */
+    f |= ((c->ar >> 12) & 0xFu) << 20; /* AVL, L, D/B, G */
     if (c->ar & SE_SEG_AR_G)
         f |= ((c->limit >> 28) & 0xFu) << 16; /* limit[19:16] of the raw descriptor */
     else
@@ -132,8 +131,8 @@ static bool se_surgery_self_check(se_machine *m)
     memcpy(&old_exc, d + SE_CTX_OLD_EXC, 4);
     uc_x86_msr msr = {.rid = SE_MSR_IA32_EFER, .value = 0};
     uc_reg_read(m->uc, UC_X86_REG_MSR, &msr);
-    ok = ok && eip == magic && efer == msr.value && (hflags & SE_HF_LMA) &&
-         (hflags & SE_HF_CS64) && (hflags & SE_HF_CPL_MASK) == 0 && old_exc == -1;
+    ok = ok && eip == magic && efer == msr.value && (hflags & SE_HF_LMA) && (hflags & SE_HF_CS64) &&
+         (hflags & SE_HF_CPL_MASK) == 0 && old_exc == -1;
     se_be_set(m, UC_X86_REG_RIP, old_rip);
     return ok;
 }
@@ -260,11 +259,11 @@ se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host)
  * pushes 32 bytes below TSS.sp0, and the GDT gains a call gate at selector 0x50 (Linux's LDT
  * descriptor slot; this machine has no LDT).
  */
-#define SE_GATE_SEL 0x50u
-#define SE_TRAMP_K_GATE 0x0    /* kernel trampoline: call-gate target */
-#define SE_TRAMP_K_IRETQ 0x10  /* kernel trampoline: iretq */
+#define SE_GATE_SEL        0x50u
+#define SE_TRAMP_K_GATE    0x0   /* kernel trampoline: call-gate target */
+#define SE_TRAMP_K_IRETQ   0x10  /* kernel trampoline: iretq */
 #define SE_TRAMP_FRAME_OFF 0x100 /* IRETQ frame, at the bottom of the entry stack page */
-#define SE_TRAMP_U_LANDING 0x20 /* user trampoline: where a host-side IRETQ lands */
+#define SE_TRAMP_U_LANDING 0x20  /* user trampoline: where a host-side IRETQ lands */
 
 bool se_be_tramp_landing(const se_machine *m, uint64_t addr)
 {
@@ -273,8 +272,8 @@ bool se_be_tramp_landing(const se_machine *m, uint64_t addr)
 
 bool se_be_is_trampoline(const se_machine *m, uint64_t addr)
 {
-    return !m->use_surgery && ((addr & ~0xFFFull) == m->lay.tramp_kernel ||
-                               (addr & ~0xFFFull) == m->lay.tramp_user);
+    return !m->use_surgery &&
+           ((addr & ~0xFFFull) == m->lay.tramp_kernel || (addr & ~0xFFFull) == m->lay.tramp_user);
 }
 
 static void se_tramp_gate_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
@@ -294,13 +293,33 @@ static void se_tramp_gate_hook(uc_engine *uc, uint64_t addr, uint32_t size, void
 se_status se_be_portable_setup(se_machine *m)
 {
     static const uint8_t ktramp[] = {
-        [SE_TRAMP_K_GATE] = 0x90,              /* nop: hooked, never executed */
-        [SE_TRAMP_K_IRETQ] = 0x48, 0xCF,       /* iretq */
+        [SE_TRAMP_K_GATE] = 0x90, /* nop: hooked, never executed */
+        [SE_TRAMP_K_IRETQ] = 0x48,
+        0xCF, /* iretq */
     };
     /* lcall *0xa(%rip): far pointer {offset 0 (ignored for gates), gate selector | RPL 3} */
-    static const uint8_t utramp[] = {0xFF, 0x1D, 0x0A, 0x00, 0x00, 0x00, 0x00, 0x00,
-                                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-                                     0x00, 0x00, 0x00, 0x00, SE_GATE_SEL | 3, 0x00,
+    static const uint8_t utramp[] = {0xFF,
+                                     0x1D,
+                                     0x0A,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     0x00,
+                                     SE_GATE_SEL | 3,
+                                     0x00,
                                      [SE_TRAMP_U_LANDING] = 0x90};
     se_status st = se_map_internal(m, m->lay.tramp_kernel, 0x1000, SE_MAP_PTI_SHARED, NULL);
     if (st == SE_OK)

@@ -75,10 +75,9 @@ se_fault_kind se_cpu_mov_to_cr3(const se_cpu_features *f, se_cpu_state *st, uint
 /* CR4 bits this CPU implements; everything else is reserved (#GP on a set attempt). */
 static uint64_t se_cr4_supported(const se_cpu_features *f)
 {
-    uint64_t ok = (1ull << 0) | (1ull << 1) | (1ull << 2) | (1ull << 3) | (1ull << 4) |
-                  SE_CR4_PAE | (1ull << 6) | SE_CR4_PGE | (1ull << 8) | SE_CR4_OSFXSR |
-                  SE_CR4_OSXMMEXCPT | (1ull << 11) | SE_CR4_FSGSBASE | SE_CR4_SMEP |
-                  SE_CR4_SMAP | (1ull << 18);
+    uint64_t ok = (1ull << 0) | (1ull << 1) | (1ull << 2) | (1ull << 3) | (1ull << 4) | SE_CR4_PAE |
+                  (1ull << 6) | SE_CR4_PGE | (1ull << 8) | SE_CR4_OSFXSR | SE_CR4_OSXMMEXCPT |
+                  (1ull << 11) | SE_CR4_FSGSBASE | SE_CR4_SMEP | SE_CR4_SMAP | (1ull << 18);
     if (f->pcid)
         ok |= SE_CR4_PCIDE;
     if (f->la57)
@@ -106,8 +105,8 @@ se_fault_kind se_cpu_mov_to_cr4(const se_cpu_features *f, se_cpu_state *st, uint
         return SE_FAULT_FAULT;
     }
     /* CR3-6: clearing PCIDE or toggling PGE invalidates everything, globals included */
-    bool full = ((st->cr4 & SE_CR4_PCIDE) && !(src & SE_CR4_PCIDE)) ||
-                ((st->cr4 ^ src) & SE_CR4_PGE);
+    bool full =
+        ((st->cr4 & SE_CR4_PCIDE) && !(src & SE_CR4_PCIDE)) || ((st->cr4 ^ src) & SE_CR4_PGE);
     st->cr4 = src;
     if (full && tlb != NULL)
         se_tlb_flush_all(tlb);

@@ -33,12 +33,12 @@ typedef struct se_cpu_features {
 /* Vendor differences, one table with designated initializers (x86-semantics §3, §4, §9). */
 typedef struct se_vendor_traits {
     const char *name;
-    bool sysret_canonical_gp;   /* SYSRET-3 (Intel): #GP(0) at CPL0 on non-canonical RCX;
-                                   false = SYSRET-3A (AMD): load it, fault on fetch at CPL3 */
-    bool sysret_ss_rpl3;        /* SYSRET-7: SS = (STAR[63:48] + 8) | 3; AMD: no | 3 */
-    bool sysret_ss_reload;      /* SYSRET-7: flat DPL3 SS cache; AMD (7A): cache unchanged */
-    bool syscall_needs_64bit;   /* SYSCALL-2 / SYSRET-1: #UD outside 64-bit mode (Intel) */
-    bool efer_amd_bits;         /* SVME/LMSLE/FFXSR/TCE are defined EFER bits (MSR-7) */
+    bool sysret_canonical_gp; /* SYSRET-3 (Intel): #GP(0) at CPL0 on non-canonical RCX;
+                                 false = SYSRET-3A (AMD): load it, fault on fetch at CPL3 */
+    bool sysret_ss_rpl3;      /* SYSRET-7: SS = (STAR[63:48] + 8) | 3; AMD: no | 3 */
+    bool sysret_ss_reload;    /* SYSRET-7: flat DPL3 SS cache; AMD (7A): cache unchanged */
+    bool syscall_needs_64bit; /* SYSCALL-2 / SYSRET-1: #UD outside 64-bit mode (Intel) */
+    bool efer_amd_bits;       /* SVME/LMSLE/FFXSR/TCE are defined EFER bits (MSR-7) */
 } se_vendor_traits;
 
 const se_vendor_traits *se_vendor_traits_get(se_vendor vendor); /* NULL if out of range */
@@ -78,9 +78,9 @@ typedef struct se_tlb {
 
 /* What one MOV to CR3 did to the TLB model. */
 typedef struct se_cr3_effect {
-    bool flushed;      /* the PCID below was invalidated (CR3-5) */
-    bool noflush;      /* bit 63 kept the PCID's entries (PCIDE = 1 only) */
-    uint16_t pcid;     /* the PCID that became current (0 when PCIDE = 0) */
+    bool flushed;  /* the PCID below was invalidated (CR3-5) */
+    bool noflush;  /* bit 63 kept the PCID's entries (PCIDE = 1 only) */
+    uint16_t pcid; /* the PCID that became current (0 when PCIDE = 0) */
 } se_cr3_effect;
 
 void se_tlb_reset(se_tlb *tlb);
@@ -119,7 +119,7 @@ void se_seg_from_descriptor(uint64_t desc, se_seg_cache *cache);
 /* RDMSR/WRMSR at the current CPL: MSR-1..8. Unknown MSRs raise #GP(0), never ignored. */
 se_fault_kind se_msr_rdmsr(const se_cpu_features *f, const se_cpu_state *st, uint32_t msr,
                            uint64_t *value, se_fault *fault);
-se_fault_kind se_msr_wrmsr(const se_cpu_features *f, se_cpu_state *st, uint32_t msr,
-                           uint64_t value, se_fault *fault);
+se_fault_kind se_msr_wrmsr(const se_cpu_features *f, se_cpu_state *st, uint32_t msr, uint64_t value,
+                           se_fault *fault);
 
 #endif /* SE_CPU_MODEL_H */

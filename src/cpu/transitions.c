@@ -33,17 +33,17 @@ se_fault_kind se_cpu_syscall(const se_cpu_features *f, se_cpu_state *st, unsigne
     if (!long64 && (v->syscall_needs_64bit || !(st->efer & SE_EFER_LMA)))
         return se_fault_now(st, SE_VEC_UD, 0, false, fault);
     se_cpu_state n = *st;
-    n.regs.rcx = st->regs.rip + insn_len;                   /* SYSCALL-3 */
-    n.regs.r11 = st->regs.rflags & ~SE_RFLAGS_RF;           /* SYSCALL-4 */
+    n.regs.rcx = st->regs.rip + insn_len;         /* SYSCALL-3 */
+    n.regs.r11 = st->regs.rflags & ~SE_RFLAGS_RF; /* SYSCALL-4 */
     n.regs.rflags = (st->regs.rflags & ~st->sfmask & ~SE_RFLAGS_RF & SE_RFLAGS_DEFINED) |
-                    SE_RFLAGS_FIXED;                        /* SYSCALL-5 */
-    n.regs.rip = long64 ? st->lstar : st->cstar;            /* SYSCALL-6, SYSCALL-2 (AMD) */
+                    SE_RFLAGS_FIXED;             /* SYSCALL-5 */
+    n.regs.rip = long64 ? st->lstar : st->cstar; /* SYSCALL-6, SYSCALL-2 (AMD) */
     uint16_t base = (uint16_t)(st->star >> 32);
-    n.regs.cs = base & 0xFFFC;                              /* SYSCALL-7 */
+    n.regs.cs = base & 0xFFFC; /* SYSCALL-7 */
     n.cs_cache = se_flat_kernel_cs;
-    n.regs.ss = (uint16_t)(base + 8);                       /* SYSCALL-8 */
+    n.regs.ss = (uint16_t)(base + 8); /* SYSCALL-8 */
     n.ss_cache = se_flat_kernel_ss;
-    n.cpl = 0;                                              /* SYSCALL-9 */
+    n.cpl = 0; /* SYSCALL-9 */
     *st = n;
     /* SYSCALL-10, RFLAGS-4: TF still set at the end of SYSCALL traps at CPL0 before LSTAR */
     if (n.regs.rflags & SE_RFLAGS_TF) {
@@ -73,23 +73,23 @@ se_fault_kind se_cpu_sysret(const se_cpu_features *f, se_cpu_state *st, unsigned
     se_cpu_state n = *st;
     uint16_t base = (uint16_t)(st->star >> 48);
     if (operand_size == 64) {
-        n.regs.rip = st->regs.rcx;                          /* SYSRET-4 */
-        n.regs.cs = (uint16_t)((base + 16) | 3);            /* SYSRET-6 */
+        n.regs.rip = st->regs.rcx;               /* SYSRET-4 */
+        n.regs.cs = (uint16_t)((base + 16) | 3); /* SYSRET-6 */
         n.cs_cache = se_flat_user_cs;
     } else {
-        n.regs.rip = (uint32_t)st->regs.rcx;                /* SYSRET-4, 32-bit form */
+        n.regs.rip = (uint32_t)st->regs.rcx; /* SYSRET-4, 32-bit form */
         n.regs.cs = (uint16_t)(base | 3);
         n.cs_cache = se_flat_user_cs32;
     }
     /* SYSRET-5: RF and VM always 0, bits 22-63 of R11 ignored */
     n.regs.rflags = (st->regs.r11 & SE_RFLAGS_SYSRET_KEEP) | SE_RFLAGS_FIXED;
     if (v->sysret_ss_rpl3) {
-        n.regs.ss = (uint16_t)((base + 8) | 3);             /* SYSRET-7 */
+        n.regs.ss = (uint16_t)((base + 8) | 3); /* SYSRET-7 */
         n.ss_cache = se_flat_user_ss;
     } else {
-        n.regs.ss = (uint16_t)(base + 8);                   /* SYSRET-7A: cache unchanged */
+        n.regs.ss = (uint16_t)(base + 8); /* SYSRET-7A: cache unchanged */
     }
-    n.cpl = 3;                                              /* SYSRET-8 */
+    n.cpl = 3; /* SYSRET-8 */
     *st = n;
     /* SYSRET-9: a TF that SYSRET loads traps at CPL3 before any user instruction */
     if (n.regs.rflags & SE_RFLAGS_TF) {
@@ -172,8 +172,8 @@ se_fault_kind se_cpu_iretq(const se_cpu_features *f, se_cpu_state *st, const se_
         se_seg_from_descriptor(d, &s);
         unsigned stype = s.ar & SE_SEG_AR_TYPE_MASK;
         unsigned sdpl = (s.ar & SE_SEG_AR_DPL_MASK) >> SE_SEG_AR_DPL_SHIFT;
-        if (!(s.ar & SE_SEG_AR_S) || (stype & SE_SEG_TYPE_CODE) ||
-            !(stype & SE_SEG_TYPE_WRITE) || sdpl != rpl)
+        if (!(s.ar & SE_SEG_AR_S) || (stype & SE_SEG_TYPE_CODE) || !(stype & SE_SEG_TYPE_WRITE) ||
+            sdpl != rpl)
             return se_fault_now(st, SE_VEC_GP, ss & 0xFFFC, true, fault);
         if (!(s.ar & SE_SEG_AR_P))
             return se_fault_now(st, SE_VEC_SS, ss & 0xFFFC, true, fault);

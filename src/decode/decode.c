@@ -129,7 +129,8 @@ static se_cost_class se_cost_of(const ZydisDecodedInstruction *in, const se_insn
     default:
         break;
     }
-    if (in->meta.category == ZYDIS_CATEGORY_COND_BR || in->meta.category == ZYDIS_CATEGORY_UNCOND_BR)
+    if (in->meta.category == ZYDIS_CATEGORY_COND_BR ||
+        in->meta.category == ZYDIS_CATEGORY_UNCOND_BR)
         return SE_COST_BRANCH;
     if (out->mem_write)
         return SE_COST_STORE;
@@ -210,8 +211,8 @@ se_status se_decode_format(const uint8_t *buf, size_t len, uint64_t addr, bool i
     ZydisFormatterSetProperty(&fmt, ZYDIS_FORMATTER_PROP_DISP_PADDING, ZYDIS_PADDING_DISABLED);
     ZydisFormatterSetProperty(&fmt, ZYDIS_FORMATTER_PROP_IMM_PADDING, ZYDIS_PADDING_DISABLED);
     ZydisFormatterSetProperty(&fmt, ZYDIS_FORMATTER_PROP_HEX_UPPERCASE, ZYAN_FALSE);
-    if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &in, ops, in.operand_count_visible,
-                                                      out, out_len, addr, ZYAN_NULL)))
+    if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &in, ops, in.operand_count_visible, out,
+                                                      out_len, addr, ZYAN_NULL)))
         return SE_ERR_FORMAT;
     return SE_OK;
 }

@@ -18,8 +18,8 @@
 typedef enum se_insn_kind {
     SE_INSN_OTHER,
     SE_INSN_SYSCALL,
-    SE_INSN_SYSRET64,  /* REX.W 0F 07 */
-    SE_INSN_SYSRET32,  /* 0F 07: shares the mnemonic, told apart by operand width */
+    SE_INSN_SYSRET64, /* REX.W 0F 07 */
+    SE_INSN_SYSRET32, /* 0F 07: shares the mnemonic, told apart by operand width */
     SE_INSN_SWAPGS,
     SE_INSN_MOV_TO_CR0,
     SE_INSN_MOV_TO_CR3,
@@ -41,10 +41,10 @@ typedef struct se_insn {
     uint64_t addr;
     uint8_t len;
     se_insn_kind kind;
-    int src_uc_reg;  /* MOV to CRn: Unicorn id of the source GPR, else 0 */
-    bool mem_read;   /* reads memory (explicit or implicit operand) */
-    bool mem_write;  /* writes memory */
-    uint16_t mnemonic; /* ZydisMnemonic */
+    int src_uc_reg;     /* MOV to CRn: Unicorn id of the source GPR, else 0 */
+    bool mem_read;      /* reads memory (explicit or implicit operand) */
+    bool mem_write;     /* writes memory */
+    uint16_t mnemonic;  /* ZydisMnemonic */
     se_cost_class cost; /* static cost class; MOV to CR3 and WRMSR are priced when they run */
 } se_insn;
 

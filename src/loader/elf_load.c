@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define SE_ELF_MAX_SECTIONS 256
-#define SE_ELF_MAX_SYMBOLS 65536
+#define SE_ELF_MAX_SYMBOLS  65536
 
 typedef struct se_elf_sym {
     char *name;
@@ -39,8 +39,8 @@ typedef struct se_elf_in {
     size_t errlen;
 } se_elf_in;
 
-__attribute__((format(printf, 2, 3))) static se_status se_elf_fail(se_elf_in *in,
-                                                                   const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static se_status se_elf_fail(se_elf_in *in, const char *fmt,
+                                                                   ...)
 {
     if (in->err != NULL && in->errlen > 0) {
         va_list ap;
@@ -273,13 +273,12 @@ static se_status se_elf_load_rel(se_elf_in *in, const Elf64_Ehdr *eh, const Elf6
     for (unsigned i = 0; i < eh->e_shnum; i++) {
         if (sh[i].sh_type == SHT_REL)
             return se_elf_fail(in, "REL relocations are not used on x86-64");
-        if (sh[i].sh_type != SHT_RELA || sh[i].sh_info >= eh->e_shnum ||
-            sec_va[sh[i].sh_info] == 0)
+        if (sh[i].sh_type != SHT_RELA || sh[i].sh_info >= eh->e_shnum || sec_va[sh[i].sh_info] == 0)
             continue;
         if (symtab == NULL)
             return se_elf_fail(in, "relocations without a symbol table");
-        se_status st = se_elf_relocate(in, &sh[i], &img->secs[sec_img[sh[i].sh_info]], symtab,
-                                       nsym, sec_va, eh->e_shnum);
+        se_status st = se_elf_relocate(in, &sh[i], &img->secs[sec_img[sh[i].sh_info]], symtab, nsym,
+                                       sec_va, eh->e_shnum);
         if (st == SE_ERR_NOT_FOUND) {
             /* find the undefined name for the message */
             for (uint64_t k = 0; k < sh[i].sh_size / sizeof(Elf64_Rela); k++) {

@@ -329,7 +329,8 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         se_cr3_effect eff;
         k = se_cpu_mov_to_cr3(&m->feat, &st, src, &m->tlb, &eff, &f);
         if (k == SE_FAULT_NONE) {
-            se_account_charge(m, addr, eff.noflush ? SE_COST_MOV_CR3_NOFLUSH : SE_COST_MOV_CR3_FLUSH);
+            se_account_charge(m, addr,
+                              eff.noflush ? SE_COST_MOV_CR3_NOFLUSH : SE_COST_MOV_CR3_FLUSH);
             m->arch.cr3 = st.cr3;
             /* The engine would store bit 63 verbatim (EMU-10), and its 5-level walk does not
              * ignore it: hand it the architectural value, i.e. without the no-flush bit, and
@@ -361,8 +362,8 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         uint64_t v = (st.regs.rdx << 32) | (uint32_t)st.regs.rax;
         k = se_msr_wrmsr(&m->feat, &st, msr, v, &f);
         if (k == SE_FAULT_NONE) {
-            se_account_charge(m, addr,
-                              msr == SE_MSR_IA32_SPEC_CTRL ? SE_COST_WRMSR_SPEC_CTRL : SE_COST_WRMSR);
+            se_account_charge(
+                m, addr, msr == SE_MSR_IA32_SPEC_CTRL ? SE_COST_WRMSR_SPEC_CTRL : SE_COST_WRMSR);
             uint64_t gs = m->arch.regs.gs_base, fs = m->arch.regs.fs_base;
             m->arch = st;
             m->arch.regs.gs_base = gs, m->arch.regs.fs_base = fs;
@@ -446,8 +447,8 @@ se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, si
             return se_fail(m, SE_ERR_BACKEND, "cannot hook 0x%" PRIx64, in.addr);
         if (in.kind == SE_INSN_MOV_TO_CR3) {
             uint64_t next = in.addr + in.len;
-            if (uc_hook_add(m->uc, &h->post, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_cr3_post), h, next,
-                            next) != UC_ERR_OK)
+            if (uc_hook_add(m->uc, &h->post, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_cr3_post), h,
+                            next, next) != UC_ERR_OK)
                 return se_fail(m, SE_ERR_BACKEND, "cannot hook 0x%" PRIx64, next);
         }
     }
@@ -468,7 +469,8 @@ static void se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
             uint8_t buf[16];
             se_insn in;
             /* a fetch fault on a later page only matters if the instruction reaches it */
-            bool reaches = a == rip || uc_mem_read(m->uc, rip, buf, (size_t)(a - rip)) != UC_ERR_OK ||
+            bool reaches = a == rip ||
+                           uc_mem_read(m->uc, rip, buf, (size_t)(a - rip)) != UC_ERR_OK ||
                            se_decode_one(buf, (size_t)(a - rip), rip, &in) != SE_OK;
             if (reaches) {
                 *out = f;
@@ -605,16 +607,16 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
 
 se_status se_hooks_install_global(se_machine *m)
 {
-    if (uc_hook_add(m->uc, &m->h_syscall, UC_HOOK_INSN, se_uc_cb((se_uc_fn)se_hook_syscall), m, 1, 0,
-                    UC_X86_INS_SYSCALL) != UC_ERR_OK ||
-        uc_hook_add(m->uc, &m->h_block, UC_HOOK_BLOCK, se_uc_cb((se_uc_fn)se_hook_block), m, 1, 0) !=
-            UC_ERR_OK ||
+    if (uc_hook_add(m->uc, &m->h_syscall, UC_HOOK_INSN, se_uc_cb((se_uc_fn)se_hook_syscall), m, 1,
+                    0, UC_X86_INS_SYSCALL) != UC_ERR_OK ||
+        uc_hook_add(m->uc, &m->h_block, UC_HOOK_BLOCK, se_uc_cb((se_uc_fn)se_hook_block), m, 1,
+                    0) != UC_ERR_OK ||
         uc_hook_add(m->uc, &m->h_intr, UC_HOOK_INTR, se_uc_cb((se_uc_fn)se_hook_intr), m, 1, 0) !=
             UC_ERR_OK ||
-        uc_hook_add(m->uc, &m->h_unmapped, UC_HOOK_MEM_UNMAPPED, se_uc_cb((se_uc_fn)se_hook_unmapped), m, 1,
-                    0) != UC_ERR_OK ||
-        uc_hook_add(m->uc, &m->h_invalid, UC_HOOK_INSN_INVALID, se_uc_cb((se_uc_fn)se_hook_invalid), m, 1,
-                    0) != UC_ERR_OK)
+        uc_hook_add(m->uc, &m->h_unmapped, UC_HOOK_MEM_UNMAPPED,
+                    se_uc_cb((se_uc_fn)se_hook_unmapped), m, 1, 0) != UC_ERR_OK ||
+        uc_hook_add(m->uc, &m->h_invalid, UC_HOOK_INSN_INVALID, se_uc_cb((se_uc_fn)se_hook_invalid),
+                    m, 1, 0) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot install the engine hooks");
     return SE_OK;
 }

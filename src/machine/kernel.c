@@ -85,13 +85,12 @@ static se_status se_resolve_syms(se_machine *m, const se_elf_image *img, const s
     const struct {
         const char *name;
         uint64_t *slot;
-    } optional[] = {{n->dispatch, &s.dispatch},
-                    {n->sysret_exit, &s.sysret_exit},
-                    {n->iret_exit, &s.iret_exit}};
+    } optional[] = {
+        {n->dispatch, &s.dispatch}, {n->sysret_exit, &s.sysret_exit}, {n->iret_exit, &s.iret_exit}};
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
-        if (optional[i].name != NULL && se_elf_symbol(img, optional[i].name, optional[i].slot) != SE_OK)
-            return se_fail(m, SE_ERR_NOT_FOUND, "entry code lacks the symbol %s",
-                           optional[i].name);
+        if (optional[i].name != NULL &&
+            se_elf_symbol(img, optional[i].name, optional[i].slot) != SE_OK)
+            return se_fail(m, SE_ERR_NOT_FOUND, "entry code lacks the symbol %s", optional[i].name);
     for (int c = 0; c <= SE_CHECK_MAX_VALUE; c++)
         if (n->checks[c] != NULL && se_elf_symbol(img, n->checks[c], &s.checks[c]) != SE_OK)
             return se_fail(m, SE_ERR_NOT_FOUND, "entry code lacks the check label %s",
@@ -189,8 +188,7 @@ static bool se_in_dropped_block(const se_elf_section *patch, uint64_t features, 
     if (patch == NULL || patch->bytes == NULL)
         return false;
     se_patch_record rec;
-    for (size_t i = 0;
-         se_patch_record_read(patch->bytes, patch->size, i, &rec) == SE_OK; i++) {
+    for (size_t i = 0; se_patch_record_read(patch->bytes, patch->size, i, &rec) == SE_OK; i++) {
         if (!se_patch_record_kept(&rec, features) && addr >= rec.start &&
             addr - rec.start < rec.len) {
             *out = rec;
@@ -262,7 +260,10 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
     se_elf_image *img = NULL;
     se_status st = se_elf_load(data, len, base, &img, err, sizeof err);
     if (st != SE_OK)
-        return se_fail(m, st == SE_ERR_NOMEM ? st : st == SE_ERR_NOT_FOUND ? st : SE_ERR_FORMAT,
+        return se_fail(m,
+                       st == SE_ERR_NOMEM       ? st
+                       : st == SE_ERR_NOT_FOUND ? st
+                                                : SE_ERR_FORMAT,
                        "entry object: %s", err);
     size_t n = se_elf_section_count(img);
     se_entry_section *secs = calloc(n ? n : 1, sizeof *secs);
@@ -322,8 +323,8 @@ se_status se_load_builtin_entry(se_machine *m)
 {
     se_entry_names names;
     se_entry_names_linux(&names);
-    return se_load_entry_image(m, se_entry_linux_obj_start, se_entry_linux_obj_size(),
-                               m->lay.ktext, &names);
+    return se_load_entry_image(m, se_entry_linux_obj_start, se_entry_linux_obj_size(), m->lay.ktext,
+                               &names);
 }
 
 se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t base,
@@ -337,8 +338,9 @@ se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t
     if (m->in_handler)
         return se_fail(m, SE_ERR_STATE, "entry code cannot be loaded from inside a handler");
     if (m->sym.loaded)
-        return se_fail(m, SE_ERR_STATE, "this machine already has entry code (create it with "
-                                        "SE_ENTRY_NONE to load your own)");
+        return se_fail(m, SE_ERR_STATE,
+                       "this machine already has entry code (create it with "
+                       "SE_ENTRY_NONE to load your own)");
     if ((base & 0xFFF) != 0 || (base >> 63) == 0)
         return se_fail(m, SE_ERR_INVALID_ARG, "base must be page-aligned in the upper half");
     return se_load_entry_image(m, elf, len, base, names);

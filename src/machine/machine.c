@@ -102,8 +102,8 @@ static void se_init_arch(se_machine *m)
     a->kernel_gs_base = m->lay.percpu;
     uint64_t kpcid = m->cfg.pcid ? (uint64_t)m->cfg.asid + 1 : 0;
     m->kernel_cr3 = m->kpgd | kpcid;
-    m->user_cr3 = m->cfg.pti ? (m->upgd | kpcid | (m->cfg.pcid ? SE_PTI_USER_PCID_BIT : 0))
-                             : m->kernel_cr3;
+    m->user_cr3 =
+        m->cfg.pti ? (m->upgd | kpcid | (m->cfg.pcid ? SE_PTI_USER_PCID_BIT : 0)) : m->kernel_cr3;
     a->ds = a->es = a->fs = a->gs = 0;
     a->ds_ar = a->es_ar = a->fs_ar = a->gs_ar = SE_SEG_AR_UNUSABLE;
 }
@@ -125,7 +125,7 @@ static se_status se_build_layout(se_machine *m)
     } regions[] = {
         {l->cea_gdt, SE_PAGE, SE_MAP_PTI_SHARED}, /* read-only in the user tables too */
         {l->cea_entry_stack, SE_PAGE, SE_MAP_PTI_SHARED | SE_MAP_WRITE},
-        {l->percpu, SE_PAGE, SE_MAP_PTI_SHARED | SE_MAP_WRITE},  /* cpu_tss_rw */
+        {l->percpu, SE_PAGE, SE_MAP_PTI_SHARED | SE_MAP_WRITE}, /* cpu_tss_rw */
         {l->percpu + SE_PAGE, SE_PCPU_SIZE - SE_PAGE, SE_MAP_WRITE},
         {l->task_stack, l->task_stack_top - l->task_stack, SE_MAP_WRITE},
         {l->user_stack_top - l->user_stack_size, l->user_stack_size, SE_MAP_USER | SE_MAP_WRITE},
@@ -206,8 +206,8 @@ se_status se_machine_create(const se_config *cfg_in, se_machine **out)
     se_tlb_reset(&m->tlb);
     /* anonymous memory: zeroed by the kernel page by page as the guest touches it, so RAM
      * that is never used costs neither time at creation nor resident memory */
-    void *ram = mmap(NULL, cfg.phys_mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+    void *ram =
+        mmap(NULL, cfg.phys_mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     m->ram = ram == MAP_FAILED ? NULL : ram;
     if (m->ram == NULL || !se_hashmap_init(&m->blocks, 256) || !se_hashmap_init(&m->notes, 64)) {
         se_machine_destroy(m);
@@ -341,8 +341,8 @@ se_status se_check_user_regs(se_machine *m, const se_regs *r, bool need_canonica
     if (need_canonical_rsp && !se_is_canonical(r->rsp, w))
         return se_fail(m, SE_ERR_INVALID_ARG, "rsp 0x%" PRIx64 " is not canonical", r->rsp);
     if (r->rflags & ~SE_RFLAGS_DEFINED)
-        return se_fail(m, SE_ERR_INVALID_ARG,
-                       "rflags 0x%" PRIx64 " sets reserved bits (RFLAGS-1)", r->rflags);
+        return se_fail(m, SE_ERR_INVALID_ARG, "rflags 0x%" PRIx64 " sets reserved bits (RFLAGS-1)",
+                       r->rflags);
     if (r->rflags & SE_RFLAGS_VM)
         return se_fail(m, SE_ERR_INVALID_ARG, "rflags.VM cannot be set in 64-bit mode");
     if (!se_is_canonical(r->fs_base, w) || !se_is_canonical(r->gs_base, w))

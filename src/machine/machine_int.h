@@ -24,23 +24,23 @@
 #include "util/hashmap.h"
 
 /* Guest-physical window holding all machine RAM (docs/paging.md): reserved from user maps. */
-#define SE_PHYS_BASE 0xF000000000ull
+#define SE_PHYS_BASE          0xF000000000ull
 #define SE_PHYS_RESERVED_SIZE 0x1000000000ull /* 64 GiB window nobody else may map */
 /* A one-page region whose uc_mem_protect() flushes Unicorn's TLB (unicorn-2.0.1 §9.1). */
 #define SE_TLB_FLUSH_PAGE (SE_PHYS_BASE + SE_PHYS_RESERVED_SIZE - 0x1000)
 
 /* Linux-like virtual layout; the 5-level variant uses the LA57 direct-map/vmalloc bases. */
 typedef struct se_layout {
-    uint64_t percpu;      /* GS base in the kernel: per-CPU area (TSS page first) */
-    uint64_t task_stack;  /* bottom of the 16 KiB task stack */
+    uint64_t percpu;     /* GS base in the kernel: per-CPU area (TSS page first) */
+    uint64_t task_stack; /* bottom of the 16 KiB task stack */
     uint64_t task_stack_top;
-    uint64_t cea_gdt;     /* cpu_entry_area: GDT page */
+    uint64_t cea_gdt;         /* cpu_entry_area: GDT page */
     uint64_t cea_entry_stack; /* cpu_entry_area: entry (trampoline) stack page */
-    uint64_t tss_sp0;     /* top of the entry stack */
-    uint64_t ktext;       /* kernel text base (entry code) */
-    uint64_t tramp_kernel; /* portable CPL switch: kernel trampoline page */
-    uint64_t tramp_user;   /* portable CPL switch: user trampoline page */
-    uint64_t user_code;   /* default user code page */
+    uint64_t tss_sp0;         /* top of the entry stack */
+    uint64_t ktext;           /* kernel text base (entry code) */
+    uint64_t tramp_kernel;    /* portable CPL switch: kernel trampoline page */
+    uint64_t tramp_user;      /* portable CPL switch: user trampoline page */
+    uint64_t user_code;       /* default user code page */
     uint64_t user_stack_top;
     uint64_t user_stack_size;
 } se_layout;
@@ -72,8 +72,7 @@ typedef struct se_symbol {
 /* Addresses of the entry code the library resolves by name (src/entry). */
 typedef struct se_entry_syms {
     bool loaded;
-    uint64_t entry, after_hwframe, call_dispatch, dispatch, sysret_exit, sysretq, iret_exit,
-        iretq;
+    uint64_t entry, after_hwframe, call_dispatch, dispatch, sysret_exit, sysretq, iret_exit, iretq;
     uint64_t checks[SE_CHECK_MAX_VALUE + 1]; /* start label of each check block (0: none) */
 } se_entry_syms;
 
@@ -145,7 +144,7 @@ struct se_machine {
     size_t n_block_info, cap_block_info;
     se_cost_profile profile;
     uint32_t cost[SE_COST_CLASS_COUNT]; /* rounded cycles per class, from profile */
-    se_phase_mark *marks; /* sorted by address */
+    se_phase_mark *marks;               /* sorted by address */
     size_t n_marks;
     uint64_t text_lo, text_hi; /* kernel text the marks cover */
 
@@ -159,15 +158,15 @@ struct se_machine {
     uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid;
 
     /* portable CPL switching (public API only): trampolines and the target they lead to */
-    int engine_cpl;          /* CPL the engine is really at */
-    uc_context *pristine;    /* CPL0 context saved at creation (portable exception reset) */
+    int engine_cpl;                /* CPL the engine is really at */
+    uc_context *pristine;          /* CPL0 context saved at creation (portable exception reset) */
     uint64_t tramp_rip, tramp_rsp; /* where the call-gate trampoline continues */
-    bool fix_selectors;      /* after an IRETQ trampoline: load the model's CS/SS selectors */
-    bool tramp_running;      /* a host-side trampoline run: hooks stand aside */
+    bool fix_selectors;            /* after an IRETQ trampoline: load the model's CS/SS selectors */
+    bool tramp_running;            /* a host-side trampoline run: hooks stand aside */
 
     se_symbol *syms;
     size_t n_syms;
-    se_hashmap notes;    /* address -> index into note_text (from the code's .se_notes) */
+    se_hashmap notes; /* address -> index into note_text (from the code's .se_notes) */
     char **note_text;
     size_t n_notes;
 

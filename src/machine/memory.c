@@ -82,15 +82,17 @@ se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t fl
                           uint64_t *pa_out)
 {
     if (size == 0 || (va | size) & (SE_PAGE - 1))
-        return se_fail(m, SE_ERR_INVALID_ARG, "va 0x%" PRIx64 " and size 0x%" PRIx64
-                       " must be non-zero multiples of 4096", va, size);
+        return se_fail(m, SE_ERR_INVALID_ARG,
+                       "va 0x%" PRIx64 " and size 0x%" PRIx64 " must be non-zero multiples of 4096",
+                       va, size);
     if (flags & ~SE_MAP_ALL_FLAGS)
         return se_fail(m, SE_ERR_INVALID_ARG, "unknown map flags 0x%x", flags & ~SE_MAP_ALL_FLAGS);
     uint64_t last = va + size - 1;
     if (last < va || !se_is_canonical(va, se_width(m)) || !se_is_canonical(last, se_width(m)) ||
         (va >> 63) != (last >> 63))
-        return se_fail(m, SE_ERR_INVALID_ARG, "range 0x%" PRIx64 "+0x%" PRIx64
-                       " is not canonical for %u-bit addresses", va, size, se_width(m));
+        return se_fail(m, SE_ERR_INVALID_ARG,
+                       "range 0x%" PRIx64 "+0x%" PRIx64 " is not canonical for %u-bit addresses",
+                       va, size, se_width(m));
     bool kernel_half = (va >> 63) != 0;
     if ((flags & SE_MAP_USER) && kernel_half)
         return se_fail(m, SE_ERR_INVALID_ARG, "user pages must be in the lower half");
@@ -99,12 +101,13 @@ se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t fl
     if (se_overlaps(va, size, SE_PHYS_BASE, SE_PHYS_RESERVED_SIZE))
         return se_fail(m, SE_ERR_CONFLICT,
                        "0x%" PRIx64 "+0x%" PRIx64 " overlaps the range reserved for guest-"
-                       "physical RAM [0x%llx, 0x%llx)", va, size, SE_PHYS_BASE,
-                       SE_PHYS_BASE + SE_PHYS_RESERVED_SIZE);
+                       "physical RAM [0x%llx, 0x%llx)",
+                       va, size, SE_PHYS_BASE, SE_PHYS_BASE + SE_PHYS_RESERVED_SIZE);
     for (size_t i = 0; i < m->n_maps; i++)
         if (se_overlaps(va, size, m->maps[i].va, m->maps[i].size))
-            return se_fail(m, SE_ERR_CONFLICT, "0x%" PRIx64 "+0x%" PRIx64
-                           " overlaps the mapping at 0x%" PRIx64, va, size, m->maps[i].va);
+            return se_fail(m, SE_ERR_CONFLICT,
+                           "0x%" PRIx64 "+0x%" PRIx64 " overlaps the mapping at 0x%" PRIx64, va,
+                           size, m->maps[i].va);
     if (m->n_maps == m->cap_maps) {
         size_t cap = m->cap_maps ? m->cap_maps * 2 : 16;
         se_mapping *n = realloc(m->maps, cap * sizeof *n);

@@ -47,8 +47,8 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     if (opts != NULL) {
         for (; n_stops < opts->n_stop_at; n_stops++) {
             uint64_t a = opts->stop_at[n_stops];
-            if (uc_hook_add(m->uc, &stops[n_stops], UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_stop_at), m, a,
-                            a) != UC_ERR_OK)
+            if (uc_hook_add(m->uc, &stops[n_stops], UC_HOOK_CODE,
+                            se_uc_cb((se_uc_fn)se_hook_stop_at), m, a, a) != UC_ERR_OK)
                 break;
             /* blocks translated before the hook existed would not call it */
             uc_ctl_remove_cache(m->uc, a, a + 1);

@@ -64,7 +64,8 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
 se_status se_install_dispatch_hook(se_machine *m, uint64_t va)
 {
     uc_hook h;
-    if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_dispatch), m, va, va) != UC_ERR_OK)
+    if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_dispatch), m, va, va) !=
+        UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot hook do_syscall_64 at 0x%" PRIx64, va);
     return SE_OK;
 }
@@ -129,8 +130,9 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
     if (m->in_handler)
         return se_fail(m, SE_ERR_STATE, "se_syscall cannot be called from a syscall handler");
     if (!m->sym.loaded)
-        return se_fail(m, SE_ERR_STATE, "no entry code is loaded (the machine was created with "
-                                        "SE_ENTRY_NONE; see se_load_entry_elf)");
+        return se_fail(m, SE_ERR_STATE,
+                       "no entry code is loaded (the machine was created with "
+                       "SE_ENTRY_NONE; see se_load_entry_elf)");
     memset(out, 0, sizeof *out);
     /* SYSCALL does not use RSP (SYSCALL-11): the selftests enter with RSP = -1 or with
      * bit 63 flipped, so only rip/cs/ss/flags/bases are checked */

@@ -22,8 +22,8 @@ typedef struct se_trace_state {
     uint64_t total;
 } se_trace_state;
 
-static void se_trace_sample(se_machine *m, uint8_t *cpl, uint64_t *cr3, uint64_t *gs,
-                            uint64_t *rsp, uint64_t *rflags)
+static void se_trace_sample(se_machine *m, uint8_t *cpl, uint64_t *cr3, uint64_t *gs, uint64_t *rsp,
+                            uint64_t *rflags)
 {
     *cpl = m->arch.cpl;
     *cr3 = m->arch.cr3;

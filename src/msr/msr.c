@@ -96,8 +96,8 @@ static uint64_t se_efer_defined(const se_cpu_features *f)
     return ok;
 }
 
-se_fault_kind se_msr_wrmsr(const se_cpu_features *f, se_cpu_state *st, uint32_t msr,
-                           uint64_t value, se_fault *fault)
+se_fault_kind se_msr_wrmsr(const se_cpu_features *f, se_cpu_state *st, uint32_t msr, uint64_t value,
+                           se_fault *fault)
 {
     const se_msr_desc *d = se_msr_find(msr);
     if (st->cpl != 0 || d == NULL) /* MSR-1 */

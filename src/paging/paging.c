@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#define SE_PAGE 4096ull
+#define SE_PAGE      4096ull
 #define SE_ADDR_MASK 0x000FFFFFFFFFF000ull
 
 se_status se_phys_init(se_phys *p, uint8_t *host, uint64_t base, uint64_t size)

@@ -39,11 +39,16 @@ static const char *const se_cost_names[SE_COST_CLASS_COUNT] = {
 };
 
 static const char *const se_phase_names[SE_PHASE_COUNT] = {
-    [SE_PHASE_USER] = "user",         [SE_PHASE_ENTRY] = "entry",
-    [SE_PHASE_CR3_KERNEL] = "cr3_kernel", [SE_PHASE_PTREGS] = "ptregs",
-    [SE_PHASE_DISPATCH] = "dispatch", [SE_PHASE_CHECKS] = "checks",
-    [SE_PHASE_RESTORE] = "restore",   [SE_PHASE_CR3_USER] = "cr3_user",
-    [SE_PHASE_SYSRET] = "sysret",     [SE_PHASE_IRET] = "iret",
+    [SE_PHASE_USER] = "user",
+    [SE_PHASE_ENTRY] = "entry",
+    [SE_PHASE_CR3_KERNEL] = "cr3_kernel",
+    [SE_PHASE_PTREGS] = "ptregs",
+    [SE_PHASE_DISPATCH] = "dispatch",
+    [SE_PHASE_CHECKS] = "checks",
+    [SE_PHASE_RESTORE] = "restore",
+    [SE_PHASE_CR3_USER] = "cr3_user",
+    [SE_PHASE_SYSRET] = "sysret",
+    [SE_PHASE_IRET] = "iret",
     [SE_PHASE_OTHER] = "other",
 };
 

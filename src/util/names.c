@@ -15,10 +15,14 @@ const char *se_vendor_name(se_vendor vendor)
 const char *se_check_name(se_check check)
 {
     static const char *const names[] = {
-        [SE_CHECK_NONE] = "none",         [SE_CHECK_RCX_RIP] = "rcx_rip",
-        [SE_CHECK_CANONICAL] = "canonical", [SE_CHECK_CS] = "cs",
-        [SE_CHECK_R11_FLAGS] = "r11_flags", [SE_CHECK_RF_TF] = "rf_tf",
-        [SE_CHECK_SS] = "ss",             [SE_CHECK_XEN_PV] = "xen_pv",
+        [SE_CHECK_NONE] = "none",
+        [SE_CHECK_RCX_RIP] = "rcx_rip",
+        [SE_CHECK_CANONICAL] = "canonical",
+        [SE_CHECK_CS] = "cs",
+        [SE_CHECK_R11_FLAGS] = "r11_flags",
+        [SE_CHECK_RF_TF] = "rf_tf",
+        [SE_CHECK_SS] = "ss",
+        [SE_CHECK_XEN_PV] = "xen_pv",
     };
     _Static_assert(sizeof names / sizeof names[0] == SE_CHECK_MAX_VALUE + 1, "check names");
     return (unsigned)check <= SE_CHECK_MAX_VALUE ? names[check] : NULL;

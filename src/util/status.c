@@ -30,8 +30,8 @@ const char *se_status_str(se_status status)
 const char *se_vector_name(uint8_t vector)
 {
     static const char *const names[] = {
-        [0] = "#DE", [1] = "#DB",  [2] = "NMI",  [3] = "#BP",  [4] = "#OF",  [5] = "#BR",
-        [6] = "#UD", [7] = "#NM",  [8] = "#DF",  [10] = "#TS", [11] = "#NP", [12] = "#SS",
+        [0] = "#DE",  [1] = "#DB",  [2] = "NMI",  [3] = "#BP",  [4] = "#OF",  [5] = "#BR",
+        [6] = "#UD",  [7] = "#NM",  [8] = "#DF",  [10] = "#TS", [11] = "#NP", [12] = "#SS",
         [13] = "#GP", [14] = "#PF", [16] = "#MF", [17] = "#AC", [18] = "#MC", [19] = "#XM",
     };
     if (vector < sizeof names / sizeof names[0] && names[vector] != NULL)

@@ -13,8 +13,12 @@ static se_machine *machine(void)
     return m;
 }
 
-static const se_regs good_user = {.rax = 39, .rip = 0x401000, .rsp = 0x7fffffffe000,
-                                  .rflags = 0x246, .cs = SE_USER_CS, .ss = SE_USER_DS};
+static const se_regs good_user = {.rax = 39,
+                                  .rip = 0x401000,
+                                  .rsp = 0x7fffffffe000,
+                                  .rflags = 0x246,
+                                  .cs = SE_USER_CS,
+                                  .ss = SE_USER_DS};
 
 static void test_names_and_versions(void **s)
 {

@@ -8,8 +8,12 @@ int main(void)
     se_machine *m;
     if (se_machine_create(NULL, &m) != SE_OK)
         return 1;
-    se_regs u = {.rax = 39, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                 .cs = SE_USER_CS, .ss = SE_USER_DS};
+    se_regs u = {.rax = 39,
+                 .rip = 0x401000,
+                 .rsp = 0x7fffffffe000,
+                 .rflags = 0x246,
+                 .cs = SE_USER_CS,
+                 .ss = SE_USER_DS};
     se_outcome o;
     se_status st = se_syscall(m, &u, &o);
     se_machine_destroy(m);

@@ -31,8 +31,10 @@ static se_cpu_state base_state(uint8_t cpl, bool la57)
     s.regs.rflags = 0x246;
     s.regs.cs = cpl ? SE_USER_CS : SE_KERNEL_CS;
     s.regs.ss = cpl ? SE_USER_DS : SE_KERNEL_DS;
-    s.cs_cache = (se_seg_cache){0, SE_SEG_FLAT_LIMIT, cpl ? SE_SEG_AR_USER_CS : SE_SEG_AR_KERNEL_CS};
-    s.ss_cache = (se_seg_cache){0, SE_SEG_FLAT_LIMIT, cpl ? SE_SEG_AR_USER_SS : SE_SEG_AR_KERNEL_SS};
+    s.cs_cache =
+        (se_seg_cache){0, SE_SEG_FLAT_LIMIT, cpl ? SE_SEG_AR_USER_CS : SE_SEG_AR_KERNEL_CS};
+    s.ss_cache =
+        (se_seg_cache){0, SE_SEG_FLAT_LIMIT, cpl ? SE_SEG_AR_USER_SS : SE_SEG_AR_KERNEL_SS};
     s.ds_ar = s.es_ar = s.fs_ar = s.gs_ar = SE_SEG_AR_UNUSABLE;
     return s;
 }
@@ -92,8 +94,8 @@ typedef struct syscall_row {
     se_vendor vendor;
     uint64_t rflags;
     uint64_t efer;
-    bool compat;      /* CS.L = 0: compatibility mode */
-    uint64_t sfmask;  /* 0: Linux's */
+    bool compat;     /* CS.L = 0: compatibility mode */
+    uint64_t sfmask; /* 0: Linux's */
     se_fault_kind kind;
     uint8_t vector;
 } syscall_row;
@@ -137,17 +139,17 @@ static void test_syscall(void **state)
         assert_memory_equal(&st, &before, sizeof st); /* nothing changed */
         return;
     }
-    se_assert_eq_hex("rcx", st.regs.rcx, before.regs.rip + 2);                  /* SYSCALL-3 */
-    se_assert_eq_hex("r11", st.regs.r11, before.regs.rflags & ~SE_RFLAGS_RF);   /* SYSCALL-4 */
+    se_assert_eq_hex("rcx", st.regs.rcx, before.regs.rip + 2);                /* SYSCALL-3 */
+    se_assert_eq_hex("r11", st.regs.r11, before.regs.rflags & ~SE_RFLAGS_RF); /* SYSCALL-4 */
     se_assert_eq_hex("rflags", st.regs.rflags,
                      ((before.regs.rflags & ~st.sfmask & ~SE_RFLAGS_RF) | SE_RFLAGS_FIXED) &
-                         SE_RFLAGS_DEFINED);                                      /* SYSCALL-5 */
+                         SE_RFLAGS_DEFINED);                                       /* SYSCALL-5 */
     se_assert_eq_hex("rip", st.regs.rip, r->compat ? before.cstar : before.lstar); /* -6, -2 */
     assert_int_equal(st.regs.cs, SE_KERNEL_CS);                                    /* SYSCALL-7 */
     se_assert_eq_hex("cs cache", st.cs_cache.ar, SE_SEG_AR_KERNEL_CS);
-    assert_int_equal(st.regs.ss, SE_KERNEL_DS);                                    /* SYSCALL-8 */
+    assert_int_equal(st.regs.ss, SE_KERNEL_DS); /* SYSCALL-8 */
     se_assert_eq_hex("ss cache", st.ss_cache.ar, SE_SEG_AR_KERNEL_SS);
-    assert_int_equal(st.cpl, 0);                                                   /* SYSCALL-9 */
+    assert_int_equal(st.cpl, 0); /* SYSCALL-9 */
     se_assert_eq_hex("rsp untouched", st.regs.rsp, before.regs.rsp);
     se_assert_eq_hex("gs untouched", st.regs.gs_base, before.regs.gs_base);
     if (k == SE_FAULT_TRAP) { /* SYSCALL-10 */
@@ -206,13 +208,13 @@ static const sysret_row sysret_rows[] = {
      0x246 | SE_RFLAGS_NT | SE_RFLAGS_AC | SE_RFLAGS_DF | SE_RFLAGS_ID, STAR, 64, SE_FAULT_NONE, 0,
      SE_USER_DS},
     /* SYSRET-9 */
-    {"tf_traps_at_cpl3", SE_VENDOR_INTEL, false, 0, true, 0x401002, 0x346, STAR, 64,
-     SE_FAULT_TRAP, SE_VEC_DB, SE_USER_DS},
+    {"tf_traps_at_cpl3", SE_VENDOR_INTEL, false, 0, true, 0x401002, 0x346, STAR, 64, SE_FAULT_TRAP,
+     SE_VEC_DB, SE_USER_DS},
     /* SYSRET-7/7A: a SYSRET base without RPL 3 */
     {"intel_star_rpl0_ss_1b", SE_VENDOR_INTEL, false, 0, true, 0x401002, 0x246,
      0x0010001000000000ull, 64, SE_FAULT_NONE, 0, 0x1b},
-    {"amd_star_rpl0_ss_18", SE_VENDOR_AMD, false, 0, true, 0x401002, 0x246,
-     0x0010001000000000ull, 64, SE_FAULT_NONE, 0, 0x18},
+    {"amd_star_rpl0_ss_18", SE_VENDOR_AMD, false, 0, true, 0x401002, 0x246, 0x0010001000000000ull,
+     64, SE_FAULT_NONE, 0, 0x18},
     {"sysretl_32bit", SE_VENDOR_INTEL, false, 0, true, 0xdead00401002ull, 0x246, STAR, 32,
      SE_FAULT_NONE, 0, SE_USER_DS},
 };
@@ -243,7 +245,7 @@ static void test_sysret(void **state)
     }
     uint16_t base = (uint16_t)(r->star >> 48);
     if (r->width == 64) {
-        se_assert_eq_hex("rip", st.regs.rip, r->rcx); /* SYSRET-4 */
+        se_assert_eq_hex("rip", st.regs.rip, r->rcx);  /* SYSRET-4 */
         assert_int_equal(st.regs.cs, (base + 16) | 3); /* SYSRET-6 */
         se_assert_eq_hex("cs cache", st.cs_cache.ar, SE_SEG_AR_USER_CS);
     } else {
@@ -258,7 +260,7 @@ static void test_sysret(void **state)
         se_assert_eq_hex("ss cache", st.ss_cache.ar, SE_SEG_AR_USER_SS);
     else
         se_assert_eq_hex("ss cache kept", st.ss_cache.ar, SE_SEG_AR_UNUSABLE); /* SYSRET-7A */
-    assert_int_equal(st.cpl, 3);                                 /* SYSRET-8 */
+    assert_int_equal(st.cpl, 3);                                               /* SYSRET-8 */
     se_assert_eq_hex("rsp", st.regs.rsp, before.regs.rsp);
     se_assert_eq_hex("gs", st.regs.gs_base, before.regs.gs_base);
     if (k == SE_FAULT_TRAP) {
@@ -465,39 +467,135 @@ typedef struct iret_row {
 static const iret_row iret_rows[] = {
     {"to_user_64", false, 2, {0x401002, 0x33, UF, 0x7fffffffe000, 0x2b}, SE_FAULT_NONE, 0, 0, 3},
     {"to_user_compat", false, 2, {0x401002, 0x23, UF, 0x7fffe000, 0x2b}, SE_FAULT_NONE, 0, 0, 3},
-    {"to_kernel_same_level", false, 2, {0xffffffff81000000ull, 0x10, 2, 0xffffc90000004000ull, 0x18},
-     SE_FAULT_NONE, 0, 0, 0},
-    {"to_kernel_null_ss_64", false, 2, {0xffffffff81000000ull, 0x10, 2, 0xffffc90000004000ull, 0},
-     SE_FAULT_NONE, 0, 0, 0},
-    {"nt_set_gp", false, 2 | SE_RFLAGS_NT, {0x401002, 0x33, UF, 0x7fffe000, 0x2b}, SE_FAULT_FAULT,
-     SE_VEC_GP, 0, 0},
-    {"null_cs_gp0", false, 2, {0x401002, 0x3, UF, 0x7fffe000, 0x2b}, SE_FAULT_FAULT, SE_VEC_GP, 0,
+    {"to_kernel_same_level",
+     false,
+     2,
+     {0xffffffff81000000ull, 0x10, 2, 0xffffc90000004000ull, 0x18},
+     SE_FAULT_NONE,
+     0,
+     0,
      0},
-    {"cs_rpl0_on_dpl3_code_gp", false, 2, {0x401002, 0x30, UF, 0x7fffe000, 0x2b}, SE_FAULT_FAULT,
-     SE_VEC_GP, 0x30, 0},
-    {"cs_rpl3_on_dpl0_code_gp", false, 2, {0x401002, 0x13, UF, 0x7fffe000, 0x2b}, SE_FAULT_FAULT,
-     SE_VEC_GP, 0x10, 0},
-    {"cs_is_data_gp", false, 2, {0x401002, 0x2b, UF, 0x7fffe000, 0x2b}, SE_FAULT_FAULT, SE_VEC_GP,
-     0x28, 0},
-    {"cs_beyond_gdt_gp", false, 2, {0x401002, 0xff3, UF, 0x7fffe000, 0x2b}, SE_FAULT_FAULT,
-     SE_VEC_GP, 0xff0, 0},
-    {"cs_not_present_np", false, 2, {0x401002, 0x5b, UF, 0x7fffe000, 0x2b}, SE_FAULT_FAULT,
-     SE_VEC_NP, 0x58, 0},
-    {"null_ss_to_cpl3_gp0", false, 2, {0x401002, 0x33, UF, 0x7fffe000, 0x3}, SE_FAULT_FAULT,
-     SE_VEC_GP, 0, 0},
-    {"ss_rpl_mismatch_gp", false, 2, {0x401002, 0x33, UF, 0x7fffe000, 0x18}, SE_FAULT_FAULT,
-     SE_VEC_GP, 0x18, 0},
-    {"ss_readonly_gp", false, 2, {0x401002, 0x33, UF, 0x7fffe000, 0x63}, SE_FAULT_FAULT, SE_VEC_GP,
-     0x60, 0},
-    {"ss_is_code_gp", false, 2, {0x401002, 0x33, UF, 0x7fffe000, 0x33}, SE_FAULT_FAULT, SE_VEC_GP,
-     0x30, 0},
-    {"ss_not_present_ss", false, 2, {0x401002, 0x33, UF, 0x7fffe000, 0x4b}, SE_FAULT_FAULT,
-     SE_VEC_SS, 0x48, 0},
-    {"noncanonical_rip_gp_at_cpl0", false, 2, {1ull << 47, 0x33, UF, 0x7fffe000, 0x2b},
-     SE_FAULT_FAULT, SE_VEC_GP, 0, 0},
+    {"to_kernel_null_ss_64",
+     false,
+     2,
+     {0xffffffff81000000ull, 0x10, 2, 0xffffc90000004000ull, 0},
+     SE_FAULT_NONE,
+     0,
+     0,
+     0},
+    {"nt_set_gp",
+     false,
+     2 | SE_RFLAGS_NT,
+     {0x401002, 0x33, UF, 0x7fffe000, 0x2b},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0,
+     0},
+    {"null_cs_gp0",
+     false,
+     2,
+     {0x401002, 0x3, UF, 0x7fffe000, 0x2b},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0,
+     0},
+    {"cs_rpl0_on_dpl3_code_gp",
+     false,
+     2,
+     {0x401002, 0x30, UF, 0x7fffe000, 0x2b},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0x30,
+     0},
+    {"cs_rpl3_on_dpl0_code_gp",
+     false,
+     2,
+     {0x401002, 0x13, UF, 0x7fffe000, 0x2b},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0x10,
+     0},
+    {"cs_is_data_gp",
+     false,
+     2,
+     {0x401002, 0x2b, UF, 0x7fffe000, 0x2b},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0x28,
+     0},
+    {"cs_beyond_gdt_gp",
+     false,
+     2,
+     {0x401002, 0xff3, UF, 0x7fffe000, 0x2b},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0xff0,
+     0},
+    {"cs_not_present_np",
+     false,
+     2,
+     {0x401002, 0x5b, UF, 0x7fffe000, 0x2b},
+     SE_FAULT_FAULT,
+     SE_VEC_NP,
+     0x58,
+     0},
+    {"null_ss_to_cpl3_gp0",
+     false,
+     2,
+     {0x401002, 0x33, UF, 0x7fffe000, 0x3},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0,
+     0},
+    {"ss_rpl_mismatch_gp",
+     false,
+     2,
+     {0x401002, 0x33, UF, 0x7fffe000, 0x18},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0x18,
+     0},
+    {"ss_readonly_gp",
+     false,
+     2,
+     {0x401002, 0x33, UF, 0x7fffe000, 0x63},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0x60,
+     0},
+    {"ss_is_code_gp",
+     false,
+     2,
+     {0x401002, 0x33, UF, 0x7fffe000, 0x33},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0x30,
+     0},
+    {"ss_not_present_ss",
+     false,
+     2,
+     {0x401002, 0x33, UF, 0x7fffe000, 0x4b},
+     SE_FAULT_FAULT,
+     SE_VEC_SS,
+     0x48,
+     0},
+    {"noncanonical_rip_gp_at_cpl0",
+     false,
+     2,
+     {1ull << 47, 0x33, UF, 0x7fffe000, 0x2b},
+     SE_FAULT_FAULT,
+     SE_VEC_GP,
+     0,
+     0},
     {"rip_1_47_ok_la57", true, 2, {1ull << 47, 0x33, UF, 0x7fffe000, 0x2b}, SE_FAULT_NONE, 0, 0, 3},
-    {"noncanonical_rip_compat_not_checked", false, 2, {1ull << 47, 0x23, UF, 0x7fffe000, 0x2b},
-     SE_FAULT_NONE, 0, 0, 3},
+    {"noncanonical_rip_compat_not_checked",
+     false,
+     2,
+     {1ull << 47, 0x23, UF, 0x7fffe000, 0x2b},
+     SE_FAULT_NONE,
+     0,
+     0,
+     3},
 };
 
 static void test_iretq(void **state)
@@ -521,7 +619,7 @@ static void test_iretq(void **state)
         assert_memory_equal(&st, &before, sizeof st);
         return;
     }
-    assert_int_equal(st.cpl, r->new_cpl);               /* IRET-7 */
+    assert_int_equal(st.cpl, r->new_cpl); /* IRET-7 */
     se_assert_eq_hex("rip", st.regs.rip, r->fr.rip);
     se_assert_eq_hex("rsp", st.regs.rsp, r->fr.rsp);
     assert_int_equal(st.regs.cs, (uint16_t)r->fr.cs);

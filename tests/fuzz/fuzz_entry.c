@@ -42,12 +42,13 @@ static unsigned fz_next_slot;
 
 static void fz_fail(const char *what, const fz_input *in, const se_outcome *o)
 {
-    fprintf(stderr, "ORACLE FAILED: %s\n  config %#x disabled %#x action %#x rip %u rax %#llx "
-                    "rflags %#llx\n  path %s check %s fault %s cpl %u rip %#llx\n",
-            what, in->config, in->disabled, in->action, in->rip_choice,
-            (unsigned long long)in->rax, (unsigned long long)in->rflags,
-            se_exit_path_name(o->path), se_check_name(o->failed_check),
-            se_vector_name(o->fault.vector), o->fault.cpl, (unsigned long long)o->fault.rip);
+    fprintf(stderr,
+            "ORACLE FAILED: %s\n  config %#x disabled %#x action %#x rip %u rax %#llx "
+            "rflags %#llx\n  path %s check %s fault %s cpl %u rip %#llx\n",
+            what, in->config, in->disabled, in->action, in->rip_choice, (unsigned long long)in->rax,
+            (unsigned long long)in->rflags, se_exit_path_name(o->path),
+            se_check_name(o->failed_check), se_vector_name(o->fault.vector), o->fault.cpl,
+            (unsigned long long)o->fault.rip);
 #if defined(SE_FUZZ_LIBFUZZER) || defined(__AFL_LOOP)
     abort(); /* what the fuzzers record as a crash */
 #else
@@ -169,8 +170,8 @@ static bool fz_canonical(uint64_t a, bool la57)
 static void fz_run(const fz_input *in)
 {
     se_config cfg = fz_config(in);
-    uint16_t key = (uint16_t)((in->config & 0x3F) | (cfg.disabled_checks << 8) |
-                              ((unsigned)cfg.xen_pv << 15));
+    uint16_t key =
+        (uint16_t)((in->config & 0x3F) | (cfg.disabled_checks << 8) | ((unsigned)cfg.xen_pv << 15));
     fz_slot *slot = fz_machine(&cfg, key);
     se_machine *m = slot->m;
     if (se_snapshot_restore(m, slot->snap) != SE_OK)
@@ -254,10 +255,17 @@ static void fz_run(const fz_input *in)
     } else if (r->rip != o.frame.ip || r->rsp != o.frame.sp || r->cs != (o.frame.cs & 0xffff)) {
         fz_fail("IRET state does not follow pt_regs (IRET-2/7)", in, &o);
     }
-    const uint64_t user_vals[] = {u.rax, u.rbx, u.rcx, u.rdx, u.rsi, u.rdi, u.rbp, u.rsp,
-                                  u.r8,  u.r9,  u.r10, u.r11, u.r12, u.r13, u.r14, u.r15,
-                                  o.frame.cx, o.frame.r11, o.frame.sp, o.frame.ip, 0x1234,
-                                  (uint64_t)-SE_LINUX_ENOSYS};
+    const uint64_t user_vals[] = {u.rax,      u.rbx,
+                                  u.rcx,      u.rdx,
+                                  u.rsi,      u.rdi,
+                                  u.rbp,      u.rsp,
+                                  u.r8,       u.r9,
+                                  u.r10,      u.r11,
+                                  u.r12,      u.r13,
+                                  u.r14,      u.r15,
+                                  o.frame.cx, o.frame.r11,
+                                  o.frame.sp, o.frame.ip,
+                                  0x1234,     (uint64_t)-SE_LINUX_ENOSYS};
     const uint64_t got[] = {r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp,
                             r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
     for (size_t i = 0; i < sizeof got / sizeof got[0]; i++) {
@@ -289,36 +297,58 @@ typedef struct fz_seed {
 static const fz_seed fz_seeds[] = {
     {"clean_getpid", {.config = 4 | 8, .rax = 39, .rflags = 0x246, .rsp = 0x7fffffffe000}},
     {"clean_no_pti_amd", {.config = 1, .rax = 39, .rflags = 0x246, .rsp = 0x7fffffffe000}},
-    {"sysret_rip_noncanonical", {.config = 4 | 8, .action = 3, .rax = 39, .rflags = 0x246,
-                                 .set = {NONCANON, NONCANON}}},
-    {"sysret_rip_la57_1_47", {.config = 2 | 4 | 8, .action = 3, .rax = 39, .rflags = 0x246,
-                              .set = {NONCANON, NONCANON}}},
+    {"sysret_rip_noncanonical",
+     {.config = 4 | 8, .action = 3, .rax = 39, .rflags = 0x246, .set = {NONCANON, NONCANON}}},
+    {"sysret_rip_la57_1_47",
+     {.config = 2 | 4 | 8, .action = 3, .rax = 39, .rflags = 0x246, .set = {NONCANON, NONCANON}}},
     {"top_user_page_6_7", {.config = 4 | 8 | 16, .rip_choice = 1, .rax = 39, .rflags = 0x246}},
-    {"vsyscall_6_6", {.config = 4 | 8, .action = 3, .rax = 39, .rflags = 0x246,
-                      .set = {0xffffffffff600000ull, 0xffffffffff600000ull}}},
-    {"restart_ip_minus_2", {.config = 4 | 8, .action = 1, .rax = 39, .rflags = 0x246,
-                            .set = {0x401000}}},
+    {"vsyscall_6_6",
+     {.config = 4 | 8,
+      .action = 3,
+      .rax = 39,
+      .rflags = 0x246,
+      .set = {0xffffffffff600000ull, 0xffffffffff600000ull}}},
+    {"restart_ip_minus_2",
+     {.config = 4 | 8, .action = 1, .rax = 39, .rflags = 0x246, .set = {0x401000}}},
     {"single_step_tf", {.config = 4 | 8, .rax = 39, .rflags = 0x346}},
     {"syscall_nt_ac_df", {.config = 4 | 8, .rax = 39, .rflags = 0x246 | 0x4000 | 0x40000 | 0x400}},
     {"numbering_garbage_high", {.config = 4 | 8, .rax = 0xffffffff00000027ull, .rflags = 0x246}},
-    {"invalid_state_all_minus_1", {.config = 4 | 8, .rax = 0xffffffff, .rflags = 0x246,
-                                   .rsp = 0xffffffff}},
-    {"sigreturn_cs32", {.config = 4 | 8, .action = 16, .rax = 15, .rflags = 0x246,
-                        .set = {0, 0, 0, 0, SE_USER32_CS}}},
-    {"sigreturn_ss_tls", {.config = 4 | 8, .action = 32, .rax = 15, .rflags = 0x246,
-                          .set = {0, 0, 0, 0, 0, SE_USER_TLS_DS}}},
-    {"ptrace_flags_not_r11", {.config = 4 | 8, .action = 8, .rax = 39, .rflags = 0x246,
-                              .set = {0, 0, 0, 0x40246}}},
-    {"cve_2012_0217_c2_off_intel", {.config = 4 | 8 | 128, .disabled = SE_CHECK_CANONICAL, .action = 3,
-                                    .rax = 39, .rflags = 0x246, .set = {NONCANON, NONCANON}}},
-    {"c2_off_amd", {.config = 1 | 4 | 8 | 128, .disabled = SE_CHECK_CANONICAL, .action = 3, .rax = 39,
-                    .rflags = 0x246, .set = {NONCANON, NONCANON}}},
+    {"invalid_state_all_minus_1",
+     {.config = 4 | 8, .rax = 0xffffffff, .rflags = 0x246, .rsp = 0xffffffff}},
+    {"sigreturn_cs32",
+     {.config = 4 | 8,
+      .action = 16,
+      .rax = 15,
+      .rflags = 0x246,
+      .set = {0, 0, 0, 0, SE_USER32_CS}}},
+    {"sigreturn_ss_tls",
+     {.config = 4 | 8,
+      .action = 32,
+      .rax = 15,
+      .rflags = 0x246,
+      .set = {0, 0, 0, 0, 0, SE_USER_TLS_DS}}},
+    {"ptrace_flags_not_r11",
+     {.config = 4 | 8, .action = 8, .rax = 39, .rflags = 0x246, .set = {0, 0, 0, 0x40246}}},
+    {"cve_2012_0217_c2_off_intel",
+     {.config = 4 | 8 | 128,
+      .disabled = SE_CHECK_CANONICAL,
+      .action = 3,
+      .rax = 39,
+      .rflags = 0x246,
+      .set = {NONCANON, NONCANON}}},
+    {"c2_off_amd",
+     {.config = 1 | 4 | 8 | 128,
+      .disabled = SE_CHECK_CANONICAL,
+      .action = 3,
+      .rax = 39,
+      .rflags = 0x246,
+      .set = {NONCANON, NONCANON}}},
     {"xen_pv", {.config = 4 | 8 | 128, .disabled = 0, .rax = 39, .rflags = 0x246}},
-    {"c5_off_single_step", {.config = 4 | 8 | 128, .disabled = SE_CHECK_RF_TF, .rax = 39,
-                            .rflags = 0x346}},
+    {"c5_off_single_step",
+     {.config = 4 | 8 | 128, .disabled = SE_CHECK_RF_TF, .rax = 39, .rflags = 0x346}},
     {"ibrs_verw_6_7", {.config = 4 | 8 | 16 | 32, .rax = 39, .rflags = 0x246}},
-    {"bad_cs_selector", {.config = 4 | 8, .action = 16, .rax = 15, .rflags = 0x246,
-                         .set = {0, 0, 0, 0, 0xdead}}},
+    {"bad_cs_selector",
+     {.config = 4 | 8, .action = 16, .rax = 15, .rflags = 0x246, .set = {0, 0, 0, 0, 0xdead}}},
 };
 
 static size_t fz_serialize(const fz_input *in, uint8_t *buf)

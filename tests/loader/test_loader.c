@@ -201,7 +201,7 @@ static void test_arguments(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_relocatable), cmocka_unit_test(test_undefined_symbol),
+        cmocka_unit_test(test_relocatable),  cmocka_unit_test(test_undefined_symbol),
         cmocka_unit_test(test_r32_overflow), cmocka_unit_test(test_executable),
         cmocka_unit_test(test_malformed),    cmocka_unit_test(test_arguments),
     };

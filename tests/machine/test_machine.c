@@ -42,8 +42,8 @@ SE_STUB(user_spin_end);
 SE_STUB(user_swapgs);
 SE_STUB(user_swapgs_end);
 
-#define KSTUB 0xffffffffc0000000ull
-#define UCODE 0x401000ull
+#define KSTUB  0xffffffffc0000000ull
+#define UCODE  0x401000ull
 #define USTACK 0x7fffffffe000ull
 #define UFLAGS (0x246ull | SE_RFLAGS_NT | SE_RFLAGS_AC | SE_RFLAGS_DF)
 
@@ -136,10 +136,12 @@ typedef struct combo_row {
     bool la57, pti, pcid, iret;
 } combo_row;
 
-#define COMBO(v, l, p, c, i)                                                                     \
-    {#v "/la57=" #l "/pti=" #p "/pcid=" #c "/" #i, SE_VENDOR_##v, l, p, c, i}
-#define COMBOS(v, l)                                                                             \
-    COMBO(v, l, 0, 0, 0), COMBO(v, l, 0, 1, 0), COMBO(v, l, 1, 0, 0), COMBO(v, l, 1, 1, 0),      \
+#define COMBO(v, l, p, c, i)                                                                       \
+    {                                                                                              \
+#v "/la57=" #l "/pti=" #p "/pcid=" #c "/" #i, SE_VENDOR_##v, l, p, c, i                    \
+    }
+#define COMBOS(v, l)                                                                               \
+    COMBO(v, l, 0, 0, 0), COMBO(v, l, 0, 1, 0), COMBO(v, l, 1, 0, 0), COMBO(v, l, 1, 1, 0),        \
         COMBO(v, l, 0, 0, 1), COMBO(v, l, 0, 1, 1), COMBO(v, l, 1, 0, 1), COMBO(v, l, 1, 1, 1)
 
 static const combo_row combo_rows[] = {COMBOS(INTEL, 0), COMBOS(INTEL, 1), COMBOS(AMD, 0),
@@ -163,8 +165,7 @@ static void test_round_trip(void **state_)
     uint64_t percpu = before.kernel_gs_base;
     assert_true(percpu >> 63);
     se_assert_eq_hex("user GS base", before.regs.gs_base, 0);
-    se_assert_eq_hex("EFER", before.efer,
-                     SE_EFER_SCE | SE_EFER_LME | SE_EFER_LMA | SE_EFER_NXE);
+    se_assert_eq_hex("EFER", before.efer, SE_EFER_SCE | SE_EFER_LME | SE_EFER_LMA | SE_EFER_NXE);
     assert_int_equal(!!(before.cr4 & SE_CR4_LA57), row->la57);
     assert_int_equal(!!(before.cr4 & SE_CR4_PCIDE), row->pcid);
 
@@ -175,17 +176,17 @@ static void test_round_trip(void **state_)
     assert_int_equal(r.reason, SE_STOP_ADDRESS);
     assert_int_equal(r.syscalls, 1);
     se_cpu_state in = state(m);
-    assert_int_equal(in.cpl, 0);                                  /* SYSCALL-9 */
-    assert_int_equal(in.regs.cs, SE_KERNEL_CS);                   /* SYSCALL-7 */
-    assert_int_equal(in.regs.ss, SE_KERNEL_DS);                   /* SYSCALL-8 */
+    assert_int_equal(in.cpl, 0);                /* SYSCALL-9 */
+    assert_int_equal(in.regs.cs, SE_KERNEL_CS); /* SYSCALL-7 */
+    assert_int_equal(in.regs.ss, SE_KERNEL_DS); /* SYSCALL-8 */
     se_assert_eq_hex("CS cache", in.cs_cache.ar, SE_SEG_AR_KERNEL_CS);
     se_assert_eq_hex("SS cache", in.ss_cache.ar, SE_SEG_AR_KERNEL_SS);
-    se_assert_eq_hex("RCX", in.regs.rcx, UCODE + 2);                /* SYSCALL-3 */
-    se_assert_eq_hex("R11", in.regs.r11, UFLAGS);                   /* SYSCALL-4 */
-    se_assert_eq_hex("RFLAGS", in.regs.rflags, SE_RFLAGS_FIXED);    /* SYSCALL-5, RFLAGS-3 */
-    se_assert_eq_hex("CR3 unchanged", in.cr3, before.cr3);          /* SYSCALL-9 */
+    se_assert_eq_hex("RCX", in.regs.rcx, UCODE + 2);             /* SYSCALL-3 */
+    se_assert_eq_hex("R11", in.regs.r11, UFLAGS);                /* SYSCALL-4 */
+    se_assert_eq_hex("RFLAGS", in.regs.rflags, SE_RFLAGS_FIXED); /* SYSCALL-5, RFLAGS-3 */
+    se_assert_eq_hex("CR3 unchanged", in.cr3, before.cr3);       /* SYSCALL-9 */
     if (!row->iret) {
-        se_assert_eq_hex("RSP unchanged", in.regs.rsp, USTACK);     /* SYSCALL-9 */
+        se_assert_eq_hex("RSP unchanged", in.regs.rsp, USTACK);            /* SYSCALL-9 */
         se_assert_eq_hex("GS base after SWAPGS", in.regs.gs_base, percpu); /* SWAPGS-3 */
         se_assert_eq_hex("KERNEL_GS_BASE after SWAPGS", in.kernel_gs_base, 0);
         se_assert_eq_hex("%gs store/load", in.regs.r14, USTACK);
@@ -196,13 +197,13 @@ static void test_round_trip(void **state_)
     assert_int_equal(r.user_returns, 1);
     se_cpu_state after = state(m);
     assert_int_equal(after.cpl, 3);
-    assert_int_equal(after.regs.cs, SE_USER_CS);                 /* SYSRET-6 / IRET-7 */
+    assert_int_equal(after.regs.cs, SE_USER_CS); /* SYSRET-6 / IRET-7 */
     assert_int_equal(after.regs.ss, SE_USER_DS);
     se_assert_eq_hex("CS cache", after.cs_cache.ar, SE_SEG_AR_USER_CS);
-    se_assert_eq_hex("RIP", after.regs.rip, UCODE + 2);             /* SYSRET-4 */
-    se_assert_eq_hex("RFLAGS", after.regs.rflags, UFLAGS);          /* SYSRET-5 keeps NT/AC/DF */
+    se_assert_eq_hex("RIP", after.regs.rip, UCODE + 2);    /* SYSRET-4 */
+    se_assert_eq_hex("RFLAGS", after.regs.rflags, UFLAGS); /* SYSRET-5 keeps NT/AC/DF */
     se_assert_eq_hex("RSP", after.regs.rsp, USTACK);
-    se_assert_eq_hex("GS base", after.regs.gs_base, 0);             /* SWAPGS-6 */
+    se_assert_eq_hex("GS base", after.regs.gs_base, 0); /* SWAPGS-6 */
     se_assert_eq_hex("KERNEL_GS_BASE", after.kernel_gs_base, percpu);
     se_assert_eq_hex("RBX", after.regs.rbx, 0x1111);
     if (!row->iret) /* the IRETQ stub uses R12 as scratch */
@@ -228,7 +229,7 @@ static void test_pti_user_cr3_hides_kernel_data_at_cpl0(void **s)
     assert_int_equal(r.fault.cpl, 0);
     se_assert_eq_hex("error code", r.fault.error_code, 0); /* supervisor read, not present */
     se_assert_eq_hex("CR2", r.fault.cr2, u.rdi);
-    se_assert_eq_hex("RIP", r.fault.rip, KSTUB + 3);        /* after the 3-byte SWAPGS */
+    se_assert_eq_hex("RIP", r.fault.rip, KSTUB + 3); /* after the 3-byte SWAPGS */
     se_machine_destroy(m);
 }
 
@@ -277,7 +278,7 @@ static void test_pti_kernel_cr3_noflush_then_flush(void **s)
 typedef struct pf_row {
     const char *name;
     bool pti;
-    int kind; /* 0 read, 1 write, 2 fetch */
+    int kind;   /* 0 read, 1 write, 2 fetch */
     int target; /* 0 unmapped user, 1 read-only user page, 2 kernel data, 3 entry text */
     uint32_t error_code;
 } pf_row;
@@ -299,8 +300,9 @@ static void test_page_fault(void **state_)
     const pf_row *row = *state_;
     se_machine *m = mk(SE_VENDOR_INTEL, false, row->pti, row->pti);
     load_kernel(m, stub_sysret, stub_sysret_end);
-    const uint8_t *s = row->kind == 0 ? user_read_rax : row->kind == 1 ? user_write_rax
-                                                                        : user_jmp_rax;
+    const uint8_t *s = row->kind == 0   ? user_read_rax
+                       : row->kind == 1 ? user_write_rax
+                                        : user_jmp_rax;
     const uint8_t *e = row->kind == 0   ? user_read_rax_end
                        : row->kind == 1 ? user_write_rax_end
                                         : user_jmp_rax_end;
@@ -420,8 +422,7 @@ static void test_msr_api(void **s)
     assert_int_equal(f.vector, SE_VEC_GP);
     assert_int_equal(se_msr_read(m, 0x12345678u, &v, &f), SE_OK);
     assert_int_equal(f.vector, SE_VEC_GP);
-    assert_int_equal(se_msr_write(m, SE_MSR_IA32_KERNEL_GS_BASE, 0xffff888000001000ull, &f),
-                     SE_OK);
+    assert_int_equal(se_msr_write(m, SE_MSR_IA32_KERNEL_GS_BASE, 0xffff888000001000ull, &f), SE_OK);
     assert_int_equal(f.kind, SE_FAULT_NONE);
     assert_int_equal(se_msr_read(m, SE_MSR_IA32_KERNEL_GS_BASE, &v, &f), SE_OK);
     se_assert_eq_hex("KERNEL_GS_BASE", v, 0xffff888000001000ull);
@@ -528,8 +529,7 @@ static void test_bad_arguments(void **s)
     assert_int_equal(se_mem_map(m, 0x400001, 0x1000, SE_MAP_USER), SE_ERR_INVALID_ARG);
     assert_int_equal(se_mem_map(m, 0x400000, 0, SE_MAP_USER), SE_ERR_INVALID_ARG);
     assert_int_equal(se_mem_map(m, 0x400000, 0x1000, 0x80), SE_ERR_INVALID_ARG);
-    assert_int_equal(se_mem_map(m, 0xffffffffc0000000ull, 0x1000, SE_MAP_USER),
-                     SE_ERR_INVALID_ARG);
+    assert_int_equal(se_mem_map(m, 0xffffffffc0000000ull, 0x1000, SE_MAP_USER), SE_ERR_INVALID_ARG);
     assert_int_equal(se_mem_map(m, 0x400000, 0x1000, SE_MAP_USER), SE_OK);
     assert_int_equal(se_mem_map(m, 0x400000, 0x1000, SE_MAP_USER), SE_ERR_CONFLICT);
     assert_int_equal(se_mem_map(m, SE_PHYS_BASE, 0x1000, SE_MAP_USER), SE_ERR_CONFLICT);

@@ -17,8 +17,8 @@ typedef struct msr_row {
 } msr_row;
 
 #define EFER0 (SE_EFER_SCE | SE_EFER_LME | SE_EFER_LMA | SE_EFER_NXE)
-#define I SE_VENDOR_INTEL
-#define A SE_VENDOR_AMD
+#define I     SE_VENDOR_INTEL
+#define A     SE_VENDOR_AMD
 static const msr_row msr_rows[] = {
     {"star_any_value", I, 0, 1, 1, 0, SE_MSR_IA32_STAR, 0x0010001000000000ull, false,
      0x0010001000000000ull},
@@ -30,8 +30,7 @@ static const msr_row msr_rows[] = {
     {"lstar_1_56_gp_on_la57_cpu", I, 1, 1, 1, 0, SE_MSR_IA32_LSTAR, 1ull << 56, true, 0},
     {"cstar_noncanonical_gp", A, 0, 1, 1, 0, SE_MSR_IA32_CSTAR, 0x8000000000000000ull, true, 0},
     {"fs_base_ok", I, 0, 1, 1, 0, SE_MSR_IA32_FS_BASE, 0x7f0000000000ull, false, 0x7f0000000000ull},
-    {"gs_base_noncanonical_gp", I, 0, 1, 1, 0, SE_MSR_IA32_GS_BASE, 0x0001000000000000ull, true,
-     0},
+    {"gs_base_noncanonical_gp", I, 0, 1, 1, 0, SE_MSR_IA32_GS_BASE, 0x0001000000000000ull, true, 0},
     {"kernel_gs_base_ok", I, 0, 1, 1, 0, SE_MSR_IA32_KERNEL_GS_BASE, 0xffff88807fc00000ull, false,
      0xffff88807fc00000ull},
     {"kernel_gs_base_noncanonical_gp", I, 0, 1, 1, 0, SE_MSR_IA32_KERNEL_GS_BASE,
@@ -62,8 +61,8 @@ static const msr_row msr_rows[] = {
 static void test_wrmsr(void **state)
 {
     const msr_row *r = *state;
-    se_cpu_features f = {.vendor = r->vendor, .la57 = r->la57_cpu, .pcid = true, .nx = r->nx,
-                         .maxphyaddr = 40};
+    se_cpu_features f = {
+        .vendor = r->vendor, .la57 = r->la57_cpu, .pcid = true, .nx = r->nx, .maxphyaddr = 40};
     se_cpu_state st;
     memset(&st, 0, sizeof st);
     st.cpl = r->cpl;

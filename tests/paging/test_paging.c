@@ -42,10 +42,10 @@ enum { NONE = 0, PF = SE_VEC_PF, GP = SE_VEC_GP };
 typedef struct walk_row {
     const char *name;
     unsigned levels;
-    uint64_t map_va;  /* 0: map nothing */
-    uint64_t pte;     /* leaf flags */
+    uint64_t map_va;       /* 0: map nothing */
+    uint64_t pte;          /* leaf flags */
     uint64_t map_pa_extra; /* OR-ed into the frame (reserved address bits) */
-    uint64_t va;      /* accessed address */
+    uint64_t va;           /* accessed address */
     int access;
     uint8_t cpl;
     bool wp, nxe, smep, smap, ac;
@@ -53,11 +53,11 @@ typedef struct walk_row {
     uint32_t error_code;
 } walk_row;
 
-#define U SE_PTE_US
-#define RW SE_PTE_RW
-#define XD SE_PTE_XD
-#define UA 0x0000000000400000ull           /* a user address */
-#define KA 0xffffffff81000000ull           /* a kernel address */
+#define U   SE_PTE_US
+#define RW  SE_PTE_RW
+#define XD  SE_PTE_XD
+#define UA  0x0000000000400000ull /* a user address */
+#define KA  0xffffffff81000000ull /* a kernel address */
 #define ANY 0
 
 static const walk_row walk_rows[] = {
@@ -67,8 +67,8 @@ static const walk_row walk_rows[] = {
     {"kernel_read_kernel_page", 4, KA, 0, 0, KA, R, 0, 0, 0, 0, 0, 0, NONE, 0},
     {"kernel_write_ro_without_wp", 4, KA, 0, 0, KA, W, 0, false, 0, 0, 0, 0, NONE, 0},
     {"kernel_read_user_page_no_smap", 4, UA, U, 0, UA, R, 0, 0, 0, 0, 0, 0, NONE, 0},
-    {"la57_high_user_page", 5, 0x00fffffffffff000ull, U, 0, 0x00fffffffffff000ull, R, 3, 0, 0, 0,
-     0, 0, NONE, 0},
+    {"la57_high_user_page", 5, 0x00fffffffffff000ull, U, 0, 0x00fffffffffff000ull, R, 3, 0, 0, 0, 0,
+     0, NONE, 0},
     /* not present */
     {"user_read_unmapped", 4, 0, 0, 0, UA, R, 3, 0, 0, 0, 0, 0, PF, SE_PF_U},
     {"user_write_unmapped", 4, 0, 0, 0, UA, W, 3, 0, 0, 0, 0, 0, PF, SE_PF_U | SE_PF_W},
@@ -78,8 +78,7 @@ static const walk_row walk_rows[] = {
     {"neighbour_page_not_present", 4, UA, U, 0, UA + 0x1000, R, 3, 0, 0, 0, 0, 0, PF, SE_PF_U},
     {"other_pml4_slot_not_present", 4, UA, U, 0, 0x0000008000000000ull, R, 3, 0, 0, 0, 0, 0, PF,
      SE_PF_U},
-    {"la57_other_pml5_slot", 5, UA, U, 0, 0x0001000000000000ull, R, 3, 0, 0, 0, 0, 0, PF,
-     SE_PF_U},
+    {"la57_other_pml5_slot", 5, UA, U, 0, 0x0001000000000000ull, R, 3, 0, 0, 0, 0, 0, PF, SE_PF_U},
     /* protection */
     {"user_read_supervisor", 4, KA, 0, 0, KA, R, 3, 0, 0, 0, 0, 0, PF, SE_PF_P | SE_PF_U},
     {"user_write_ro", 4, UA, U, 0, UA, W, 3, 0, 0, 0, 0, 0, PF, SE_PF_P | SE_PF_W | SE_PF_U},
@@ -122,12 +121,17 @@ static void test_walk(void **state)
         assert_int_equal(se_pt_map(&e.phys, row->levels, e.root, row->map_va,
                                    frame | row->map_pa_extra, row->pte),
                          SE_OK);
-    se_paging_ctl ctl = {.levels = row->levels, .wp = row->wp, .nxe = row->nxe,
-                         .smep = row->smep, .smap = row->smap, .ac = row->ac, .maxphyaddr = 40};
+    se_paging_ctl ctl = {.levels = row->levels,
+                         .wp = row->wp,
+                         .nxe = row->nxe,
+                         .smep = row->smep,
+                         .smap = row->smap,
+                         .ac = row->ac,
+                         .maxphyaddr = 40};
     uint64_t pa = 0;
     se_fault f;
-    se_fault_kind k = se_pt_walk(&e.phys, &ctl, e.root, row->va, (se_access)row->access, row->cpl,
-                                 &pa, &f);
+    se_fault_kind k =
+        se_pt_walk(&e.phys, &ctl, e.root, row->va, (se_access)row->access, row->cpl, &pa, &f);
     if (row->vector == NONE) {
         assert_int_equal(k, SE_FAULT_NONE);
         se_assert_eq_hex("pa", pa, frame + (row->va & 0xFFF));
@@ -184,7 +188,8 @@ static void test_large_pages(void **s)
     se_phys_alloc(&e.phys, 4096, 4096, &f);
     assert_int_equal(se_pt_map(&e.phys, 4, e.root, va, f, U), SE_OK);
     uint64_t *pml4e = se_phys_ptr(&e.phys, e.root + ((va >> 39) & 511) * 8, 8);
-    uint64_t *pdpte = se_phys_ptr(&e.phys, (*pml4e & 0xFFFFFFFFFF000ull) + ((va >> 30) & 511) * 8, 8);
+    uint64_t *pdpte =
+        se_phys_ptr(&e.phys, (*pml4e & 0xFFFFFFFFFF000ull) + ((va >> 30) & 511) * 8, 8);
     uint64_t *pde = se_phys_ptr(&e.phys, (*pdpte & 0xFFFFFFFFF000ull) + ((va >> 21) & 511) * 8, 8);
     const uint64_t big = 0x200000ull; /* 2 MiB-aligned frame */
     *pde = big | SE_PTE_P | SE_PTE_US | SE_PTE_PS;

@@ -37,8 +37,8 @@ int se_test_run_rows(const char *group, const void *rows, size_t n_rows, size_t 
     return failed;
 }
 
-void se_assert_eq_hex_impl(const char *label, uint64_t actual, uint64_t expected,
-                           const char *file, int line)
+void se_assert_eq_hex_impl(const char *label, uint64_t actual, uint64_t expected, const char *file,
+                           int line)
 {
     if (actual != expected) {
         print_error("%s: got 0x%" PRIx64 ", expected 0x%" PRIx64 "\n", label, actual, expected);

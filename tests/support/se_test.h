@@ -27,13 +27,13 @@ void se_test_free_rows(struct CMUnitTest *tests);
 int se_test_run_rows(const char *group, const void *rows, size_t n_rows, size_t row_size,
                      CMUnitTestFunction fn);
 
-#define SE_TEST_RUN_ROWS(group, rows, fn)                                                         \
+#define SE_TEST_RUN_ROWS(group, rows, fn)                                                          \
     se_test_run_rows((group), (rows), sizeof(rows) / sizeof((rows)[0]), sizeof((rows)[0]), (fn))
 
 /* assert two 64-bit values are equal, printing both in hex with a label on failure */
-#define se_assert_eq_hex(label, actual, expected)                                                 \
+#define se_assert_eq_hex(label, actual, expected)                                                  \
     se_assert_eq_hex_impl((label), (uint64_t)(actual), (uint64_t)(expected), __FILE__, __LINE__)
-void se_assert_eq_hex_impl(const char *label, uint64_t actual, uint64_t expected,
-                           const char *file, int line);
+void se_assert_eq_hex_impl(const char *label, uint64_t actual, uint64_t expected, const char *file,
+                           int line);
 
 #endif

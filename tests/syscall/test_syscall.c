@@ -12,28 +12,28 @@
 
 #include "machine/machine_int.h"
 
-#define UIP 0x401000ull        /* the SYSCALL instruction */
-#define URET (UIP + 2)         /* where SYSCALL saves RCX */
-#define USP 0x7fffffffd000ull
-#define UFLAGS 0x246ull
-#define PID 4242ull
+#define UIP        0x401000ull /* the SYSCALL instruction */
+#define URET       (UIP + 2)   /* where SYSCALL saves RCX */
+#define USP        0x7fffffffd000ull
+#define UFLAGS     0x246ull
+#define PID        4242ull
 #define NONCANON47 (1ull << 47)
 #define NONCANON56 (1ull << 56)
 /* RFLAGS-3: what FMASK leaves clear in the kernel (arithmetic flags change as code runs) */
-#define FMASK_CONTROL                                                                            \
-    (SE_RFLAGS_TF | SE_RFLAGS_IF | SE_RFLAGS_DF | SE_RFLAGS_IOPL | SE_RFLAGS_NT | SE_RFLAGS_RF |  \
+#define FMASK_CONTROL                                                                              \
+    (SE_RFLAGS_TF | SE_RFLAGS_IF | SE_RFLAGS_DF | SE_RFLAGS_IOPL | SE_RFLAGS_NT | SE_RFLAGS_RF |   \
      SE_RFLAGS_AC | SE_RFLAGS_ID)
 
 /* What the handler does to pt_regs: the ways Linux changes a frame between entry and exit. */
 typedef enum action {
     ACT_NONE,
-    ACT_RESTART,    /* ptrace/-ERESTART*: ax = orig_ax, ip -= 2 (C1) */
-    ACT_NONCANON,   /* sigreturn to ip = cx = non-canonical, r11 = flags (C2) */
-    ACT_CS32,       /* sigreturn to a 32-bit code segment (C3) */
-    ACT_FLAGS,      /* ptrace changes flags, not r11 (C4) */
-    ACT_TF,         /* single-stepped task: flags and r11 with TF (C5) */
-    ACT_SS,         /* sigreturn with another user data segment as SS (C6) */
-    ACT_SET_IPCX,   /* ip = cx = arg, r11 = flags (selftest sysret_rip) */
+    ACT_RESTART,  /* ptrace/-ERESTART*: ax = orig_ax, ip -= 2 (C1) */
+    ACT_NONCANON, /* sigreturn to ip = cx = non-canonical, r11 = flags (C2) */
+    ACT_CS32,     /* sigreturn to a 32-bit code segment (C3) */
+    ACT_FLAGS,    /* ptrace changes flags, not r11 (C4) */
+    ACT_TF,       /* single-stepped task: flags and r11 with TF (C5) */
+    ACT_SS,       /* sigreturn with another user data segment as SS (C6) */
+    ACT_SET_IPCX, /* ip = cx = arg, r11 = flags (selftest sysret_rip) */
 } action;
 
 typedef struct ctx {
@@ -109,10 +109,28 @@ static se_machine *mk(const cfg_desc *d, ctx *c)
 static se_regs user(void)
 {
     se_regs r = {
-        .rax = 39, .rbx = 0xb0b0, .rcx = 0xc0c0, .rdx = 0xd0d0, .rsi = 0x5151, .rdi = 0xd1d1,
-        .rbp = 0xb9b9, .rsp = USP, .r8 = 0x0808, .r9 = 0x0909, .r10 = 0x1010, .r11 = 0x1111,
-        .r12 = 0x1212, .r13 = 0x1313, .r14 = 0x1414, .r15 = 0x1515, .rip = UIP,
-        .rflags = UFLAGS, .cs = SE_USER_CS, .ss = SE_USER_DS, .fs_base = 0, .gs_base = 0x7000,
+        .rax = 39,
+        .rbx = 0xb0b0,
+        .rcx = 0xc0c0,
+        .rdx = 0xd0d0,
+        .rsi = 0x5151,
+        .rdi = 0xd1d1,
+        .rbp = 0xb9b9,
+        .rsp = USP,
+        .r8 = 0x0808,
+        .r9 = 0x0909,
+        .r10 = 0x1010,
+        .r11 = 0x1111,
+        .r12 = 0x1212,
+        .r13 = 0x1313,
+        .r14 = 0x1414,
+        .r15 = 0x1515,
+        .rip = UIP,
+        .rflags = UFLAGS,
+        .cs = SE_USER_CS,
+        .ss = SE_USER_DS,
+        .fs_base = 0,
+        .gs_base = 0x7000,
     };
     return r;
 }
@@ -241,8 +259,8 @@ static matrix_row matrix_rows[2 * 2 * 3 * 2 * 7];
 
 static size_t build_matrix(void)
 {
-    static const char *const act_names[] = {"clean", "c1_restart", "c2_noncanonical", "c3_cs32",
-                                            "c4_flags", "c5_tf", "c6_ss"};
+    static const char *const act_names[] = {
+        "clean", "c1_restart", "c2_noncanonical", "c3_cs32", "c4_flags", "c5_tf", "c6_ss"};
     static const bool ptis[3][2] = {{false, false}, {true, false}, {true, true}};
     size_t n = 0;
     for (int v = 0; v < 2; v++)
@@ -259,7 +277,9 @@ static size_t build_matrix(void)
                         r->act = (action)a;
                         snprintf(r->name_buf, sizeof r->name_buf, "%s_%s_%s_%s_%s",
                                  v ? "amd" : "intel", l ? "la57" : "4level",
-                                 p == 0 ? "nopti" : p == 1 ? "pti" : "pti_pcid",
+                                 p == 0   ? "nopti"
+                                 : p == 1 ? "pti"
+                                          : "pti_pcid",
                                  k ? "6.7" : "6.6", act_names[a]);
                         r->name = r->name_buf;
                     }
@@ -276,20 +296,25 @@ typedef struct disabled_row {
     action act;
 } disabled_row;
 
-#define DIS(v, k, chk, a)                                                                        \
-    {#v "_" #k "_without_" #chk, SE_VENDOR_##v, SE_KERNEL_##k, SE_CHECK_##chk, a}
+#define DIS(v, k, chk, a)                                                                          \
+    {                                                                                              \
+#v "_" #k "_without_" #chk, SE_VENDOR_##v, SE_KERNEL_##k, SE_CHECK_##chk, a                \
+    }
 static const disabled_row disabled_rows[] = {
-    DIS(INTEL, 6_6, RCX_RIP, ACT_RESTART),   DIS(INTEL, 6_6, CANONICAL, ACT_NONCANON),
-    DIS(INTEL, 6_6, CS, ACT_CS32),           DIS(INTEL, 6_6, R11_FLAGS, ACT_FLAGS),
-    DIS(INTEL, 6_6, RF_TF, ACT_TF),          DIS(INTEL, 6_6, SS, ACT_SS),
-    DIS(AMD, 6_6, CANONICAL, ACT_NONCANON),  DIS(INTEL, 6_7, CANONICAL, ACT_NONCANON),
-    DIS(INTEL, 6_7, RCX_RIP, ACT_RESTART),   DIS(AMD, 6_7, RF_TF, ACT_TF),
+    DIS(INTEL, 6_6, RCX_RIP, ACT_RESTART),  DIS(INTEL, 6_6, CANONICAL, ACT_NONCANON),
+    DIS(INTEL, 6_6, CS, ACT_CS32),          DIS(INTEL, 6_6, R11_FLAGS, ACT_FLAGS),
+    DIS(INTEL, 6_6, RF_TF, ACT_TF),         DIS(INTEL, 6_6, SS, ACT_SS),
+    DIS(AMD, 6_6, CANONICAL, ACT_NONCANON), DIS(INTEL, 6_7, CANONICAL, ACT_NONCANON),
+    DIS(INTEL, 6_7, RCX_RIP, ACT_RESTART),  DIS(AMD, 6_7, RF_TF, ACT_TF),
 };
 
 static void test_disabled(void **state)
 {
     const disabled_row *row = *state;
-    cfg_desc d = {.vendor = row->vendor, .pti = true, .pcid = true, .kernel = row->kernel,
+    cfg_desc d = {.vendor = row->vendor,
+                  .pti = true,
+                  .pcid = true,
+                  .kernel = row->kernel,
                   .disabled = SE_CHECK_BIT(row->check)};
     ctx c = {.act = row->act, .arg = NONCANON47};
     se_machine *m = mk(&d, &c);
@@ -382,8 +407,8 @@ static void test_selftest_top_user_page_and_vsyscall(void **s)
 {
     (void)s;
     for (int k = 0; k < 2; k++) {
-        cfg_desc d = {.vendor = SE_VENDOR_INTEL, .pti = true, .pcid = true,
-                      .kernel = (se_kernel_profile)k};
+        cfg_desc d = {
+            .vendor = SE_VENDOR_INTEL, .pti = true, .pcid = true, .kernel = (se_kernel_profile)k};
         ctx c = {.act = ACT_NONE};
         se_machine *m = mk(&d, &c);
         se_regs u = user();
@@ -411,9 +436,15 @@ static void test_selftest_syscall_nt_flags(void **s)
 {
     (void)s;
     static const uint64_t extras[] = {
-        SE_RFLAGS_NT, SE_RFLAGS_AC, SE_RFLAGS_NT | SE_RFLAGS_AC, SE_RFLAGS_TF,
-        SE_RFLAGS_NT | SE_RFLAGS_TF, SE_RFLAGS_AC | SE_RFLAGS_TF,
-        SE_RFLAGS_NT | SE_RFLAGS_AC | SE_RFLAGS_TF, SE_RFLAGS_DF, SE_RFLAGS_TF | SE_RFLAGS_DF,
+        SE_RFLAGS_NT,
+        SE_RFLAGS_AC,
+        SE_RFLAGS_NT | SE_RFLAGS_AC,
+        SE_RFLAGS_TF,
+        SE_RFLAGS_NT | SE_RFLAGS_TF,
+        SE_RFLAGS_AC | SE_RFLAGS_TF,
+        SE_RFLAGS_NT | SE_RFLAGS_AC | SE_RFLAGS_TF,
+        SE_RFLAGS_DF,
+        SE_RFLAGS_TF | SE_RFLAGS_DF,
     };
     cfg_desc d = {.vendor = SE_VENDOR_INTEL, .pti = true, .pcid = true};
     ctx c = {.act = ACT_NONE};
@@ -451,17 +482,25 @@ static void test_selftest_single_step_opportunistic_sysret(void **s)
 static void test_selftest_syscall_numbering(void **s)
 {
     (void)s;
-    static const uint64_t msbs[] = {0, 1, 0xffffffff, 0x3fffffff, 0x40000000, 0xc0000000,
-                                    0x7fffffff, 0x80000000, 0x80000001};
+    static const uint64_t msbs[] = {0,          1,          0xffffffff, 0x3fffffff, 0x40000000,
+                                    0xc0000000, 0x7fffffff, 0x80000000, 0x80000001};
     static const struct {
         uint32_t lsb;
         bool dispatched;
         bool enosys;
     } lsbs[] = {
-        {0, true, false},           {1, true, false},          {19, true, false},
-        {20, true, false},          {453, true, false},        {454, false, true},
-        {512, false, true},         {(uint32_t)-64, false, true}, {(uint32_t)-2, false, true},
-        {(uint32_t)-1, false, true}, {0x3fffffff, false, true}, {0x40000000, false, true},
+        {0, true, false},
+        {1, true, false},
+        {19, true, false},
+        {20, true, false},
+        {453, true, false},
+        {454, false, true},
+        {512, false, true},
+        {(uint32_t)-64, false, true},
+        {(uint32_t)-2, false, true},
+        {(uint32_t)-1, false, true},
+        {0x3fffffff, false, true},
+        {0x40000000, false, true},
         {0x7ffffffe, false, true},
     };
     cfg_desc d = {.vendor = SE_VENDOR_INTEL, .pti = true, .pcid = true};
@@ -477,8 +516,7 @@ static void test_selftest_syscall_numbering(void **s)
             if (lsbs[j].dispatched)
                 assert_int_equal(c.nr_seen, (long)lsbs[j].lsb);
             se_assert_eq_hex("orig_ax", o.frame.orig_ax, u.rax);
-            se_assert_eq_hex("rax", o.user.rax,
-                             lsbs[j].enosys ? (uint64_t)-SE_LINUX_ENOSYS : PID);
+            se_assert_eq_hex("rax", o.user.rax, lsbs[j].enosys ? (uint64_t)-SE_LINUX_ENOSYS : PID);
             assert_int_equal(o.path, SE_EXIT_SYSRET);
         }
     }
@@ -514,8 +552,8 @@ static void test_selftest_ptrace_restart(void **s)
 {
     (void)s;
     for (int k = 0; k < 2; k++) {
-        cfg_desc d = {.vendor = SE_VENDOR_INTEL, .pti = true, .pcid = true,
-                      .kernel = (se_kernel_profile)k};
+        cfg_desc d = {
+            .vendor = SE_VENDOR_INTEL, .pti = true, .pcid = true, .kernel = (se_kernel_profile)k};
         ctx c = {.act = ACT_RESTART};
         se_machine *m = mk(&d, &c);
         se_regs u = user();
@@ -622,8 +660,8 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("syscall_selftests", tests, NULL, NULL);
     size_t n = build_matrix();
-    failed += se_test_run_rows("syscall_matrix", matrix_rows, n, sizeof matrix_rows[0],
-                               test_matrix);
+    failed +=
+        se_test_run_rows("syscall_matrix", matrix_rows, n, sizeof matrix_rows[0], test_matrix);
     failed += SE_TEST_RUN_ROWS("syscall_disabled_checks", disabled_rows, test_disabled);
     return failed != 0;
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define THREADS 4
-#define CALLS 150
+#define CALLS   150
 
 typedef struct job {
     int id;
@@ -53,8 +53,12 @@ static void *worker(void *p)
     if (j->id % 2)
         se_set_trace(m, count_events, j);
     for (int i = 0; i < CALLS; i++) {
-        se_regs u = {.rax = (uint64_t)(i % 9), .rip = 0x401000, .rsp = 0x7fffffffe000,
-                     .rflags = 0x246, .cs = SE_USER_CS, .ss = SE_USER_DS};
+        se_regs u = {.rax = (uint64_t)(i % 9),
+                     .rip = 0x401000,
+                     .rsp = 0x7fffffffe000,
+                     .rflags = 0x246,
+                     .cs = SE_USER_CS,
+                     .ss = SE_USER_DS};
         se_outcome o;
         if (se_syscall(m, &u, &o) != SE_OK) {
             j->bad++;
@@ -76,7 +80,10 @@ static void test_machines_in_threads(void **s)
     pthread_t t[THREADS];
     job jobs[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        jobs[i] = (job){.id = i, .vendor = (se_vendor)(i % 2), .pti = i < 2, .la57 = i == 3,
+        jobs[i] = (job){.id = i,
+                        .vendor = (se_vendor)(i % 2),
+                        .pti = i < 2,
+                        .la57 = i == 3,
                         .kernel = (se_kernel_profile)(i / 2 % 2)};
         assert_int_equal(pthread_create(&t[i], NULL, worker, &jobs[i]), 0);
     }

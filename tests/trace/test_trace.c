@@ -23,11 +23,11 @@ static void on_event(const se_trace_event *e, void *ctx)
 {
     rec *r = ctx;
     char line[512];
-    int n = snprintf(line, sizeof line,
-                     "%" PRIu64 " %" PRIx64 " %s %s %u %u %" PRIx64 " %" PRIx64 " %" PRIx64
-                     " %x %s\n",
-                     e->index, e->rip, e->att, se_phase_name(e->phase), e->cycles, e->cpl_after,
-                     e->cr3_after, e->gs_base_after, e->rsp_after, e->changed, e->note);
+    int n =
+        snprintf(line, sizeof line,
+                 "%" PRIu64 " %" PRIx64 " %s %s %u %u %" PRIx64 " %" PRIx64 " %" PRIx64 " %x %s\n",
+                 e->index, e->rip, e->att, se_phase_name(e->phase), e->cycles, e->cpl_after,
+                 e->cr3_after, e->gs_base_after, e->rsp_after, e->changed, e->note);
     if (r->len + (size_t)n + 1 > r->cap) {
         r->cap = (r->cap + (size_t)n + 1) * 2;
         r->text = realloc(r->text, r->cap);
@@ -74,8 +74,12 @@ static se_outcome run(bool pti, bool pcid, bool ibrs, bool restart, rec *r)
     }
     if (restart)
         assert_int_equal(se_set_syscall_handler(m, NULL, NULL), SE_OK);
-    se_regs u = {.rax = 39, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                 .cs = SE_USER_CS, .ss = SE_USER_DS};
+    se_regs u = {.rax = 39,
+                 .rip = 0x401000,
+                 .rsp = 0x7fffffffe000,
+                 .rflags = 0x246,
+                 .cs = SE_USER_CS,
+                 .ss = SE_USER_DS};
     se_outcome o;
     if (restart) {
         /* a tracer rewinds the call: ip -= 2 makes check C1 fail */
@@ -102,7 +106,8 @@ static void test_pti_adds_cr3_costs(void **s)
     /* two flushing CR3 writes (PCIDE = 0: every write flushes, CR3-5) and their setup */
     assert_true(on.cycles >= off.cycles + 2 * (uint64_t)p.cycles[SE_COST_MOV_CR3_FLUSH]);
     assert_true(on.phase_cycles[SE_PHASE_CR3_KERNEL] >
-                off.phase_cycles[SE_PHASE_CR3_KERNEL] + (uint64_t)p.cycles[SE_COST_MOV_CR3_FLUSH] - 1);
+                off.phase_cycles[SE_PHASE_CR3_KERNEL] + (uint64_t)p.cycles[SE_COST_MOV_CR3_FLUSH] -
+                    1);
     assert_true(on.phase_cycles[SE_PHASE_CR3_USER] > off.phase_cycles[SE_PHASE_CR3_USER]);
     assert_int_equal(on.phase_cycles[SE_PHASE_PTREGS], off.phase_cycles[SE_PHASE_PTREGS]);
 }
@@ -114,7 +119,8 @@ static void test_noflush_cheaper_than_flush(void **s)
     assert_true(p.cycles[SE_COST_MOV_CR3_NOFLUSH] < p.cycles[SE_COST_MOV_CR3_FLUSH]);
     se_outcome flush = run(true, false, false, false, NULL);
     se_outcome noflush = run(true, true, false, false, NULL);
-    assert_true(noflush.phase_cycles[SE_PHASE_CR3_KERNEL] < flush.phase_cycles[SE_PHASE_CR3_KERNEL]);
+    assert_true(noflush.phase_cycles[SE_PHASE_CR3_KERNEL] <
+                flush.phase_cycles[SE_PHASE_CR3_KERNEL]);
     assert_true(noflush.cycles < flush.cycles);
 }
 
@@ -127,7 +133,8 @@ static void test_ibrs_adds_spec_ctrl_writes(void **s)
     /* IBRS_ENTER and IBRS_EXIT: one WRMSR each */
     assert_true(ibrs.cycles >= plain.cycles + 2 * (uint64_t)p.cycles[SE_COST_WRMSR_SPEC_CTRL]);
     assert_true(ibrs.phase_cycles[SE_PHASE_DISPATCH] >=
-                plain.phase_cycles[SE_PHASE_DISPATCH] + (uint64_t)p.cycles[SE_COST_WRMSR_SPEC_CTRL]);
+                plain.phase_cycles[SE_PHASE_DISPATCH] +
+                    (uint64_t)p.cycles[SE_COST_WRMSR_SPEC_CTRL]);
     assert_true(ibrs.instructions > plain.instructions);
 }
 
@@ -145,8 +152,12 @@ static void test_iret_path_costs_more(void **s)
     (void)s;
     se_machine *m;
     assert_int_equal(se_machine_create(NULL, &m), SE_OK);
-    se_regs u = {.rax = 39, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                 .cs = SE_USER_CS, .ss = SE_USER_DS};
+    se_regs u = {.rax = 39,
+                 .rip = 0x401000,
+                 .rsp = 0x7fffffffe000,
+                 .rflags = 0x246,
+                 .cs = SE_USER_CS,
+                 .ss = SE_USER_DS};
     se_outcome sysret, iret;
     assert_int_equal(se_syscall(m, &u, &sysret), SE_OK);
     se_set_syscall_handler(m, restart_handler, NULL);
@@ -208,8 +219,12 @@ static void test_trace_and_profile_arguments(void **s)
     p = profile();
     p.cycles[SE_COST_SYSRET] = 1000;
     assert_int_equal(se_set_cost_profile(m, &p), SE_OK);
-    se_regs u = {.rax = 39, .rip = 0x401000, .rsp = 0x7fffffffe000, .rflags = 0x246,
-                 .cs = SE_USER_CS, .ss = SE_USER_DS};
+    se_regs u = {.rax = 39,
+                 .rip = 0x401000,
+                 .rsp = 0x7fffffffe000,
+                 .rflags = 0x246,
+                 .cs = SE_USER_CS,
+                 .ss = SE_USER_DS};
     se_outcome o;
     assert_int_equal(se_syscall(m, &u, &o), SE_OK);
     assert_true(o.phase_cycles[SE_PHASE_SYSRET] >= 1000); /* the new profile is used */
