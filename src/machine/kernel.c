@@ -44,6 +44,7 @@ se_status se_load_kernel_code(se_machine *m, uint64_t va, const void *code, size
                            "bytes at offset %zu do not decode as an x86-64 instruction", off);
         off += in.len;
     }
+    m->code_gen++;
     return se_load_code_pages(m, va, code, len, entry_text ? SE_MAP_PTI_SHARED : 0, true);
 }
 
@@ -316,6 +317,7 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
     if (st != SE_OK)
         return st;
     m->arch.lstar = m->sym.entry;
+    m->code_gen++;
     return m->sym.dispatch ? se_install_dispatch_hook(m, m->sym.dispatch) : SE_OK;
 }
 

@@ -154,6 +154,7 @@ struct se_machine {
     uc_hook h_trace;
     bool trace_hooked;
     struct se_trace_state *trace;
+    uint64_t code_gen; /* bumped when code, labels or notes are loaded (trace cache key) */
 
     uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid;
 

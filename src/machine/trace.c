@@ -12,12 +12,29 @@
 
 #include "machine/machine_int.h"
 
+/* Everything about one instruction address that does not change from run to run: decoding,
+ * both syntaxes, label, phase and note. Formatting twice per executed instruction was most of
+ * the trace's cost (docs/performance.md). Valid while the bytes are the same. */
+typedef struct se_trace_insn {
+    uint8_t bytes[15];
+    uint8_t len;
+    se_insn in;
+    char att[96], intel[96];
+    const char *symbol;
+    uint64_t symbol_offset;
+    const char *note;
+    se_phase phase;
+} se_trace_insn;
+
 typedef struct se_trace_state {
+    se_hashmap cache; /* address -> index into insns */
+    se_trace_insn *insns;
+    size_t n_insns, cap_insns;
+    uint64_t cache_gen; /* m->code_gen the cache was built for */
     bool open;          /* an event is started and waits for its after-state */
     bool begun_by_hook; /* se_trace_begin already started the event at begun_addr */
     uint64_t begun_addr;
     se_trace_event ev;
-    char att[96], intel[96];
     uint64_t index;
     uint64_t total;
 } se_trace_state;
@@ -72,6 +89,51 @@ static const char *se_trace_symbol(se_machine *m, uint64_t addr, uint64_t *off)
     return best->name;
 }
 
+/* The cached description of the instruction at addr (decoded now if new or rewritten). */
+static const se_trace_insn *se_trace_describe(se_machine *m, uint64_t addr)
+{
+    static const se_trace_insn bad = {.att = "(bad)", .intel = "(bad)", .symbol = "", .note = ""};
+    se_trace_state *t = m->trace;
+    if (t->cache_gen != m->code_gen) { /* code or labels were loaded since */
+        se_hashmap_clear(&t->cache);
+        t->n_insns = 0;
+        t->cache_gen = m->code_gen;
+    }
+    uint8_t buf[16];
+    size_t got = sizeof buf;
+    while (got > 0 && uc_mem_read(m->uc, addr, buf, got) != UC_ERR_OK)
+        got--;
+    uint64_t idx;
+    if (se_hashmap_get(&t->cache, addr, &idx) && t->insns[idx].len <= got &&
+        memcmp(t->insns[idx].bytes, buf, t->insns[idx].len) == 0)
+        return &t->insns[idx];
+    se_insn in;
+    if (got == 0 || se_decode_one(buf, got, addr, &in) != SE_OK)
+        return &bad;
+    if (t->n_insns == t->cap_insns) {
+        size_t cap = t->cap_insns ? 2 * t->cap_insns : 256;
+        se_trace_insn *n = realloc(t->insns, cap * sizeof *n);
+        if (n == NULL)
+            return &bad;
+        t->insns = n;
+        t->cap_insns = cap;
+    }
+    se_trace_insn *d = &t->insns[t->n_insns];
+    memset(d, 0, sizeof *d);
+    d->in = in;
+    d->len = in.len;
+    memcpy(d->bytes, buf, in.len);
+    se_decode_format(buf, got, addr, false, d->att, sizeof d->att);
+    se_decode_format(buf, got, addr, true, d->intel, sizeof d->intel);
+    d->symbol = se_trace_symbol(m, addr, &d->symbol_offset);
+    d->phase = se_phase_of(m, addr);
+    d->note = se_note_for(m, addr, &d->in);
+    if (!se_hashmap_put(&t->cache, addr, t->n_insns))
+        return &bad;
+    t->n_insns++;
+    return d;
+}
+
 static void se_trace_open(se_machine *m, uint64_t addr)
 {
     se_trace_state *t = m->trace;
@@ -80,28 +142,16 @@ static void se_trace_open(se_machine *m, uint64_t addr)
     memset(e, 0, sizeof *e);
     e->index = t->index++;
     e->rip = addr;
-    uint8_t buf[16];
-    size_t got = sizeof buf;
-    while (got > 0 && uc_mem_read(m->uc, addr, buf, got) != UC_ERR_OK)
-        got--;
-    se_insn in;
-    memset(&in, 0, sizeof in);
-    in.cost = SE_COST_OTHER;
-    if (got > 0 && se_decode_one(buf, got, addr, &in) == SE_OK) {
-        e->len = in.len;
-        memcpy(e->bytes, buf, in.len);
-        se_decode_format(buf, got, addr, false, t->att, sizeof t->att);
-        se_decode_format(buf, got, addr, true, t->intel, sizeof t->intel);
-    } else {
-        snprintf(t->att, sizeof t->att, "(bad)");
-        snprintf(t->intel, sizeof t->intel, "(bad)");
-    }
-    e->att = t->att;
-    e->intel = t->intel;
-    e->symbol = se_trace_symbol(m, addr, &e->symbol_offset);
-    e->phase = se_phase_of(m, addr);
-    e->cycles = in.cost < SE_COST_CLASS_COUNT ? m->cost[in.cost] : 0;
-    e->note = se_note_for(m, addr, &in);
+    const se_trace_insn *d = se_trace_describe(m, addr);
+    e->len = d->len;
+    memcpy(e->bytes, d->bytes, d->len);
+    e->att = d->att;
+    e->intel = d->intel;
+    e->symbol = d->symbol;
+    e->symbol_offset = d->symbol_offset;
+    e->phase = d->len ? d->phase : se_phase_of(m, addr);
+    e->cycles = d->len && d->in.cost < SE_COST_CLASS_COUNT ? m->cost[d->in.cost] : 0;
+    e->note = d->note;
     se_trace_sample(m, &e->cpl_before, &e->cr3_before, &e->gs_base_before, &e->rsp_before,
                     &e->rflags_before);
     t->open = true;
@@ -143,8 +193,15 @@ se_status se_trace_run_start(se_machine *m)
 {
     if (m->trace_fn == NULL)
         return SE_OK;
-    if (m->trace == NULL && (m->trace = calloc(1, sizeof *m->trace)) == NULL)
-        return se_fail(m, SE_ERR_NOMEM, "out of memory for the trace");
+    if (m->trace == NULL) {
+        m->trace = calloc(1, sizeof *m->trace);
+        if (m->trace == NULL || !se_hashmap_init(&m->trace->cache, 256)) {
+            free(m->trace);
+            m->trace = NULL;
+            return se_fail(m, SE_ERR_NOMEM, "out of memory for the trace");
+        }
+        m->trace->cache_gen = m->code_gen;
+    }
     m->trace->open = false;
     m->trace->begun_by_hook = false;
     m->trace->index = 0;
@@ -173,6 +230,10 @@ void se_trace_run_end(se_machine *m)
 
 void se_trace_free(se_machine *m)
 {
+    if (m->trace != NULL) {
+        se_hashmap_free(&m->trace->cache);
+        free(m->trace->insns);
+    }
     free(m->trace);
     m->trace = NULL;
 }
