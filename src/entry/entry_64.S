@@ -398,15 +398,17 @@ se_check_rcx_rip:
 	jne	.Lse_iret_exit
 	SE_ALT_END
 
-	/* C2: ip must be canonical (CANON-1/2). Intel's SYSRET checks RCX only after the kernel
-	 * has already switched to the user RSP and GS, and its #GP is taken at CPL0 (SYSRET-3,
-	 * CVE-2012-0217): a user-controlled kernel stack. Sign-extend from bit 47 (bit 56 with
-	 * LA57) by shifting left then arithmetically right; any change means non-canonical.
-	 * The ip is reloaded so the test stands alone when C1 is disabled. */
+	/* C2: the RIP SYSRET will load must be canonical (CANON-1/2). Intel's SYSRET checks RCX
+	 * only after the kernel has already switched to the user RSP and GS, and its #GP is taken
+	 * at CPL0 (SYSRET-3, CVE-2012-0217): a user-controlled kernel stack. As Linux does, the
+	 * value SYSRET will use (cx, RCX) is sign-extended from bit 47 (bit 56 with LA57) and
+	 * compared with ip: any difference, a non-canonical cx or cx != ip, takes IRET. So this
+	 * check still protects SYSRET when C1 is disabled (found by fuzzing an ip-only test). */
 	SE_ALT_BLOCK_IF SE_FEAT_CHECK_CANONICAL
 se_check_canonical:
-	movq	SE_PTREGS_IP(%rsp), %rcx
-	movq	%rcx, %r11
+	SE_NOTE "sign-extend RCX (pt_regs->cx): SYSRET needs a canonical RIP, equal to ip"
+	movq	SE_PTREGS_CX(%rsp), %rcx
+	movq	SE_PTREGS_IP(%rsp), %r11
 	SE_ALT_BLOCK_IFNOT SE_FEAT_LA57
 	shlq	$(64 - 48), %rcx
 	sarq	$(64 - 48), %rcx

@@ -31,9 +31,12 @@ se_check se_verdict_6_6(const se_pt_regs *r, bool la57, uint32_t disabled_checks
     /* SYSRET-4: RIP comes from RCX */
     if (se_enabled(disabled_checks, SE_CHECK_RCX_RIP) && r->cx != r->ip)
         return SE_CHECK_RCX_RIP;
-    /* SYSRET-3 (Intel): a non-canonical RCX faults at CPL0 on the user stack */
+    /* SYSRET-3 (Intel): a non-canonical RCX faults at CPL0 on the user stack. Linux tests
+     * the value SYSRET will load: cx sign-extended must equal ip, so a non-canonical cx or
+     * cx != ip both fail here (the latter matters only when C1 is disabled). */
     if (se_enabled(disabled_checks, SE_CHECK_CANONICAL) &&
-        !se_verdict_canonical(r->ip, la57 ? SE_VA_BITS_5LEVEL : SE_VA_BITS_4LEVEL))
+        (!se_verdict_canonical(r->cx, la57 ? SE_VA_BITS_5LEVEL : SE_VA_BITS_4LEVEL) ||
+         r->cx != r->ip))
         return SE_CHECK_CANONICAL;
     /* SYSRET-6: CS is always the 64-bit user CS */
     if (se_enabled(disabled_checks, SE_CHECK_CS) && r->cs != SE_USER_CS)

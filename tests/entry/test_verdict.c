@@ -173,17 +173,24 @@ static const struct verdict_row verdict_rows[] = {
 
     /* ---- disabled checks -------------------------------------------------------------- */
     {"c0_disabled_xen", {{F_NONE, 0}}, false, BIT(XEN_PV), true, NONE, NONE},
-    {"c1_disabled", {{F_IP, SE_T_UIP - 2}}, false, BIT(RCX_RIP), false, NONE, NONE},
+    /* 6.6's C2 compares sign-extended cx with ip, as Linux does: it also catches cx != ip */
+    {"c1_disabled_c2_catches_cx_ne_ip",
+     {{F_IP, SE_T_UIP - 2}},
+     false,
+     BIT(RCX_RIP),
+     false,
+     CANONICAL,
+     NONE},
     {"c2_disabled", {{F_IP_CX, 1ull << 47}}, false, BIT(CANONICAL), false, NONE, NONE},
     {"c2_disabled_top_page_6_7", {{F_IP_CX, TOP_PAGE}}, false, BIT(CANONICAL), false, NONE, NONE},
     {"c3_disabled", {{F_CS, SE_USER32_CS}}, false, BIT(CS), false, NONE, NONE},
     {"c4_disabled", {{F_R11, 0}}, false, BIT(R11_FLAGS), false, NONE, NONE},
     {"c5_disabled", {{F_R11_FLAGS, TF_FLAGS}}, false, BIT(RF_TF), false, NONE, NONE},
     {"c6_disabled", {{F_SS, 0}}, false, BIT(SS), false, NONE, NONE},
-    {"c1_disabled_reveals_c3",
+    {"c1_c2_disabled_reveals_c3",
      {{F_CX, 1}, {F_CS, SE_USER32_CS}},
      false,
-     BIT(RCX_RIP),
+     BIT(RCX_RIP) | BIT(CANONICAL),
      false,
      CS,
      CS},
@@ -194,12 +201,12 @@ static const struct verdict_row verdict_rows[] = {
      false,
      CS,
      CS},
-    {"c2_tests_ip_not_cx", /* C1 off: a canonical ip passes C2 whatever cx holds */
+    {"c2_tests_the_cx_sysret_loads", /* C1 off: 6.6's C2 still sees a non-canonical cx */
      {{F_CX, 1ull << 47}},
      false,
      BIT(RCX_RIP),
      false,
-     NONE,
+     CANONICAL,
      NONE},
     {"c5_tests_flags_not_r11", /* C4 off: TF only in r11 is not seen by C5 */
      {{F_R11, TF_FLAGS}},

@@ -320,6 +320,15 @@ static void test_disabled(void **state)
     se_machine *m = mk(&d, &c);
     se_regs u = user();
     se_outcome o = call(m, &u);
+    if (row->check == SE_CHECK_RCX_RIP && row->kernel == SE_KERNEL_6_6) {
+        /* Linux 6.6's C2 compares sign-extended cx with ip: it catches cx != ip too, so
+         * removing C1 alone loses nothing there (in 6.7 it does, see the 6_7 row) */
+        assert_int_equal(o.path, SE_EXIT_IRET);
+        assert_int_equal(o.failed_check, SE_CHECK_CANONICAL);
+        se_assert_eq_hex("rip", o.user.rip, UIP);
+        se_machine_destroy(m);
+        return;
+    }
     assert_int_equal(o.failed_check, SE_CHECK_NONE);
     switch (row->check) {
     case SE_CHECK_RCX_RIP:
