@@ -14,13 +14,13 @@ static bool se_enabled(uint32_t disabled_checks, se_check c)
 }
 
 /* CANON-1: sign-extending the low `width` bits gives the value back. */
-static bool se_verdict_canonical(uint64_t va, unsigned width)
+/* What the assembly's shl/sar pair computes: va sign-extended from bit width-1. */
+static uint64_t se_verdict_sign_extend(uint64_t va, unsigned width)
 {
     unsigned shift = 64 - width;
     /* the left shift is done unsigned; the right shift of a negative int64_t is arithmetic
      * on every compiler this project supports (GCC, Clang), as in the kernel */
-    int64_t ext = (int64_t)(va << shift) >> shift;
-    return (uint64_t)ext == va;
+    return (uint64_t)((int64_t)(va << shift) >> shift);
 }
 
 se_check se_verdict_6_6(const se_pt_regs *r, bool la57, uint32_t disabled_checks, bool xen_pv)
@@ -31,12 +31,12 @@ se_check se_verdict_6_6(const se_pt_regs *r, bool la57, uint32_t disabled_checks
     /* SYSRET-4: RIP comes from RCX */
     if (se_enabled(disabled_checks, SE_CHECK_RCX_RIP) && r->cx != r->ip)
         return SE_CHECK_RCX_RIP;
-    /* SYSRET-3 (Intel): a non-canonical RCX faults at CPL0 on the user stack. Linux tests
-     * the value SYSRET will load: cx sign-extended must equal ip, so a non-canonical cx or
-     * cx != ip both fail here (the latter matters only when C1 is disabled). */
+    /* SYSRET-3 (Intel): a non-canonical RCX faults at CPL0 on the user stack. Exactly as
+     * Linux: cx sign-extended must equal ip. With C1 on that means "ip canonical"; with C1
+     * off it still catches most cx != ip, but not a non-canonical cx whose sign-extension
+     * equals ip: C1 and C2 protect SYSRET together. */
     if (se_enabled(disabled_checks, SE_CHECK_CANONICAL) &&
-        (!se_verdict_canonical(r->cx, la57 ? SE_VA_BITS_5LEVEL : SE_VA_BITS_4LEVEL) ||
-         r->cx != r->ip))
+        se_verdict_sign_extend(r->cx, la57 ? SE_VA_BITS_5LEVEL : SE_VA_BITS_4LEVEL) != r->ip)
         return SE_CHECK_CANONICAL;
     /* SYSRET-6: CS is always the 64-bit user CS */
     if (se_enabled(disabled_checks, SE_CHECK_CS) && r->cs != SE_USER_CS)

@@ -201,6 +201,15 @@ static const struct verdict_row verdict_rows[] = {
      false,
      CS,
      CS},
+    /* C1 off: a non-canonical cx whose sign-extension equals ip passes 6.6's C2 (as in Linux:
+     * C1 and C2 protect SYSRET together); found by AFL++ */
+    {"c1_disabled_c2_blind_to_high_cx_bits",
+     {{F_CX, (0x0cull << 56) | SE_T_UIP}},
+     false,
+     BIT(RCX_RIP),
+     false,
+     NONE,
+     NONE},
     {"c2_tests_the_cx_sysret_loads", /* C1 off: 6.6's C2 still sees a non-canonical cx */
      {{F_CX, 1ull << 47}},
      false,

@@ -605,6 +605,44 @@ static void test_selftest_gs_base(void **s)
     se_machine_destroy(m);
 }
 
+static void high_cx_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
+{
+    (void)m;
+    (void)nr;
+    (void)ctx;
+    r->cx |= 0x0cull << 56; /* non-canonical, but sign-extends to ip */
+}
+
+/* C1 and C2 protect SYSRET together (found by AFL++): with C1 patched out, Linux's C2 (cx
+ * sign-extended == ip) passes a non-canonical cx whose low bits equal ip, and Intel's
+ * SYSRET then faults in ring 0 on the user's stack. */
+static void test_c1_disabled_c2_blind_to_high_cx_bits(void **s)
+{
+    (void)s;
+    for (int with_c1 = 0; with_c1 < 2; with_c1++) {
+        cfg_desc d = {.vendor = SE_VENDOR_INTEL,
+                      .pti = true,
+                      .pcid = true,
+                      .disabled = with_c1 ? 0 : SE_CHECK_BIT(SE_CHECK_RCX_RIP)};
+        ctx c = {.act = ACT_NONE};
+        se_machine *m = mk(&d, &c);
+        se_set_syscall_handler(m, high_cx_handler, NULL);
+        se_regs u = user();
+        se_outcome o = call(m, &u);
+        if (with_c1) {
+            assert_int_equal(o.path, SE_EXIT_IRET);
+            assert_int_equal(o.failed_check, SE_CHECK_RCX_RIP);
+        } else {
+            assert_int_equal(o.path, SE_EXIT_FAULT);
+            assert_int_equal(o.failed_check, SE_CHECK_NONE);
+            assert_int_equal(o.fault.vector, SE_VEC_GP);
+            assert_int_equal(o.fault.cpl, 0);
+            se_assert_eq_hex("fault rip", o.fault.rip, m->sym.sysretq);
+        }
+        se_machine_destroy(m);
+    }
+}
+
 static void test_xen_pv_always_iret(void **s)
 {
     (void)s;
@@ -664,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_selftest_invalid_state),
         cmocka_unit_test(test_selftest_ptrace_restart),
         cmocka_unit_test(test_selftest_gs_base),
+        cmocka_unit_test(test_c1_disabled_c2_blind_to_high_cx_bits),
         cmocka_unit_test(test_xen_pv_always_iret),
         cmocka_unit_test(test_bad_arguments),
     };
