@@ -605,11 +605,11 @@ static void test_selftest_gs_base(void **s)
     se_machine_destroy(m);
 }
 
-static void high_cx_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
+static void high_cx_handler(se_machine *m, long nr, se_pt_regs *r, void *unused)
 {
     (void)m;
     (void)nr;
-    (void)ctx;
+    (void)unused;
     r->cx |= 0x0cull << 56; /* non-canonical, but sign-extends to ip */
 }
 
