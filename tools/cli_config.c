@@ -57,7 +57,7 @@ void cli_common_help(FILE *out)
           "  --entry-sym NAME        its SYSCALL target (default entry_SYSCALL_64)\n"
           "  --dispatch-sym NAME     where the C handler runs (default do_syscall_64)\n"
           "handler (what the kernel did to pt_regs before the exit checks):\n"
-          "  --ret N                 pt_regs->ax (the return value; default 0)\n"
+          "  --ret N                 pt_regs->ax (the return value; default 4242)\n"
           "  --set FIELD=VALUE       FIELD in ip cx r11 flags cs ss sp ax (repeatable)\n"
           "  --restart               syscall restart: ax = orig_ax, ip -= 2\n",
           out);
@@ -241,7 +241,7 @@ static void cli_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
     const cli_run *run = ctx;
     (void)m;
     (void)nr;
-    r->ax = run->have_ret ? run->ret : 0;
+    r->ax = run->have_ret ? run->ret : 4242; /* a plausible pid for the default getpid */
     if (run->restart) {
         r->ax = r->orig_ax;
         r->ip -= 2;
