@@ -1,34 +1,44 @@
 /*
  * MOV to CR3 and CR4, and the TLB/PCID bookkeeping the cycle model uses (x86-semantics §6).
- * The TLB model records which PCIDs may hold translations and what each write invalidated;
- * that an entry "survived" is a property of this model, never an architectural guarantee
- * (CR3-5: implementations may always flush more).
+ * The TLB model only records which PCIDs may hold translations and what each write
+ * invalidated (see se_tlb in model.h).
  */
-#include <string.h>
+#include <assert.h>
 
-#include "cpu/model.h"
+#include "cpu/model_int.h"
+
+enum {
+    SE_PCID_COUNT = 4096, /* CR3-2: a 12-bit PCID */
+    SE_TLB_WORD_BITS = 64,
+    SE_MAXPHYADDR_MIN = 32, /* the narrowest MAXPHYADDR of an x86-64 CPU */
+    SE_MAXPHYADDR_MAX = 52, /* the paging-structure formats leave no room for more */
+};
+_Static_assert(sizeof(((se_tlb *)0)->live) * 8 == SE_PCID_COUNT, "one live bit per PCID");
 
 void se_tlb_reset(se_tlb *tlb)
 {
+    assert(tlb != NULL);
     memset(tlb, 0, sizeof *tlb);
 }
 
 bool se_tlb_pcid_live(const se_tlb *tlb, uint16_t pcid)
 {
-    pcid &= SE_CR3_PCID_MASK;
-    return (tlb->live[pcid / 64] >> (pcid % 64)) & 1;
+    assert(tlb != NULL);
+    pcid %= SE_PCID_COUNT;
+    return (tlb->live[pcid / SE_TLB_WORD_BITS] >> (pcid % SE_TLB_WORD_BITS)) & 1u;
 }
 
 void se_tlb_touch(se_tlb *tlb, uint16_t pcid)
 {
-    pcid &= SE_CR3_PCID_MASK;
-    tlb->live[pcid / 64] |= 1ull << (pcid % 64);
+    assert(tlb != NULL);
+    pcid %= SE_PCID_COUNT;
+    tlb->live[pcid / SE_TLB_WORD_BITS] |= 1ull << (pcid % SE_TLB_WORD_BITS);
 }
 
 static void se_tlb_flush_pcid(se_tlb *tlb, uint16_t pcid)
 {
-    pcid &= SE_CR3_PCID_MASK;
-    tlb->live[pcid / 64] &= ~(1ull << (pcid % 64));
+    pcid %= SE_PCID_COUNT;
+    tlb->live[pcid / SE_TLB_WORD_BITS] &= ~(1ull << (pcid % SE_TLB_WORD_BITS));
 }
 
 static void se_tlb_flush_all(se_tlb *tlb)
@@ -37,47 +47,57 @@ static void se_tlb_flush_all(se_tlb *tlb)
     tlb->full_flushes++;
 }
 
+/* CR3-2/CR3-3: the CR3 bits that must be zero once the no-flush hint has been taken out. */
+static uint64_t se_cr3_reserved(const se_cpu_features *f)
+{
+    assert(f->maxphyaddr >= SE_MAXPHYADDR_MIN && f->maxphyaddr <= SE_MAXPHYADDR_MAX);
+    /* Bits 63..MAXPHYADDR. This covers bit 63 with PCIDE = 0 (only PCIDE gives it a meaning)
+     * and LAM_U57/LAM_U48 (bits 61/62), which only a CPU with linear-address masking defines;
+     * the modelled CPU has none. */
+    return ~0ull << f->maxphyaddr;
+}
+
 se_fault_kind se_cpu_mov_to_cr3(const se_cpu_features *f, se_cpu_state *st, uint64_t src,
                                 se_tlb *tlb, se_cr3_effect *effect, se_fault *fault)
 {
-    /* CR3-1: privileged */
-    if (st->cpl != 0) {
-        se_cpu_make_fault(st, SE_VEC_GP, 0, true, fault);
-        return SE_FAULT_FAULT;
-    }
+    assert(f != NULL && st != NULL && fault != NULL);
+    /* CR3-1: the address space is the kernel's to choose */
+    if (st->cpl != 0)
+        return se_raise_gp0(st, fault);
     bool pcide = (st->cr4 & SE_CR4_PCIDE) != 0;
+    /* CR3-2: with PCIDE, bit 63 of the source is an instruction to the TLB, not CR3 content */
     bool noflush = pcide && (src & SE_CR3_NOFLUSH);
-    uint64_t value = pcide ? src & ~SE_CR3_NOFLUSH : src;
-    /* CR3-2/3: bits at and above MAXPHYADDR are reserved; that includes bit 63 when PCIDE = 0
-     * and the LAM bits 61/62, which this CPU does not implement */
-    uint64_t reserved = ~0ull << f->maxphyaddr;
-    if (value & reserved) {
-        se_cpu_make_fault(st, SE_VEC_GP, 0, true, fault);
-        return SE_FAULT_FAULT;
-    }
+    uint64_t value = noflush ? src & ~SE_CR3_NOFLUSH : src;
+    /* CR3-3: reserved bits fault rather than being dropped (EMU-11 is the engine's bug) */
+    if (value & se_cr3_reserved(f))
+        return se_raise_gp0(st, fault);
+    /* CR3-4: without PCIDE bits 11:0 are PWT/PCD and ignored bits, and the PCID is 0 */
     uint16_t pcid = pcide ? (uint16_t)(value & SE_CR3_PCID_MASK) : 0;
-    st->cr3 = value; /* CR3-2: bit 63 is never stored */
+    /* CR3-2: bit 63 never reaches the register, so CR3 always reads back without it */
+    st->cr3 = value;
+    /* CR3-5: PCIDE = 0 invalidates PCID 0, PCIDE = 1 only the new PCID, and the hint
+     * invalidates nothing; globals survive every MOV to CR3 */
     if (tlb != NULL) {
         tlb->cr3_writes++;
         if (noflush) {
-            tlb->noflush_writes++; /* CR3-5: nothing required to be invalidated */
+            tlb->noflush_writes++;
         } else {
-            tlb->flushing_writes++; /* CR3-5: the new PCID (PCID 0 without PCIDE) */
+            tlb->flushing_writes++;
             se_tlb_flush_pcid(tlb, pcid);
         }
-        se_tlb_touch(tlb, pcid); /* the walk that follows fills entries for this PCID */
     }
     if (effect != NULL)
         *effect = (se_cr3_effect){.flushed = !noflush, .noflush = noflush, .pcid = pcid};
-    return SE_FAULT_NONE;
+    return se_completed(fault);
 }
 
-/* CR4 bits this CPU implements; everything else is reserved (#GP on a set attempt). */
+/* CR4 bits the modelled CPU implements (SMEP/SMAP are honoured by the software page walker);
+ * every other bit, and PCIDE/LA57 on a CPU without them, is reserved. */
 static uint64_t se_cr4_supported(const se_cpu_features *f)
 {
-    uint64_t ok = (1ull << 0) | (1ull << 1) | (1ull << 2) | (1ull << 3) | (1ull << 4) | SE_CR4_PAE |
-                  (1ull << 6) | SE_CR4_PGE | (1ull << 8) | SE_CR4_OSFXSR | SE_CR4_OSXMMEXCPT |
-                  (1ull << 11) | SE_CR4_FSGSBASE | SE_CR4_SMEP | SE_CR4_SMAP | (1ull << 18);
+    uint64_t ok = SE_CR4_VME | SE_CR4_PVI | SE_CR4_TSD | SE_CR4_DE | SE_CR4_PSE | SE_CR4_PAE |
+                  SE_CR4_MCE | SE_CR4_PGE | SE_CR4_PCE | SE_CR4_OSFXSR | SE_CR4_OSXMMEXCPT |
+                  SE_CR4_UMIP | SE_CR4_FSGSBASE | SE_CR4_OSXSAVE | SE_CR4_SMEP | SE_CR4_SMAP;
     if (f->pcid)
         ok |= SE_CR4_PCIDE;
     if (f->la57)
@@ -85,30 +105,41 @@ static uint64_t se_cr4_supported(const se_cpu_features *f)
     return ok;
 }
 
+/* The SDM's #GP(0) conditions of MOV to CR4 that concern this model. */
+static bool se_cr4_write_ok(const se_cpu_features *f, const se_cpu_state *st, uint64_t src)
+{
+    uint64_t old = st->cr4;
+    bool long_mode = (st->efer & SE_EFER_LMA) != 0;
+    /* reserved bits fault, so software can probe for features */
+    if (src & ~se_cr4_supported(f))
+        return false;
+    /* CR3-6: PCIDs only exist in IA-32e mode, and turning them on must not reinterpret the
+     * PCD/PWT/ignored bits of the current CR3 as a PCID */
+    if (!(old & SE_CR4_PCIDE) && (src & SE_CR4_PCIDE)) {
+        if (!long_mode || (st->cr3 & SE_CR3_PCID_MASK) != 0)
+            return false;
+    }
+    /* CANON-2: the paging depth cannot change under running 64-bit code (SDM MOV CR4) */
+    if (long_mode && ((old ^ src) & SE_CR4_LA57))
+        return false;
+    /* IA-32e paging is PAE paging; it cannot be switched off while long mode is active */
+    if (long_mode && !(src & SE_CR4_PAE))
+        return false;
+    return true;
+}
+
 se_fault_kind se_cpu_mov_to_cr4(const se_cpu_features *f, se_cpu_state *st, uint64_t src,
                                 se_tlb *tlb, se_fault *fault)
 {
-    bool gp = st->cpl != 0 || (src & ~se_cr4_supported(f));
-    bool lma = (st->efer & SE_EFER_LMA) != 0;
-    /* CR3-6: setting PCIDE needs long mode and CR3[11:0] = 0 */
-    if (!(st->cr4 & SE_CR4_PCIDE) && (src & SE_CR4_PCIDE) &&
-        (!lma || (st->cr3 & SE_CR3_PCID_MASK) != 0))
-        gp = true;
-    /* LA57 cannot change while long mode is active */
-    if (lma && ((st->cr4 ^ src) & SE_CR4_LA57))
-        gp = true;
-    /* PAE cannot be cleared in long mode */
-    if (lma && !(src & SE_CR4_PAE))
-        gp = true;
-    if (gp) {
-        se_cpu_make_fault(st, SE_VEC_GP, 0, true, fault);
-        return SE_FAULT_FAULT;
-    }
-    /* CR3-6: clearing PCIDE or toggling PGE invalidates everything, globals included */
-    bool full =
-        ((st->cr4 & SE_CR4_PCIDE) && !(src & SE_CR4_PCIDE)) || ((st->cr4 ^ src) & SE_CR4_PGE);
+    assert(f != NULL && st != NULL && fault != NULL);
+    /* CR3-1 applies to every control register: privileged */
+    if (st->cpl != 0 || !se_cr4_write_ok(f, st, src))
+        return se_raise_gp0(st, fault);
+    uint64_t changed = st->cr4 ^ src;
+    /* CR3-6: dropping PCIDs or global pages leaves no tag that could keep any entry valid */
+    bool full = ((changed & SE_CR4_PCIDE) && !(src & SE_CR4_PCIDE)) || (changed & SE_CR4_PGE);
     st->cr4 = src;
     if (full && tlb != NULL)
         se_tlb_flush_all(tlb);
-    return SE_FAULT_NONE;
+    return se_completed(fault);
 }
