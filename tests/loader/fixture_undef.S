@@ -1,3 +1,4 @@
+/* Loader fixture: a call to a symbol no object defines. */
     .section .entry.text, "ax"
     call missing_fn
     .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,5 @@
+/* Linked into fixture.elf: a local label with the name of a global in fixture.S. */
+    .section .dup, "a"
+dup_name:
+    .byte 0
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,8 @@
+# Loader fixture for GNU as --keep-locals: .L temporaries reach the symbol table and must not
+# become loader symbols; an ordinary local label must.
+    .section .entry.text, "ax"
+plain_local:
+    jmp .Lhidden
+.Lhidden:
+    ret
+    .section .note.GNU-stack, "", @progbits
