@@ -231,13 +231,17 @@ bool se_be_last_error_code(se_machine *m, uint32_t *code)
 
 void se_be_flush_tlb(se_machine *m)
 {
+    /* The engine flushes its TLB when a region's permissions change, and a request that
+     * changes nothing is dropped before it gets there: change them, then change them back. */
+    uc_mem_protect(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ | UC_PROT_WRITE);
     uc_mem_protect(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ);
 }
 
-void se_be_flush_tb(se_machine *m)
+void se_be_discard_code(se_machine *m, uint64_t va, uint64_t len)
 {
-    /* named UC_CTL_TB_FLUSH in 2.0.1 and later (uc_ctl_flush_tlb() means it only in 2.0.1) */
-    uc_ctl(m->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+    /* Not a whole translation-cache flush: in 2.0.1 the first one commits the engine's entire
+     * 1 GiB code buffer and takes seconds. */
+    uc_ctl_remove_cache(m->uc, va, va + len);
 }
 
 se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host)

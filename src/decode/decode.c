@@ -20,6 +20,8 @@ static int se_uc_gpr(ZydisRegister r)
         {ZYDIS_REGISTER_R12, UC_X86_REG_R12}, {ZYDIS_REGISTER_R13, UC_X86_REG_R13},
         {ZYDIS_REGISTER_R14, UC_X86_REG_R14}, {ZYDIS_REGISTER_R15, UC_X86_REG_R15},
     };
+    /* a 32-bit operand (WRGSBASE %eax) names the same engine register */
+    r = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].z == r)
             return map[i].uc;
@@ -55,9 +57,28 @@ static se_insn_kind se_classify(const ZydisDecodedInstruction *in, const ZydisDe
     case ZYDIS_MNEMONIC_RDFSBASE:
     case ZYDIS_MNEMONIC_WRGSBASE:
     case ZYDIS_MNEMONIC_WRFSBASE:
+        /* modelled (the engine's CPU lacks the CPUID bit and would #UD): the register
+         * operand, its width in se_insn.width */
+        *src_reg = se_uc_gpr(ops[0].reg.value);
         return SE_INSN_RDGSBASE_ETC;
     case ZYDIS_MNEMONIC_LFENCE:
         return SE_INSN_LFENCE;
+    case ZYDIS_MNEMONIC_LGDT:
+    case ZYDIS_MNEMONIC_LIDT:
+    case ZYDIS_MNEMONIC_LLDT:
+        return SE_INSN_PRIV_OTHER; /* CPL0 only (SDM Vol. 3A §5.9); Zydis 4.0 does not flag them */
+    case ZYDIS_MNEMONIC_CLI:
+    case ZYDIS_MNEMONIC_STI:
+        return SE_INSN_CLI_STI;
+    case ZYDIS_MNEMONIC_IN:
+    case ZYDIS_MNEMONIC_OUT:
+    case ZYDIS_MNEMONIC_INSB:
+    case ZYDIS_MNEMONIC_INSW:
+    case ZYDIS_MNEMONIC_INSD:
+    case ZYDIS_MNEMONIC_OUTSB:
+    case ZYDIS_MNEMONIC_OUTSW:
+    case ZYDIS_MNEMONIC_OUTSD:
+        return SE_INSN_PORT_IO;
     case ZYDIS_MNEMONIC_VERW:
         return SE_INSN_VERW;
     case ZYDIS_MNEMONIC_MOV:
@@ -71,13 +92,23 @@ static se_insn_kind se_classify(const ZydisDecodedInstruction *in, const ZydisDe
                                                    : SE_INSN_MOV_TO_CR4;
             }
             if (ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-                ZydisRegisterGetClass(ops[1].reg.value) == ZYDIS_REGCLASS_CONTROL)
+                (ops[1].reg.value == ZYDIS_REGISTER_CR0 || ops[1].reg.value == ZYDIS_REGISTER_CR2 ||
+                 ops[1].reg.value == ZYDIS_REGISTER_CR3 ||
+                 ops[1].reg.value == ZYDIS_REGISTER_CR4)) {
+                /* answered from the model: the engine's copies lack bits it cannot hold */
+                *src_reg = se_uc_gpr(dst);
                 return SE_INSN_MOV_FROM_CR;
+            }
         }
-        return SE_INSN_OTHER;
+        break;
     default:
-        return SE_INSN_OTHER;
+        break;
     }
+    /* the rest of what only CPL0 may run (LGDT, INVLPG, MOV to DRn or CR8, CLTS, WBINVD, ...):
+     * the machine does not model these at CPL0 and must not let the engine run them */
+    if (in->attributes & ZYDIS_ATTRIB_IS_PRIVILEGED)
+        return SE_INSN_PRIV_OTHER;
+    return SE_INSN_OTHER;
 }
 
 /* The cycle model's class of an instruction (timing.h). MOV to CR3 and WRMSR get their price
@@ -157,6 +188,16 @@ se_status se_decode_one(const uint8_t *buf, size_t len, uint64_t addr, se_insn *
     out->len = in.length;
     out->mnemonic = (uint16_t)in.mnemonic;
     out->kind = se_classify(&in, ops, &out->src_uc_reg);
+    out->width = (uint8_t)in.operand_width;
+    if (out->kind == SE_INSN_RDGSBASE_ETC)
+        out->base_op = (uint8_t)((in.mnemonic == ZYDIS_MNEMONIC_RDGSBASE ||
+                                  in.mnemonic == ZYDIS_MNEMONIC_WRGSBASE) |
+                                 (in.mnemonic == ZYDIS_MNEMONIC_WRFSBASE ||
+                                          in.mnemonic == ZYDIS_MNEMONIC_WRGSBASE
+                                      ? 2
+                                      : 0));
+    if (out->kind == SE_INSN_MOV_FROM_CR)
+        out->crn = (uint8_t)(ops[1].reg.value - ZYDIS_REGISTER_CR0);
     for (unsigned i = 0; i < in.operand_count; i++) {
         if (ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY || ops[i].mem.type != ZYDIS_MEMOP_TYPE_MEM)
             continue;
@@ -169,9 +210,43 @@ se_status se_decode_one(const uint8_t *buf, size_t len, uint64_t addr, se_insn *
     return SE_OK;
 }
 
+se_status se_decode_exec(const uint8_t *buf, size_t len, uint64_t addr, bool truncated,
+                         se_insn *out)
+{
+    if (buf == NULL || out == NULL)
+        return SE_ERR_INVALID_ARG;
+    ZydisDecoder dec;
+    if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+        return SE_ERR_BACKEND;
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZyanStatus zs = ZydisDecoderDecodeFull(&dec, buf, len, &in, ops);
+    if (ZYAN_SUCCESS(zs))
+        return se_decode_one(buf, len, addr, out);
+    if (zs == ZYDIS_STATUS_NO_MORE_DATA && (truncated || len < 15))
+        return SE_ERR_FORMAT; /* the bytes that would decide are not readable */
+    memset(out, 0, sizeof *out);
+    out->addr = addr;
+    out->len = 1;
+    out->kind = SE_INSN_INVALID;
+    out->cost = SE_COST_OTHER;
+    /* 15 bytes that are still not a whole instruction: the length limit (#GP(0)) */
+    out->ud_vector = zs == ZYDIS_STATUS_INSTRUCTION_TOO_LONG || zs == ZYDIS_STATUS_NO_MORE_DATA
+                         ? SE_VEC_GP
+                         : SE_VEC_UD;
+    return SE_OK;
+}
+
 bool se_insn_is_hooked(se_insn_kind kind)
 {
     switch (kind) {
+    case SE_INSN_HLT:
+    case SE_INSN_MOV_FROM_CR:
+    case SE_INSN_CLI_STI:
+    case SE_INSN_PORT_IO:
+    case SE_INSN_PRIV_OTHER:
+    case SE_INSN_INVALID:
+    case SE_INSN_RDGSBASE_ETC:
     case SE_INSN_SYSRET64:
     case SE_INSN_SYSRET32:
     case SE_INSN_SWAPGS:
@@ -187,6 +262,16 @@ bool se_insn_is_hooked(se_insn_kind kind)
     default:
         return false;
     }
+}
+
+const char *se_insn_mnemonic(const se_insn *in)
+{
+    if (in == NULL)
+        return "?";
+    if (in->kind == SE_INSN_INVALID)
+        return "(invalid)";
+    const char *s = ZydisMnemonicGetString((ZydisMnemonic)in->mnemonic);
+    return s != NULL ? s : "?";
 }
 
 se_status se_decode_format(const uint8_t *buf, size_t len, uint64_t addr, bool intel, char *out,

@@ -34,25 +34,48 @@ typedef enum se_insn_kind {
     SE_INSN_RDGSBASE_ETC, /* RD/WR{FS,GS}BASE: #UD under Unicorn 2.0.1 (no CPUID bit) */
     SE_INSN_LFENCE,
     SE_INSN_VERW,
-    SE_INSN_KIND_MAX_VALUE = SE_INSN_VERW
+    SE_INSN_CLI_STI,    /* IOPL-sensitive: #GP(0) when CPL > IOPL, else the engine runs it */
+    SE_INSN_PORT_IO,    /* IN/OUT/INS/OUTS: #GP(0) when CPL > IOPL; not modelled otherwise */
+    SE_INSN_PRIV_OTHER, /* any other instruction only CPL0 may execute (Zydis: privileged) */
+    SE_INSN_INVALID,    /* bytes the CPU rejects: #UD, or #GP(0) past 15 bytes (see ud_vector) */
+    SE_INSN_KIND_MAX_VALUE = SE_INSN_INVALID
 } se_insn_kind;
 
 typedef struct se_insn {
     uint64_t addr;
     uint8_t len;
     se_insn_kind kind;
-    int src_uc_reg;     /* MOV to CRn: Unicorn id of the source GPR, else 0 */
+    int src_uc_reg;     /* MOV to/from CRn: Unicorn id of the GPR operand, else 0 */
     bool mem_read;      /* reads memory (explicit or implicit operand) */
     bool mem_write;     /* writes memory */
     uint16_t mnemonic;  /* ZydisMnemonic */
     se_cost_class cost; /* static cost class; MOV to CR3 and WRMSR are priced when they run */
+    uint8_t width;      /* operand width in bits */
+    uint8_t base_op;    /* RD/WR{FS,GS}BASE: bit 0 GS (else FS), bit 1 write (else read) */
+    uint8_t crn;        /* MOV from CRn: n (the destination GPR is src_uc_reg) */
+    uint8_t ud_vector;  /* SE_INSN_INVALID: the exception the CPU raises (#UD or #GP) */
 } se_insn;
 
 /* Decode one instruction in 64-bit mode. SE_ERR_FORMAT if the bytes are not an instruction. */
 se_status se_decode_one(const uint8_t *buf, size_t len, uint64_t addr, se_insn *out);
 
-/* True for kinds the machine hooks in kernel code. */
+/*
+ * Decode the instruction the CPU would execute at addr, as se_decode_one, except that bytes
+ * the CPU rejects are not an error: they come back as one SE_INSN_INVALID "instruction" of
+ * length 1 whose ud_vector is the exception raised (SDM Vol. 2A §2.1.1: more than 15 bytes is
+ * #GP(0); an illegal LOCK, REX or legacy prefix, or an undefined opcode, is #UD).
+ * `truncated`: buf ends where the following bytes cannot be read, so running out of bytes
+ * decides nothing (the fetch faults first): SE_ERR_FORMAT in that case only.
+ */
+se_status se_decode_exec(const uint8_t *buf, size_t len, uint64_t addr, bool truncated,
+                         se_insn *out);
+
+/* True for kinds whose every execution the machine must see (privileged instructions, HLT,
+ * invalid encodings): each is hooked at its address wherever it is found. */
 bool se_insn_is_hooked(se_insn_kind kind);
+
+/* The instruction's mnemonic ("lgdt"), for messages. */
+const char *se_insn_mnemonic(const se_insn *in);
 
 /* Format in AT&T or Intel syntax into out (NUL-terminated). */
 se_status se_decode_format(const uint8_t *buf, size_t len, uint64_t addr, bool intel, char *out,

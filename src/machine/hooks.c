@@ -20,6 +20,8 @@
 #include "entry/layout.h"
 #include "machine/machine_int.h"
 
+static void se_hook_refresh(se_machine *m, se_hooked_insn *h, uint64_t addr);
+
 /* A MOV to CR3 ran with bit 63 stripped from its source register; give the register its
  * value back (the instruction does not change its source). */
 void se_cr3_restore_src(se_machine *m)
@@ -59,26 +61,42 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
     if (se_be_is_trampoline(m, addr))
         return; /* the portable CPL switch is not guest work */
     se_be_fix_selectors(m);
+    /* checked even when stopping here: the engine has translated it, and the machine must
+     * know every translation it has made (account.c) */
+    const se_block_info *bi = NULL;
+    se_block_verdict v = se_account_block(m, addr, size, &bi);
     if (m->run.stop_requested) {
         uc_emu_stop(m->uc);
         return;
     }
-    const se_block_info *bi = se_account_block(m, addr, size);
-    if (bi == NULL) {
-        m->run.reason = SE_STOP_BUDGET; /* out of host memory: stop rather than miscount */
-        m->run.oom = true;
+    switch (v) {
+    case SE_BLOCK_RUN:
+        break;
+    case SE_BLOCK_RESTART:
+        /* stopped before its first instruction; the run loop starts again here and the
+         * engine translates the bytes in memory now, with every hook in place */
+        m->run.restart = true;
+        m->run.restart_at = addr;
+        uc_emu_stop(m->uc);
+        return;
+    case SE_BLOCK_ERROR:
+    default:
+        if (m->run.error == SE_OK)
+            m->run.error = SE_ERR_BACKEND;
         uc_emu_stop(m->uc);
         return;
     }
-    /* the budget is checked before the block runs, so a run never exceeds it */
-    if (m->run.insns + bi->n_insns > m->run.budget) {
+    /* the budget is checked before the block runs, so a run never exceeds it; a block
+     * counts at least one instruction, so that no loop is ever free */
+    uint32_t n = bi->n_insns ? bi->n_insns : 1;
+    if (m->run.insns + n > m->run.budget) {
         m->run.reason = SE_STOP_BUDGET;
         uc_emu_stop(m->uc);
         return;
     }
     m->run.block_start_insns = m->run.insns;
     m->run.cur_block_end = addr + size;
-    m->run.insns += bi->n_insns;
+    m->run.insns += n;
     m->run.cycles += bi->cycles;
     if (bi->single_phase >= 0) {
         m->run.phase_cycles[bi->single_phase] += bi->cycles;
@@ -271,6 +289,14 @@ static void se_do_sysret(se_machine *m, se_hooked_insn *h, se_cpu_state *st)
     se_after_user_return(m);
 }
 
+/* The model performed the instruction: continue after it. Writing RIP leaves the translated
+ * block there, so the rest of the block, counted when it began, does not run now. */
+static void se_skip_insn(se_machine *m, const se_hooked_insn *h, uint64_t addr)
+{
+    se_uncount_from(m, addr + h->insn.len);
+    se_be_set(m, UC_X86_REG_RIP, addr + h->insn.len);
+}
+
 /* A stop address on a hooked instruction: the run stops before it, so it must not act. */
 static bool se_is_stop_address(const se_machine *m, uint64_t addr)
 {
@@ -286,7 +312,12 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
     se_machine *m = h->m;
     (void)uc;
     (void)size;
-    if (m->run.reason != SE_STOP_NONE || se_is_stop_address(m, addr))
+    if (m->run.reason != SE_STOP_NONE || m->run.error != SE_OK || se_is_stop_address(m, addr))
+        return;
+    /* the bytes here changed since the hook was made and are no longer an instruction the
+     * machine acts on (the block hook keeps h->insn equal to what is in memory now) */
+    se_hook_refresh(m, h, addr);
+    if (!se_insn_is_hooked(h->insn.kind))
         return;
     se_trace_begin(m, addr);
     /* Most of these instructions read two or three registers: the model's privileged state
@@ -378,7 +409,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             /* the engine would answer 0 for SPEC_CTRL and drop EFER.SCE: answer ourselves */
             se_be_set(m, UC_X86_REG_RAX, (uint32_t)v);
             se_be_set(m, UC_X86_REG_RDX, v >> 32);
-            se_be_set(m, UC_X86_REG_RIP, addr + h->insn.len);
+            se_skip_insn(m, h, addr);
         }
         break;
     }
@@ -395,9 +426,94 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             uc_emu_stop(m->uc);
             return;
         }
-        break; /* the engine raises #GP at CPL3 itself */
-    default:
+        se_cpu_make_fault(&st, SE_VEC_GP, 0, true, &f); /* privileged (SDM Vol. 3A §5.9) */
+        k = SE_FAULT_FAULT;
         break;
+    case SE_INSN_INVALID:
+        /* bytes the CPU rejects, which the engine might run anyway (an illegal LOCK prefix):
+         * SDM Vol. 2A §2.1.1 (LOCK on a non-lockable instruction, the 15-byte limit) */
+        se_cpu_make_fault(&st, h->insn.ud_vector, 0, h->insn.ud_vector == SE_VEC_GP, &f);
+        k = SE_FAULT_FAULT;
+        break;
+    case SE_INSN_MOV_FROM_CR:
+        if (m->arch.cpl != 0) {
+            se_cpu_make_fault(&st, SE_VEC_GP, 0, true, &f);
+            k = SE_FAULT_FAULT;
+        } else {
+            /* the model's value: the engine cannot hold some CR4 bits, and CR3 bit 63 is
+             * never stored (SDM Vol. 3A §4.10.4.1) */
+            uint64_t v = h->insn.crn == 0   ? m->arch.cr0
+                         : h->insn.crn == 2 ? m->arch.cr2
+                         : h->insn.crn == 3 ? m->arch.cr3
+                                            : m->arch.cr4;
+            /* the entry path reads CR3 on every call: when the engine holds the model's value
+             * (it always should), let it answer without leaving the translated block */
+            if (h->insn.crn == 3 && se_be_get(m, UC_X86_REG_CR3) == v)
+                break;
+            se_be_set(m, h->insn.src_uc_reg, v);
+            se_skip_insn(m, h, addr);
+        }
+        break;
+    case SE_INSN_RDGSBASE_ETC: {
+        /* SDM Vol. 2B RDFSBASE/WRFSBASE: #UD unless CR4.FSGSBASE; a non-canonical base #GP(0).
+         * Any CPL may run them; the engine's CPU model lacks them. */
+        bool gs = h->insn.base_op & 1, wr = h->insn.base_op & 2;
+        int base_reg = gs ? UC_X86_REG_GS_BASE : UC_X86_REG_FS_BASE;
+        unsigned w = (m->arch.cr4 & SE_CR4_LA57) ? SE_VA_BITS_5LEVEL : SE_VA_BITS_4LEVEL;
+        if (!(m->arch.cr4 & SE_CR4_FSGSBASE) || h->insn.src_uc_reg == 0) {
+            se_cpu_make_fault(&st, SE_VEC_UD, 0, false, &f);
+            k = SE_FAULT_FAULT;
+        } else if (wr) {
+            uint64_t v = se_be_get(m, h->insn.src_uc_reg);
+            if (h->insn.width == 32)
+                v = (uint32_t)v;
+            if (!se_is_canonical(v, w)) {
+                se_cpu_make_fault(&st, SE_VEC_GP, 0, true, &f);
+                k = SE_FAULT_FAULT;
+            } else {
+                se_be_set(m, base_reg, v);
+                se_skip_insn(m, h, addr);
+            }
+        } else {
+            uint64_t v = se_be_get(m, base_reg);
+            se_be_set(m, h->insn.src_uc_reg, h->insn.width == 32 ? (uint32_t)v : v);
+            se_skip_insn(m, h, addr);
+        }
+        break;
+    }
+    case SE_INSN_CLI_STI:
+    case SE_INSN_PORT_IO: {
+        /* SDM Vol. 1 §18.5.1 / Vol. 3A §2.8: CPL > IOPL is #GP(0); with CPL3 and IOPL < 3 the
+         * I/O permission bitmap is not consulted for CLI/STI, and Linux's TSS has none for
+         * IN/OUT (its offset lies past the limit), so #GP(0) either way */
+        unsigned iopl = (unsigned)((se_be_get(m, UC_X86_REG_RFLAGS) >> 12) & 3);
+        if (m->arch.cpl > iopl) {
+            se_cpu_make_fault(&st, SE_VEC_GP, 0, true, &f);
+            k = SE_FAULT_FAULT;
+            break;
+        }
+        if (h->insn.kind == SE_INSN_CLI_STI)
+            break; /* only RFLAGS.IF changes: the engine does exactly that */
+        goto unmodelled;
+    }
+    case SE_INSN_PRIV_OTHER:
+    case SE_INSN_INVPCID:
+    case SE_INSN_IRET_OTHER:
+    default:
+        if (m->arch.cpl != 0 && h->insn.kind != SE_INSN_IRET_OTHER) {
+            /* only CPL0 may execute it (SDM Vol. 3A §5.9) */
+            se_cpu_make_fault(&st, SE_VEC_GP, 0, true, &f);
+            k = SE_FAULT_FAULT;
+            break;
+        }
+    unmodelled:
+        /* not modelled: letting the engine run it would change state the model owns */
+        se_uncount_from(m, addr);
+        m->run.error = se_fail(m, SE_ERR_UNSUPPORTED,
+                               "%s at 0x%" PRIx64 " (CPL%u) is not modelled by the machine",
+                               se_insn_mnemonic(&h->insn), addr, (unsigned)m->arch.cpl);
+        uc_emu_stop(m->uc);
+        return;
     }
     if (k == SE_FAULT_FAULT) {
         se_uncount_from(m, addr);
@@ -416,6 +532,123 @@ static void se_hook_cr3_post(uc_engine *uc, uint64_t addr, uint32_t size, void *
         se_cr3_restore_src(h->m);
 }
 
+se_status se_hook_code_at(se_machine *m, uc_hook *h, se_uc_fn cb, void *user, uint64_t addr)
+{
+    uint64_t n = 0;
+    se_hashmap_get(&m->hook_addrs, addr, &n);
+    if (!se_hashmap_put(&m->hook_addrs, addr, n + 1))
+        return se_fail(m, SE_ERR_NOMEM, "out of memory for hooks");
+    if (uc_hook_add(m->uc, h, UC_HOOK_CODE, se_uc_cb(cb), user, addr, addr) != UC_ERR_OK) {
+        se_hashmap_put(&m->hook_addrs, addr, n);
+        return se_fail(m, SE_ERR_BACKEND, "cannot hook 0x%" PRIx64, addr);
+    }
+    m->hook_epoch++; /* blocks translated before now lack it: account.c retranslates them */
+    return SE_OK;
+}
+
+void se_unhook_code_at(se_machine *m, uc_hook h, uint64_t addr)
+{
+    uint64_t n = 0;
+    uc_hook_del(m->uc, h);
+    if (se_hashmap_get(&m->hook_addrs, addr, &n) && n > 0)
+        se_hashmap_put(&m->hook_addrs, addr, n - 1);
+    m->hook_epoch++;
+}
+
+/* What decided h->insn: the instruction's bytes, or for an invalid encoding every byte the
+ * decoder looked at. */
+static void se_hook_set_insn(se_hooked_insn *h, const se_insn *in, const uint8_t *bytes, size_t n)
+{
+    h->insn = *in;
+    size_t keep = in->kind == SE_INSN_INVALID ? n : in->len;
+    if (keep > sizeof h->bytes)
+        keep = sizeof h->bytes;
+    memcpy(h->bytes, bytes, keep);
+    h->nbytes = (uint8_t)keep;
+    h->host = NULL;
+}
+
+/* Make h->insn the instruction in memory at addr now. A block is checked before it runs, but
+ * two blocks can share an address, and memory can change between their checks. */
+static void se_hook_refresh(se_machine *m, se_hooked_insn *h, uint64_t addr)
+{
+    if (h->host == NULL || h->host_gen != m->map_gen) {
+        size_t got;
+        h->host = se_host_span(m, addr, h->nbytes, &got);
+        h->host_gen = m->map_gen;
+        if (got < h->nbytes)
+            h->host = NULL;
+    }
+    if (h->host != NULL && memcmp(h->host, h->bytes, h->nbytes) == 0)
+        return;
+    uint8_t buf[15];
+    size_t got = se_code_fetch(m, addr, buf, sizeof buf);
+    se_insn in;
+    if (got == 0 || se_decode_exec(buf, got, addr, got < sizeof buf, &in) != SE_OK) {
+        memset(&in, 0, sizeof in); /* not decidable here: the fetch faults first */
+        in.addr = addr;
+        in.kind = SE_INSN_OTHER;
+    }
+    se_hook_set_insn(h, &in, buf, got);
+}
+
+se_status se_hooks_ensure(se_machine *m, const se_insn *in, const uint8_t *bytes, size_t nbytes,
+                          bool *added)
+{
+    uint64_t idx;
+    *added = false;
+    if (se_hashmap_get(&m->hooked_at, in->addr, &idx)) {
+        se_hooked_insn *h = m->hooked[idx];
+        /* one address, one hook: it acts on whatever the bytes there are now */
+        se_hook_set_insn(h, in, bytes, nbytes);
+        if (in->kind == SE_INSN_MOV_TO_CR3 && !h->has_post) {
+            se_status st =
+                se_hook_code_at(m, &h->post, (se_uc_fn)se_hook_cr3_post, h, in->addr + in->len);
+            if (st != SE_OK)
+                return st;
+            h->has_post = true;
+            h->post_addr = in->addr + in->len;
+            *added = true;
+        }
+        return SE_OK;
+    }
+    if (!se_insn_is_hooked(in->kind))
+        return SE_OK;
+    if (m->n_hooked == m->cap_hooked) {
+        size_t cap = m->cap_hooked ? 2 * m->cap_hooked : 16;
+        se_hooked_insn **n = realloc(m->hooked, cap * sizeof *n);
+        if (n == NULL)
+            return se_fail(m, SE_ERR_NOMEM, "out of memory for hooks");
+        m->hooked = n;
+        m->cap_hooked = cap;
+    }
+    se_hooked_insn *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return se_fail(m, SE_ERR_NOMEM, "out of memory for hooks");
+    h->m = m;
+    se_hook_set_insn(h, in, bytes, nbytes);
+    if (!se_hashmap_put(&m->hooked_at, in->addr, m->n_hooked)) {
+        free(h);
+        return se_fail(m, SE_ERR_NOMEM, "out of memory for hooks");
+    }
+    m->hooked[m->n_hooked++] = h;
+    se_status st = se_hook_code_at(m, &h->pre, (se_uc_fn)se_hook_priv, h, in->addr);
+    if (st != SE_OK)
+        return st;
+    h->has_pre = true;
+    *added = true;
+    if (in->kind == SE_INSN_MOV_TO_CR3) {
+        st = se_hook_code_at(m, &h->post, (se_uc_fn)se_hook_cr3_post, h, in->addr + in->len);
+        if (st != SE_OK)
+            return st;
+        h->has_post = true;
+        h->post_addr = in->addr + in->len;
+    }
+    return SE_OK;
+}
+
+/* Hook what loaded code holds, before it runs: the block hook would find each of these the
+ * first time it runs too, at the price of translating its block twice. */
 se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, size_t len)
 {
     for (size_t off = 0; off < len;) {
@@ -426,30 +659,11 @@ se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, si
             continue;
         }
         off += in.len;
-        if (!se_insn_is_hooked(in.kind) && in.kind != SE_INSN_HLT)
-            continue;
-        if (m->n_hooked == m->cap_hooked) {
-            size_t cap = m->cap_hooked ? 2 * m->cap_hooked : 16;
-            se_hooked_insn **n = realloc(m->hooked, cap * sizeof *n);
-            if (n == NULL)
-                return se_fail(m, SE_ERR_NOMEM, "out of memory for hooks");
-            m->hooked = n;
-            m->cap_hooked = cap;
-        }
-        se_hooked_insn *h = calloc(1, sizeof *h);
-        if (h == NULL)
-            return se_fail(m, SE_ERR_NOMEM, "out of memory for hooks");
-        h->m = m;
-        h->insn = in;
-        m->hooked[m->n_hooked++] = h;
-        if (uc_hook_add(m->uc, &h->pre, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_priv), h, in.addr,
-                        in.addr) != UC_ERR_OK)
-            return se_fail(m, SE_ERR_BACKEND, "cannot hook 0x%" PRIx64, in.addr);
-        if (in.kind == SE_INSN_MOV_TO_CR3) {
-            uint64_t next = in.addr + in.len;
-            if (uc_hook_add(m->uc, &h->post, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_cr3_post), h,
-                            next, next) != UC_ERR_OK)
-                return se_fail(m, SE_ERR_BACKEND, "cannot hook 0x%" PRIx64, next);
+        bool added;
+        if (se_insn_is_hooked(in.kind)) {
+            se_status st = se_hooks_ensure(m, &in, code + off - in.len, in.len, &added);
+            if (st != SE_OK)
+                return st;
         }
     }
     return SE_OK;
@@ -625,6 +839,7 @@ void se_hooks_free(se_machine *m)
 {
     for (size_t i = 0; i < m->n_hooked; i++)
         free(m->hooked[i]);
+    se_hashmap_clear(&m->hooked_at);
     free(m->hooked);
     m->hooked = NULL;
     m->n_hooked = m->cap_hooked = 0;

@@ -209,7 +209,8 @@ se_status se_machine_create(const se_config *cfg_in, se_machine **out)
     void *ram =
         mmap(NULL, cfg.phys_mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     m->ram = ram == MAP_FAILED ? NULL : ram;
-    if (m->ram == NULL || !se_hashmap_init(&m->blocks, 256) || !se_hashmap_init(&m->notes, 64)) {
+    if (m->ram == NULL || !se_hashmap_init(&m->blocks, 256) || !se_hashmap_init(&m->notes, 64) ||
+        !se_hashmap_init(&m->hooked_at, 64) || !se_hashmap_init(&m->hook_addrs, 64)) {
         se_machine_destroy(m);
         return SE_ERR_NOMEM;
     }
@@ -264,6 +265,8 @@ void se_machine_destroy(se_machine *m)
     free(m->syms);
     se_be_close(m);
     se_hashmap_free(&m->blocks);
+    se_hashmap_free(&m->hooked_at);
+    se_hashmap_free(&m->hook_addrs);
     free(m->maps);
     if (m->ram != NULL)
         munmap(m->ram, m->cfg.phys_mem_size);

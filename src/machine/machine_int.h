@@ -57,8 +57,14 @@ struct se_machine;
 typedef struct se_hooked_insn {
     struct se_machine *m;
     se_insn insn;
+    uint8_t bytes[15]; /* what insn was decoded from: the hook re-decodes if memory differs */
+    uint8_t nbytes;
+    uint8_t *host; /* where those bytes are in guest RAM (NULL: read through the engine) */
+    uint64_t host_gen;
     uc_hook pre;
     uc_hook post; /* MOV to CR3: restore the source register at the next instruction */
+    bool has_pre, has_post;
+    uint64_t post_addr;
     bool post_pending;
     uint64_t saved_src; /* the source operand as the program computed it */
 } se_hooked_insn;
@@ -76,8 +82,25 @@ typedef struct se_entry_syms {
     uint64_t checks[SE_CHECK_MAX_VALUE + 1]; /* start label of each check block (0: none) */
 } se_entry_syms;
 
-/* Precomputed cost of one translated block (cycle model, docs/cycle-model.md). */
+/*
+ * One translated block the engine has executed, and what the machine knows about it
+ * (account.c). The engine caches translations; the machine must never let one run that was
+ * made from other bytes, or before a hook covered one of its instructions, so it keeps the
+ * bytes and the hook set each block was translated with and checks both before the block runs
+ * (docs/machine.md, "Translated code").
+ */
 typedef struct se_block_info {
+    uint64_t start;
+    uint32_t size;
+    uint32_t bytes_off;  /* the block's bytes, then its instruction offsets, in m->code_bytes */
+    uint8_t *host[2];    /* where the bytes live in guest RAM (two pieces across mappings) */
+    uint32_t host_len0;  /* bytes in host[0]; host[0] NULL: compare through the engine */
+    uint64_t map_gen;    /* m->map_gen when host[] was resolved */
+    uint64_t hook_sig;   /* the code hooks covering its instructions when translated */
+    uint64_t hook_epoch; /* m->hook_epoch when hook_sig was last compared */
+    uint64_t price_gen;  /* m->price_gen the costs below were computed with */
+    bool scanned;        /* decoded and hooked for the bytes recorded */
+    /* cost model (docs/cycle-model.md) */
     uint32_t n_insns;
     uint32_t cycles;
     int8_t single_phase; /* the phase of every instruction, or -1: see phase_cycles */
@@ -96,7 +119,6 @@ typedef struct se_run_state {
     uint64_t insns, budget;
     uint64_t block_start_insns; /* insns before the current block */
     uint64_t cur_block_end;
-    bool oom;
     uint64_t cycles;
     uint64_t phase_cycles[SE_PHASE_COUNT];
     bool entered_kernel;
@@ -115,6 +137,11 @@ typedef struct se_run_state {
     se_pt_regs frame;
     bool frame_valid;
     const se_run_options *opts;
+    /* translated code found stale (or not yet hooked): stopped before it ran, to be run again
+     * from restart_at once the engine has retranslated it */
+    bool restart;
+    uint64_t restart_at;
+    se_status error; /* a condition that ends the run with a status (message in m->err) */
 } se_run_state;
 
 struct se_machine {
@@ -139,9 +166,16 @@ struct se_machine {
 
     se_hooked_insn **hooked;
     size_t n_hooked, cap_hooked;
-    se_hashmap blocks; /* block (start, size) -> index into block_info */
+    se_hashmap hooked_at;  /* address -> index into hooked */
+    se_hashmap hook_addrs; /* address -> number of per-address code hooks there */
+    uint64_t hook_epoch;   /* bumped whenever a per-address or global code hook comes or goes */
+    uint64_t map_gen;      /* bumped whenever a mapping is added or removed */
+    se_hashmap blocks;     /* hash of block (start, size) -> index into block_info */
     se_block_info *block_info;
     size_t n_block_info, cap_block_info;
+    uint8_t *code_bytes; /* block bytes and instruction offsets (se_block_info.bytes_off) */
+    size_t n_code_bytes, cap_code_bytes;
+    uint64_t price_gen; /* bumped when the profile or the phase labels change */
     se_cost_profile profile;
     uint32_t cost[SE_COST_CLASS_COUNT]; /* rounded cycles per class, from profile */
     se_phase_mark *marks;               /* sorted by address */
@@ -224,13 +258,24 @@ void se_be_reset_exception(se_machine *m);
 /* The #PF/#GP error code Unicorn computed for the last exception, when known. */
 bool se_be_last_error_code(se_machine *m, uint32_t *code);
 void se_be_flush_tlb(se_machine *m);
-/* Discard translated blocks, so that hooks added since apply to code translated before. */
-void se_be_flush_tb(se_machine *m);
+/* Discard the engine's translations of [va, va + len). Only reliable for code the current
+ * mode can fetch (the engine translates va with its current CR3 and CPL): the machine calls
+ * it from the block hook of the very block it discards. */
+void se_be_discard_code(se_machine *m, uint64_t va, uint64_t len);
 se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host);
 
 /* ---- hooks.c ---------------------------------------------------------------------------- */
 se_status se_hooks_install_global(se_machine *m);
 se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, size_t len);
+/* Make sure the instruction `in` (decoded from the bytes now at its address) is hooked if its
+ * kind needs it, and that an existing hook there acts on this instruction; *added is set when
+ * an engine hook was added (translations of its address made before then lack it). */
+se_status se_hooks_ensure(se_machine *m, const se_insn *in, const uint8_t *bytes, size_t n,
+                          bool *added);
+/* A per-address code hook, counted in m->hook_addrs so that translated blocks made before it
+ * existed are found and retranslated (account.c). */
+se_status se_hook_code_at(se_machine *m, uc_hook *h, se_uc_fn cb, void *user, uint64_t addr);
+void se_unhook_code_at(se_machine *m, uc_hook h, uint64_t addr);
 void se_hooks_free(se_machine *m);
 /* Full current state: m->arch plus the engine's registers. */
 void se_machine_snapshot_state(se_machine *m, se_cpu_state *st);
@@ -255,8 +300,15 @@ void se_account_free(se_machine *m);
 se_phase se_phase_of(const se_machine *m, uint64_t addr);
 /* Cost of [start, end) by decoding: instruction count, cycles, per-phase cycles. */
 void se_account_range(se_machine *m, uint64_t start, uint64_t end, se_block_info *out);
-/* The block info for a translated block (cached). NULL when out of memory. */
-const se_block_info *se_account_block(se_machine *m, uint64_t addr, uint32_t size);
+/* What the block hook must do with a translated block about to run. */
+typedef enum se_block_verdict {
+    SE_BLOCK_RUN,     /* current: count it and let it run */
+    SE_BLOCK_RESTART, /* stale or missing a hook: discarded; stop and run again from its start */
+    SE_BLOCK_ERROR    /* cannot be checked (out of memory, decoder and engine disagree) */
+} se_block_verdict;
+/* Check the translated block [addr, addr + size) before it runs; *out gets its info. */
+se_block_verdict se_account_block(se_machine *m, uint64_t addr, uint32_t size,
+                                  const se_block_info **out);
 /* Charge a cost decided at run time (MOV to CR3, WRMSR) to the instruction at addr. */
 void se_account_charge(se_machine *m, uint64_t addr, se_cost_class c);
 se_status se_account_set_marks(se_machine *m, const se_phase_mark *marks, size_t n,
@@ -283,6 +335,12 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
 se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t flags,
                           uint64_t *pa_out);
 void *se_host_ptr(se_machine *m, uint64_t va, size_t len);
+/* Host address of va in guest RAM and how many of the next len bytes follow it there
+ * (*got, 0 when va is not in a mapping of the machine's). */
+uint8_t *se_host_span(se_machine *m, uint64_t va, size_t len, size_t *got);
+/* Copy up to len bytes of code at va (guest RAM, else through the engine); returns how many
+ * were readable before the first byte that is not. */
+size_t se_code_fetch(se_machine *m, uint64_t va, uint8_t *buf, size_t len);
 se_paging_ctl se_machine_paging_ctl(const se_machine *m);
 se_status se_walk(se_machine *m, uint64_t va, se_access acc, uint8_t cpl, uint64_t cr3,
                   uint64_t *pa, se_fault *fault);

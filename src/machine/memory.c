@@ -133,6 +133,7 @@ se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t fl
         return st;
     }
     m->n_maps++;
+    m->map_gen++; /* host addresses cached for translated blocks are re-resolved */
     /* a new leaf may replace a cached "not present": translations must be redone */
     se_be_flush_tlb(m);
     if (pa_out != NULL)
@@ -146,6 +147,17 @@ void *se_host_ptr(se_machine *m, uint64_t va, size_t len)
     if (mp == NULL || len > mp->size - (va - mp->va))
         return NULL;
     return se_phys_ptr(&m->phys, mp->pa + (va - mp->va), len);
+}
+
+uint8_t *se_host_span(se_machine *m, uint64_t va, size_t len, size_t *got)
+{
+    const se_mapping *mp = se_find_mapping(m, va);
+    *got = 0;
+    if (mp == NULL)
+        return NULL;
+    uint64_t left = mp->size - (va - mp->va);
+    *got = left < len ? (size_t)left : len;
+    return se_phys_ptr(&m->phys, mp->pa + (va - mp->va), *got);
 }
 
 se_status se_walk(se_machine *m, uint64_t va, se_access acc, uint8_t cpl, uint64_t cr3,
@@ -188,6 +200,7 @@ se_status se_mem_unmap(se_machine *m, uint64_t va, uint64_t size)
         if (st != SE_OK)
             return st;
     }
+    m->map_gen++;
     se_be_flush_tlb(m);
     return SE_OK;
 }
@@ -226,9 +239,9 @@ se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
         uint64_t chunk = mp->size - (va - mp->va);
         if (chunk > len)
             chunk = len;
-        /* through Unicorn, so that translated blocks of rewritten code are discarded */
-        if (uc_mem_write(m->uc, va, in, chunk) != UC_ERR_OK)
-            return se_fail(m, SE_ERR_BACKEND, "uc_mem_write(0x%" PRIx64 ") failed", va);
+        /* straight into guest RAM: a translated block of these bytes is found stale by the
+         * block hook before it runs again (account.c), whatever the engine does on writes */
+        memcpy(se_phys_ptr(&m->phys, mp->pa + (va - mp->va), chunk), in, chunk);
         in += chunk;
         va += chunk;
         len -= chunk;

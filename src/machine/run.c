@@ -32,7 +32,8 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     r->user_returns_limit = opts != NULL ? opts->user_returns : 0;
     r->prev_block = r->cur_block = 0;
     r->cur_block_end = 0;
-    r->oom = false;
+    r->error = SE_OK;
+    r->restart = false;
     r->cycles = 0;
     memset(r->phase_cycles, 0, sizeof r->phase_cycles);
     r->opts = opts;
@@ -47,19 +48,35 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     if (opts != NULL) {
         for (; n_stops < opts->n_stop_at; n_stops++) {
             uint64_t a = opts->stop_at[n_stops];
-            if (uc_hook_add(m->uc, &stops[n_stops], UC_HOOK_CODE,
-                            se_uc_cb((se_uc_fn)se_hook_stop_at), m, a, a) != UC_ERR_OK)
+            /* blocks translated before the hook existed are retranslated when they run */
+            if (se_hook_code_at(m, &stops[n_stops], (se_uc_fn)se_hook_stop_at, m, a) != SE_OK)
                 break;
-            /* blocks translated before the hook existed would not call it */
-            uc_ctl_remove_cache(m->uc, a, a + 1);
         }
     }
-    uc_err e = uc_emu_start(m->uc, begin, 0, 0, 0);
-    se_trace_run_end(m);
-    for (unsigned i = 0; i < n_stops; i++) {
-        uc_hook_del(m->uc, stops[i]);
-        uc_ctl_remove_cache(m->uc, opts->stop_at[i], opts->stop_at[i] + 1);
+    uc_err e;
+    uint64_t last_restart = 0;
+    unsigned same_restarts = 0;
+    for (;;) {
+        r->restart = false;
+        e = uc_emu_start(m->uc, begin, 0, 0, 0);
+        if (!r->restart || e != UC_ERR_OK || r->error != SE_OK || r->fault.kind != SE_FAULT_NONE)
+            break;
+        /* a stale or unhooked translation was discarded before it ran: run it again, now
+         * translated from the bytes in memory. The same block twice in a row means the
+         * engine kept the stale one; running it would execute bytes that are not there. */
+        same_restarts = r->restart_at == last_restart ? same_restarts + 1 : 0;
+        last_restart = r->restart_at;
+        if (same_restarts >= 3) {
+            r->error = se_fail(m, SE_ERR_BACKEND,
+                               "the engine kept a stale translation at 0x%" PRIx64, begin);
+            break;
+        }
+        begin = r->restart_at;
     }
+    r->restart = false;
+    se_trace_run_end(m);
+    for (unsigned i = 0; i < n_stops; i++)
+        se_unhook_code_at(m, stops[i], opts->stop_at[i]);
     r->active = false;
     r->opts = NULL;
     se_cr3_restore_src(m); /* stopped between a MOV to CR3 and its next instruction */
@@ -70,8 +87,8 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         se_be_reset_exception(m);
         return SE_OK;
     }
-    if (r->oom)
-        return se_fail(m, SE_ERR_NOMEM, "out of host memory for the block cache");
+    if (r->error != SE_OK)
+        return r->error; /* the message is in m->err */
     if (e != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "emulation stopped at 0x%" PRIx64 ": %s",
                        se_be_get(m, UC_X86_REG_RIP), uc_strerror(e));

@@ -64,10 +64,7 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
 se_status se_install_dispatch_hook(se_machine *m, uint64_t va)
 {
     uc_hook h;
-    if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_dispatch), m, va, va) !=
-        UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "cannot hook do_syscall_64 at 0x%" PRIx64, va);
-    return SE_OK;
+    return se_hook_code_at(m, &h, (se_uc_fn)se_hook_dispatch, m, va);
 }
 
 se_status se_set_syscall_handler(se_machine *m, se_syscall_fn fn, void *ctx)

@@ -33,6 +33,7 @@ typedef struct se_trace_state {
     uint64_t cache_gen; /* m->code_gen the cache was built for */
     bool open;          /* an event is started and waits for its after-state */
     bool begun_by_hook; /* se_trace_begin already started the event at begun_addr */
+    bool by_trace_hook; /* the open event was started by the trace hook itself */
     uint64_t begun_addr;
     se_trace_event ev;
     uint64_t index;
@@ -161,7 +162,14 @@ void se_trace_begin(se_machine *m, uint64_t addr)
 {
     if (m->trace == NULL || m->trace_fn == NULL || !m->run.active)
         return;
+    /* a hook added after the trace hook (found when its block first ran) runs after it: the
+     * event of this instruction is already open */
+    if (m->trace->open && m->trace->by_trace_hook && m->trace->ev.rip == addr) {
+        m->trace->by_trace_hook = false;
+        return;
+    }
     se_trace_open(m, addr);
+    m->trace->by_trace_hook = false;
     m->trace->begun_by_hook = true;
     m->trace->begun_addr = addr;
 }
@@ -187,6 +195,7 @@ static void se_hook_trace(uc_engine *uc, uint64_t addr, uint32_t size, void *use
     }
     t->begun_by_hook = false;
     se_trace_open(m, addr);
+    t->by_trace_hook = true;
 }
 
 se_status se_trace_run_start(se_machine *m)
@@ -211,7 +220,9 @@ se_status se_trace_run_start(se_machine *m)
                         0) != UC_ERR_OK)
             return se_fail(m, SE_ERR_BACKEND, "cannot install the trace hook");
         m->trace_hooked = true;
-        se_be_flush_tb(m); /* blocks translated without the hook would skip it */
+        /* blocks translated without the hook would skip it: each is translated again the
+         * next time it runs (account.c), not the whole translation cache at once */
+        m->hook_epoch++;
     }
     return SE_OK;
 }
@@ -251,7 +262,7 @@ se_status se_set_trace(se_machine *m, se_trace_fn fn, void *ctx)
         /* the untraced path must not pay for the hook */
         uc_hook_del(m->uc, m->h_trace);
         m->trace_hooked = false;
-        se_be_flush_tb(m);
+        m->hook_epoch++;
     }
     return SE_OK;
 }
