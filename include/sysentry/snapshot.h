@@ -14,7 +14,11 @@
 extern "C" {
 #endif
 
-/** Opaque snapshot; one machine's, usable only with that machine. */
+/**
+ * Opaque snapshot; one machine's, usable only with that machine. It may outlive the machine
+ * (it must still be freed with se_snapshot_destroy()), but no other machine accepts it, not
+ * even one created later at the same address.
+ */
 typedef struct se_snapshot se_snapshot;
 
 /**
@@ -29,7 +33,8 @@ SE_API se_status se_snapshot_create(se_machine *m, se_snapshot **out);
 /**
  * @brief Return the machine to a snapshot. Mappings made after the snapshot stay mapped
  * (their contents are not reverted); handler, trace and cost profile are not part of it.
- * @return ::SE_OK, ::SE_ERR_INVALID_ARG (NULL, or a snapshot of another machine),
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG (NULL, or a snapshot of another machine, including
+ *         one since destroyed),
  *         ::SE_ERR_STATE inside a handler, ::SE_ERR_BACKEND.
  */
 SE_API se_status se_snapshot_restore(se_machine *m, const se_snapshot *snap);

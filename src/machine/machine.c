@@ -6,6 +6,7 @@
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <stdlib.h>
@@ -15,6 +16,10 @@
 #include "machine/machine_int.h"
 
 #define SE_PAGE 0x1000ull
+
+/* Source of machine identities. Atomic because machines are created from many threads; 64
+ * bits cannot wrap within a process's life, so an identity is never given out twice. */
+static atomic_uint_fast64_t se_next_machine_id = 1;
 
 se_status se_fail(se_machine *m, se_status st, const char *fmt, ...)
 {
@@ -199,6 +204,7 @@ se_status se_machine_create(const se_config *cfg_in, se_machine **out)
     se_machine *m = calloc(1, sizeof *m);
     if (m == NULL)
         return SE_ERR_NOMEM;
+    m->id = atomic_fetch_add(&se_next_machine_id, 1);
     m->cfg = cfg;
     m->levels = cfg.la57 ? 5 : 4;
     se_features_for(m);

@@ -118,6 +118,9 @@ typedef struct se_run_state {
 } se_run_state;
 
 struct se_machine {
+    /* Unique for the life of the process (a counter, never reused): snapshots name their
+     * machine by it, because a new machine may be allocated at a destroyed one's address. */
+    uint64_t id;
     se_config cfg;
     se_cpu_features feat;
     se_layout lay;

@@ -13,7 +13,7 @@ typedef struct se_snap_region {
 } se_snap_region;
 
 struct se_snapshot {
-    const se_machine *owner;
+    uint64_t owner_id; /* se_machine::id, not its address: addresses are reused */
     uc_context *ctx;
     se_cpu_state arch;
     se_tlb tlb;
@@ -62,7 +62,7 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
         se_snapshot_destroy(s);
         return se_fail(m, SE_ERR_BACKEND, "uc_context_save failed");
     }
-    s->owner = m;
+    s->owner_id = m->id;
     s->arch = m->arch;
     s->tlb = m->tlb;
     s->engine_cpl = m->engine_cpl;
@@ -85,8 +85,9 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     if (m == NULL)
         return SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
-    if (s == NULL || s->owner != m)
-        return se_fail(m, SE_ERR_INVALID_ARG, "snapshot is NULL or of another machine");
+    if (s == NULL || s->owner_id != m->id)
+        return se_fail(m, SE_ERR_INVALID_ARG,
+                       "snapshot is NULL or of another machine (possibly a destroyed one)");
     if (m->in_handler)
         return se_fail(m, SE_ERR_STATE, "snapshots cannot be restored inside a handler");
     size_t off = 0;

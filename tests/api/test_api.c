@@ -190,6 +190,25 @@ static void test_snapshot_args(void **s)
     se_machine_destroy(b);
 }
 
+/* A snapshot names its machine by an identity that never repeats: a machine created at the
+ * address of a destroyed one (what malloc usually does) must not accept its snapshots. */
+static void test_snapshot_of_a_destroyed_machine(void **s)
+{
+    (void)s;
+    se_machine *m1 = machine();
+    se_snapshot *snap;
+    assert_int_equal(se_snapshot_create(m1, &snap), SE_OK);
+    se_machine_destroy(m1);
+    se_machine *m2 = machine(); /* often at m1's address; the test holds either way */
+    assert_int_equal(se_snapshot_restore(m2, snap), SE_ERR_INVALID_ARG);
+    assert_string_not_equal(se_machine_last_error(m2), "");
+    se_outcome o;
+    assert_int_equal(se_syscall(m2, &good_user, &o), SE_OK); /* m2 is untouched */
+    assert_int_equal(o.path, SE_EXIT_SYSRET);
+    se_snapshot_destroy(snap); /* outlives its machine: still freed cleanly */
+    se_machine_destroy(m2);
+}
+
 static void test_timing_and_trace_args(void **s)
 {
     (void)s;
@@ -243,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_syscall_and_handler_args),
         cmocka_unit_test(test_calls_from_inside_a_handler),
         cmocka_unit_test(test_snapshot_args),
+        cmocka_unit_test(test_snapshot_of_a_destroyed_machine),
         cmocka_unit_test(test_timing_and_trace_args),
         cmocka_unit_test(test_memory_args),
     };
