@@ -40,8 +40,9 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
         return m ? se_fail(m, SE_ERR_INVALID_ARG, "out is NULL") : SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
     *out = NULL;
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "snapshots cannot be taken inside a handler");
+    /* mid-instruction state (a trace callback) is not one a run can resume from */
+    if (se_refuse_in_callback(m, "se_snapshot_create") != SE_OK)
+        return SE_ERR_STATE;
     se_snapshot *s = calloc(1, sizeof *s);
     size_t total = 0, n = 0;
     for (size_t i = 0; i < m->n_maps; i++)
@@ -88,8 +89,8 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     if (s == NULL || s->owner_id != m->id)
         return se_fail(m, SE_ERR_INVALID_ARG,
                        "snapshot is NULL or of another machine (possibly a destroyed one)");
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "snapshots cannot be restored inside a handler");
+    if (se_refuse_in_callback(m, "se_snapshot_restore") != SE_OK)
+        return SE_ERR_STATE;
     size_t off = 0;
     for (size_t i = 0; i < s->n_regions; i++) {
         const se_snap_region *r = &s->regions[i];
