@@ -28,13 +28,16 @@ typedef struct se_pt_regs {
  * @brief A C system-call handler, called from the do_syscall_64 stub at CPL0.
  * @param nr   the syscall number as do_syscall_64 sees it (sign-extended EAX)
  * @param regs the guest pt_regs, copied out; changes are written back when it returns
+ * What it may call on `m` is listed in machine.h ("Callbacks"): reads, se_mem_write() and
+ * stopping the trace; the rest returns ::SE_ERR_STATE.
  */
 typedef void (*se_syscall_fn)(se_machine *m, long nr, se_pt_regs *regs, void *ctx);
 
 /**
  * @brief Install the handler for numbers 0 <= nr < nr_syscalls (NULL: none; such calls then
  * return -ENOSYS like an unimplemented syscall).
- * @return ::SE_OK, ::SE_ERR_INVALID_ARG for a NULL machine, ::SE_ERR_STATE inside a handler.
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG for a NULL machine, ::SE_ERR_STATE inside a handler or
+ *         trace callback.
  */
 SE_API se_status se_set_syscall_handler(se_machine *m, se_syscall_fn fn, void *ctx);
 
@@ -70,7 +73,8 @@ typedef struct se_outcome {
  * user mode (stopping before any user instruction runs) or to a fault that ends the path.
  * @return ::SE_OK whenever the syscall ran (also for faults); ::SE_ERR_INVALID_ARG for NULL,
  *         a non-canonical, kernel-half or reserved `rip`, a `cs` other than __USER_CS;
- *         ::SE_ERR_LIMIT when the budget ran out; ::SE_ERR_STATE inside a handler.
+ *         ::SE_ERR_LIMIT when the budget ran out; ::SE_ERR_STATE inside a handler or trace
+ *         callback (no nested runs).
  */
 SE_API se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out);
 
@@ -101,8 +105,8 @@ SE_API void se_entry_names_linux(se_entry_names *names);
  * honoured if present. Afterwards se_syscall(), traces, cycles and verdicts work as usual.
  * @param base page-aligned upper-half address for a relocatable object (ignored otherwise)
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG; ::SE_ERR_STATE (entry code already loaded, or inside a
- *         handler); ::SE_ERR_FORMAT (malformed ELF, unsupported relocation, section not in the
- *         upper half); ::SE_ERR_NOT_FOUND (a named symbol or an undefined one);
+ *         handler or trace callback); ::SE_ERR_FORMAT (malformed ELF, unsupported relocation,
+ *         section not in the upper half); ::SE_ERR_NOT_FOUND (a named symbol or an undefined one);
  *         ::SE_ERR_CONFLICT (overlaps the machine's memory).
  */
 SE_API se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t base,

@@ -6,6 +6,19 @@
  * state that libsysentry models itself (CPL, segment caches, CR3/PCID, EFER, the MSRs).
  * There is no global state: machines are independent, and one machine may be used by one
  * thread at a time.
+ *
+ * Callbacks (a syscall handler, see se_set_syscall_handler(); a trace callback, see
+ * se_set_trace()) run inside the emulation, so what they may call on their machine is limited:
+ * - always allowed: the reads se_machine_last_error(), se_machine_get_config(),
+ *   se_get_cpu_state(), se_msr_read(), se_mem_read(), se_translate();
+ * - in a syscall handler only: se_mem_write() (guest data, as the kernel's copy_to_user);
+ * - allowed in both, deferred: se_set_trace(m, NULL, NULL) stops the trace at once, and the
+ *   hook is removed when the run ends;
+ * - refused with ::SE_ERR_STATE and a message naming the callback: everything else that
+ *   changes the machine or runs it (se_syscall(), se_run(), se_enter_user(), se_msr_write(),
+ *   se_mem_map(), se_mem_unmap(), se_load_kernel_code(), se_load_entry_elf(),
+ *   se_snapshot_create(), se_snapshot_restore(), se_set_syscall_handler(),
+ *   se_set_cost_profile(), se_set_trace() with a callback); se_machine_destroy() is a no-op.
  */
 #ifndef SYSENTRY_MACHINE_H
 #define SYSENTRY_MACHINE_H
@@ -39,7 +52,15 @@ typedef struct se_machine se_machine;
  */
 SE_API se_status se_machine_create(const se_config *cfg, se_machine **out);
 
-/** @brief Free a machine and everything it owns. NULL is a no-op. */
+/**
+ * @brief Free a machine and everything it owns. NULL is a no-op.
+ *
+ * From inside a syscall handler or trace callback of `m` this is refused: it changes nothing
+ * and se_machine_last_error() says so; destroy the machine after se_syscall() or se_run() has
+ * returned. (Destroying it there would pull the engine out from under the running emulation;
+ * deferring it would leave the caller of se_syscall() with a dangling handle.) Snapshots of
+ * `m` stay valid objects to free, but no machine will accept them.
+ */
 SE_API void se_machine_destroy(se_machine *m);
 
 /**
@@ -69,7 +90,7 @@ SE_API se_status se_get_cpu_state(se_machine *m, se_cpu_state *out);
  * @param regs user registers; `cs` must be __USER_CS (0x33) and `ss` __USER_DS (0x2b), `rip`
  *        and `rsp` canonical, `rflags` without reserved bits, VM or IOPL (bit 1 is forced).
  * @return ::SE_OK, ::SE_ERR_INVALID_ARG (NULL or a value above; see se_machine_last_error()),
- *         ::SE_ERR_STATE when called from inside a handler.
+ *         ::SE_ERR_STATE inside a handler or trace callback.
  */
 SE_API se_status se_enter_user(se_machine *m, const se_regs *regs);
 
@@ -88,7 +109,7 @@ SE_API se_status se_msr_read(se_machine *m, uint32_t msr, uint64_t *value, se_fa
  * MSR, non-canonical LSTAR/CSTAR/FS_BASE/GS_BASE/KERNEL_GS_BASE, reserved EFER/FMASK/SPEC_CTRL
  * bits, EFER.LME change while paging (MSR-1 .. MSR-8). A faulting write changes nothing.
  * @return ::SE_OK (also when a fault is reported), ::SE_ERR_INVALID_ARG for NULL arguments,
- *         ::SE_ERR_STATE when called from inside a handler.
+ *         ::SE_ERR_STATE inside a handler or trace callback.
  */
 SE_API se_status se_msr_write(se_machine *m, uint32_t msr, uint64_t value, se_fault *fault);
 
@@ -110,14 +131,18 @@ SE_API se_status se_msr_write(se_machine *m, uint32_t msr, uint64_t value, se_fa
  * @param size non-zero multiple of 4096
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG (alignment, flags, non-canonical, user page in the
  *         kernel half or the reverse); ::SE_ERR_CONFLICT (overlaps an existing mapping or the
- *         range reserved for guest-physical memory); ::SE_ERR_LIMIT (guest RAM exhausted).
+ *         range reserved for guest-physical memory); ::SE_ERR_LIMIT (guest RAM exhausted);
+ *         ::SE_ERR_STATE inside a handler or trace callback: the running walk and the
+ *         entry path would see the tables change, and a snapshot restore would not undo it.
  */
 SE_API se_status se_mem_map(se_machine *m, uint64_t va, uint64_t size, uint32_t flags);
 
 /**
  * @brief Make mapped pages not present (P = 0) so that guest accesses raise #PF. The backing
  * RAM stays reserved; se_mem_map() on the same range makes them present again.
- * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOT_MAPPED if a page was never mapped.
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOT_MAPPED if a page was never mapped,
+ *         ::SE_ERR_STATE inside a handler or trace callback (unmapping the stacks or
+ *         pt_regs under the running entry path breaks it, and a restore does not remap).
  */
 SE_API se_status se_mem_unmap(se_machine *m, uint64_t va, uint64_t size);
 
@@ -129,8 +154,10 @@ SE_API se_status se_mem_read(se_machine *m, uint64_t va, void *buf, size_t len);
 
 /**
  * @brief Copy bytes into guest memory, by linear address, without permission checks.
- * Writing code is allowed: translated blocks of the range are discarded.
- * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOT_MAPPED if any byte is unmapped.
+ * Writing code is allowed: translated blocks of the range are discarded. Allowed in a syscall
+ * handler (for guest data); not in a trace callback, which runs inside an instruction.
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOT_MAPPED if any byte is unmapped,
+ *         ::SE_ERR_STATE inside a trace callback.
  */
 SE_API se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len);
 
@@ -158,7 +185,8 @@ SE_API se_status se_translate(se_machine *m, uint64_t va, se_access access, uint
  * when `entry_text`), copies the bytes and decodes them with Zydis so that every privileged
  * instruction (SWAPGS, MOV to CR3, RDMSR/WRMSR, SYSRET, IRETQ) is hooked and modelled.
  * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_CONFLICT, ::SE_ERR_LIMIT, ::SE_ERR_FORMAT
- *         when the bytes do not decode as a sequence of x86-64 instructions.
+ *         when the bytes do not decode as a sequence of x86-64 instructions, ::SE_ERR_STATE
+ *         inside a handler or trace callback.
  */
 SE_API se_status se_load_kernel_code(se_machine *m, uint64_t va, const void *code, size_t len,
                                      bool entry_text);
@@ -202,7 +230,8 @@ typedef struct se_run_result {
  * @brief Run the guest from its current state until a stop condition.
  * @param opts NULL for defaults (run to fault, HLT or budget)
  * @return ::SE_OK whenever the run happened (also for faults and budget stops),
- *         ::SE_ERR_INVALID_ARG, ::SE_ERR_STATE from inside a handler, ::SE_ERR_BACKEND.
+ *         ::SE_ERR_INVALID_ARG, ::SE_ERR_STATE inside a handler or trace callback (no
+ *         nested runs), ::SE_ERR_BACKEND.
  */
 SE_API se_status se_run(se_machine *m, const se_run_options *opts, se_run_result *out);
 

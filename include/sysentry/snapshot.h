@@ -14,7 +14,11 @@
 extern "C" {
 #endif
 
-/** Opaque snapshot; one machine's, usable only with that machine. */
+/**
+ * Opaque snapshot; one machine's, usable only with that machine. It may outlive the machine
+ * (it must still be freed with se_snapshot_destroy()), but no other machine accepts it, not
+ * even one created later at the same address.
+ */
 typedef struct se_snapshot se_snapshot;
 
 /**
@@ -22,15 +26,17 @@ typedef struct se_snapshot se_snapshot;
  * state, TLB/PCID bookkeeping) and the contents of every writable mapping (stacks, per-CPU
  * area, pt_regs, user data). Read-only pages are not copied: the guest cannot change them.
  * @param out receives the snapshot; free it with se_snapshot_destroy().
- * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOMEM, ::SE_ERR_STATE inside a handler.
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOMEM, ::SE_ERR_STATE inside a handler or
+ *         trace callback (the state there is mid-instruction).
  */
 SE_API se_status se_snapshot_create(se_machine *m, se_snapshot **out);
 
 /**
  * @brief Return the machine to a snapshot. Mappings made after the snapshot stay mapped
  * (their contents are not reverted); handler, trace and cost profile are not part of it.
- * @return ::SE_OK, ::SE_ERR_INVALID_ARG (NULL, or a snapshot of another machine),
- *         ::SE_ERR_STATE inside a handler, ::SE_ERR_BACKEND.
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG (NULL, or a snapshot of another machine, including
+ *         one since destroyed),
+ *         ::SE_ERR_STATE inside a handler or trace callback, ::SE_ERR_BACKEND.
  */
 SE_API se_status se_snapshot_restore(se_machine *m, const se_snapshot *snap);
 

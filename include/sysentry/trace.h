@@ -47,19 +47,30 @@ typedef struct se_trace_event {
     const char *note; /**< what this step is for, e.g. "SYSRET needs RCX == RIP"; or "" */
 } se_trace_event;
 
-/** Trace callback; runs on the thread that called se_syscall()/se_run(). */
+/**
+ * Trace callback; runs on the thread that called se_syscall()/se_run(), inside the emulation.
+ * It may read the machine and stop the trace (se_set_trace(m, NULL, NULL)); anything that
+ * changes the machine, including se_mem_write(), returns ::SE_ERR_STATE (machine.h,
+ * "Callbacks").
+ */
 typedef void (*se_trace_fn)(const se_trace_event *ev, void *ctx);
 
 /**
  * @brief Install (or with NULL remove) a trace callback for the following runs. Tracing costs
  * speed; without a callback the untraced path is unaffected.
- * @return ::SE_OK, ::SE_ERR_INVALID_ARG for a NULL machine, ::SE_ERR_STATE inside a handler.
+ *
+ * From inside a syscall handler or trace callback only removal is allowed: no event is
+ * delivered after the call returns, and the hook itself is removed when the run ends (removing
+ * it under the running instruction would crash the engine).
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG for a NULL machine, ::SE_ERR_STATE for a non-NULL `fn`
+ *         inside a handler or trace callback.
  */
 SE_API se_status se_set_trace(se_machine *m, se_trace_fn fn, void *ctx);
 
 /**
  * @brief Use a cost profile for the following runs (default: built-in "skylake").
- * @return ::SE_OK, ::SE_ERR_INVALID_ARG for NULL or negative costs.
+ * @return ::SE_OK, ::SE_ERR_INVALID_ARG for NULL or negative costs, ::SE_ERR_STATE inside a
+ *         handler or trace callback (the running blocks are priced with the current profile).
  */
 SE_API se_status se_set_cost_profile(se_machine *m, const se_cost_profile *profile);
 

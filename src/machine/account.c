@@ -423,8 +423,9 @@ se_status se_set_cost_profile(se_machine *m, const se_cost_profile *p)
     m->err[0] = '\0';
     if (p == NULL)
         return se_fail(m, SE_ERR_INVALID_ARG, "profile is NULL");
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "the profile cannot change inside a handler");
+    /* the running blocks were priced with the current profile */
+    if (se_refuse_in_callback(m, "se_set_cost_profile") != SE_OK)
+        return SE_ERR_STATE;
     for (int c = 0; c < SE_COST_CLASS_COUNT; c++)
         if (!(p->cycles[c] >= 0) || isinf(p->cycles[c]))
             return se_fail(m, SE_ERR_INVALID_ARG, "cost of %s must be a finite number >= 0",

@@ -31,8 +31,8 @@ se_status se_load_kernel_code(se_machine *m, uint64_t va, const void *code, size
     m->err[0] = '\0';
     if (code == NULL || len == 0)
         return se_fail(m, SE_ERR_INVALID_ARG, "code must be non-NULL and non-empty");
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "code cannot be loaded from inside a handler");
+    if (se_refuse_in_callback(m, "se_load_kernel_code") != SE_OK)
+        return SE_ERR_STATE;
     if ((va & 0xFFF) != 0 || (va >> 63) == 0)
         return se_fail(m, SE_ERR_INVALID_ARG,
                        "kernel code must start on a page boundary in the upper half");
@@ -337,8 +337,8 @@ se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t
     m->err[0] = '\0';
     if (elf == NULL || len == 0 || names == NULL || names->entry == NULL)
         return se_fail(m, SE_ERR_INVALID_ARG, "elf, len, names and names->entry are required");
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "entry code cannot be loaded from inside a handler");
+    if (se_refuse_in_callback(m, "se_load_entry_elf") != SE_OK)
+        return SE_ERR_STATE;
     if (m->sym.loaded)
         return se_fail(m, SE_ERR_STATE,
                        "this machine already has entry code (create it with "

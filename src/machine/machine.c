@@ -6,6 +6,7 @@
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@
 
 #define SE_PAGE 0x1000ull
 
+/* Source of machine identities. Atomic because machines are created from many threads; 64
+ * bits cannot wrap within a process's life, so an identity is never given out twice. */
+static atomic_uint_fast64_t se_next_machine_id = 1;
+
 se_status se_fail(se_machine *m, se_status st, const char *fmt, ...)
 {
     va_list ap;
@@ -23,6 +28,15 @@ se_status se_fail(se_machine *m, se_status st, const char *fmt, ...)
     vsnprintf(m->err, sizeof m->err, fmt, ap);
     va_end(ap);
     return st;
+}
+
+se_status se_refuse_in_callback(se_machine *m, const char *what)
+{
+    if (m->in_handler)
+        return se_fail(m, SE_ERR_STATE, "%s cannot be called from a syscall handler", what);
+    if (m->in_trace)
+        return se_fail(m, SE_ERR_STATE, "%s cannot be called from a trace callback", what);
+    return SE_OK;
 }
 
 const char *se_machine_last_error(const se_machine *m)
@@ -199,6 +213,7 @@ se_status se_machine_create(const se_config *cfg_in, se_machine **out)
     se_machine *m = calloc(1, sizeof *m);
     if (m == NULL)
         return SE_ERR_NOMEM;
+    m->id = atomic_fetch_add(&se_next_machine_id, 1);
     m->cfg = cfg;
     m->levels = cfg.la57 ? 5 : 4;
     se_features_for(m);
@@ -258,6 +273,15 @@ void se_machine_destroy(se_machine *m)
 {
     if (m == NULL)
         return;
+    /* Freeing the engine under the hook that called us would crash on return into it, and a
+     * deferred destruction would leave the caller of se_syscall()/se_run() holding a freed
+     * pointer (and double-free it in the usual cleanup). A refused call only leaks when the
+     * embedder never destroys it again: the least harmful misuse. */
+    if (se_refuse_in_callback(m, "se_machine_destroy") != SE_OK) {
+        size_t n = strlen(m->err);
+        snprintf(m->err + n, sizeof m->err - n, "; the machine was not destroyed");
+        return;
+    }
     se_hooks_free(m);
     se_trace_free(m);
     se_account_free(m);
@@ -359,8 +383,9 @@ se_status se_enter_user(se_machine *m, const se_regs *regs)
     if (m == NULL || regs == NULL)
         return m ? se_fail(m, SE_ERR_INVALID_ARG, "regs is NULL") : SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "se_enter_user cannot be called from a syscall handler");
+    se_status guard = se_refuse_in_callback(m, "se_enter_user");
+    if (guard != SE_OK)
+        return guard;
     se_status st = se_check_user_regs(m, regs, true);
     if (st != SE_OK)
         return st;
@@ -408,8 +433,9 @@ se_status se_msr_write(se_machine *m, uint32_t msr, uint64_t value, se_fault *fa
     if (m == NULL || fault == NULL)
         return SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "se_msr_write cannot be called from a syscall handler");
+    se_status guard = se_refuse_in_callback(m, "se_msr_write");
+    if (guard != SE_OK)
+        return guard;
     se_cpu_state st;
     se_machine_snapshot_state(m, &st);
     uint8_t cpl = st.cpl;

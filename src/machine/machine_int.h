@@ -145,6 +145,9 @@ typedef struct se_run_state {
 } se_run_state;
 
 struct se_machine {
+    /* Unique for the life of the process (a counter, never reused): snapshots name their
+     * machine by it, because a new machine may be allocated at a destroyed one's address. */
+    uint64_t id;
     se_config cfg;
     se_cpu_features feat;
     se_layout lay;
@@ -211,6 +214,7 @@ struct se_machine {
     se_syscall_fn handler;
     void *handler_ctx;
     bool in_handler;
+    bool in_trace; /* inside the trace callback (trace.c) */
 
     se_run_state run;
     char err[256];
@@ -229,6 +233,11 @@ static inline void *se_uc_cb(se_uc_fn fn)
 /* Record a detail message and return st (for `return se_fail(m, SE_ERR_..., "fmt", ...)`). */
 se_status se_fail(se_machine *m, se_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* SE_OK outside callbacks. Inside a syscall handler or a trace callback, records that `what`
+ * cannot be called there and returns SE_ERR_STATE: the public calls that change the machine
+ * would do it under the emulation that is running the callback. */
+se_status se_refuse_in_callback(se_machine *m, const char *what);
 
 /* ---- backend.c: everything that knows about Unicorn's quirks -------------------------- */
 se_status se_be_open(se_machine *m);

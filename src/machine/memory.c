@@ -177,6 +177,9 @@ se_status se_mem_map(se_machine *m, uint64_t va, uint64_t size, uint32_t flags)
     if (m == NULL)
         return SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
+    /* new page-table entries under a running walk; and a snapshot restore cannot undo them */
+    if (se_refuse_in_callback(m, "se_mem_map") != SE_OK)
+        return SE_ERR_STATE;
     return se_map_internal(m, va, size, flags, NULL);
 }
 
@@ -185,6 +188,9 @@ se_status se_mem_unmap(se_machine *m, uint64_t va, uint64_t size)
     if (m == NULL)
         return SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
+    /* the running entry code needs its stacks and pt_regs, and a restore does not remap */
+    if (se_refuse_in_callback(m, "se_mem_unmap") != SE_OK)
+        return SE_ERR_STATE;
     if (size == 0 || (va | size) & (SE_PAGE - 1) || va + size < va)
         return se_fail(m, SE_ERR_INVALID_ARG, "va and size must be non-zero multiples of 4096");
     for (uint64_t off = 0; off < size; off += SE_PAGE)
@@ -231,6 +237,10 @@ se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
     if (m == NULL || (buf == NULL && len > 0))
         return SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
+    /* A handler writes guest data as the kernel would (copy_to_user). A trace callback runs
+     * inside an instruction: a write there could rewrite the block being executed. */
+    if (m->in_trace)
+        return se_fail(m, SE_ERR_STATE, "se_mem_write cannot be called from a trace callback");
     const uint8_t *in = buf;
     while (len > 0) {
         const se_mapping *mp = se_find_mapping(m, va);

@@ -104,8 +104,8 @@ se_status se_run(se_machine *m, const se_run_options *opts, se_run_result *out)
         return m ? se_fail(m, SE_ERR_INVALID_ARG, "out is NULL") : SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
     memset(out, 0, sizeof *out);
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "se_run cannot be called from a syscall handler");
+    if (se_refuse_in_callback(m, "se_run") != SE_OK)
+        return SE_ERR_STATE;
     if (opts != NULL && opts->n_stop_at > SE_RUN_MAX_STOPS)
         return se_fail(m, SE_ERR_INVALID_ARG, "n_stop_at %u exceeds SE_RUN_MAX_STOPS",
                        opts->n_stop_at);

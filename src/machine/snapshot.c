@@ -13,7 +13,7 @@ typedef struct se_snap_region {
 } se_snap_region;
 
 struct se_snapshot {
-    const se_machine *owner;
+    uint64_t owner_id; /* se_machine::id, not its address: addresses are reused */
     uc_context *ctx;
     se_cpu_state arch;
     se_tlb tlb;
@@ -40,8 +40,9 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
         return m ? se_fail(m, SE_ERR_INVALID_ARG, "out is NULL") : SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
     *out = NULL;
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "snapshots cannot be taken inside a handler");
+    /* mid-instruction state (a trace callback) is not one a run can resume from */
+    if (se_refuse_in_callback(m, "se_snapshot_create") != SE_OK)
+        return SE_ERR_STATE;
     se_snapshot *s = calloc(1, sizeof *s);
     size_t total = 0, n = 0;
     for (size_t i = 0; i < m->n_maps; i++)
@@ -62,7 +63,7 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
         se_snapshot_destroy(s);
         return se_fail(m, SE_ERR_BACKEND, "uc_context_save failed");
     }
-    s->owner = m;
+    s->owner_id = m->id;
     s->arch = m->arch;
     s->tlb = m->tlb;
     s->engine_cpl = m->engine_cpl;
@@ -85,10 +86,11 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     if (m == NULL)
         return SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
-    if (s == NULL || s->owner != m)
-        return se_fail(m, SE_ERR_INVALID_ARG, "snapshot is NULL or of another machine");
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "snapshots cannot be restored inside a handler");
+    if (s == NULL || s->owner_id != m->id)
+        return se_fail(m, SE_ERR_INVALID_ARG,
+                       "snapshot is NULL or of another machine (possibly a destroyed one)");
+    if (se_refuse_in_callback(m, "se_snapshot_restore") != SE_OK)
+        return SE_ERR_STATE;
     size_t off = 0;
     for (size_t i = 0; i < s->n_regions; i++) {
         const se_snap_region *r = &s->regions[i];

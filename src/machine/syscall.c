@@ -72,8 +72,8 @@ se_status se_set_syscall_handler(se_machine *m, se_syscall_fn fn, void *ctx)
     if (m == NULL)
         return SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "the handler cannot be replaced from inside a handler");
+    if (se_refuse_in_callback(m, "se_set_syscall_handler") != SE_OK)
+        return SE_ERR_STATE;
     m->handler = fn;
     m->handler_ctx = fn ? ctx : NULL;
     return SE_OK;
@@ -124,8 +124,8 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
     m->err[0] = '\0';
     if (user == NULL || out == NULL)
         return se_fail(m, SE_ERR_INVALID_ARG, "user and out must not be NULL");
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "se_syscall cannot be called from a syscall handler");
+    if (se_refuse_in_callback(m, "se_syscall") != SE_OK)
+        return SE_ERR_STATE;
     if (!m->sym.loaded)
         return se_fail(m, SE_ERR_STATE,
                        "no entry code is loaded (the machine was created with "

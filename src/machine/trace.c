@@ -5,6 +5,10 @@
  * machine's own hooks show up as the deltas of the instruction that caused them. Hooks that
  * act on an instruction call se_trace_begin() first, because Unicorn runs them before the
  * trace hook, which is added later.
+ *
+ * The callback may stop the trace (se_set_trace(m, NULL, NULL)), as may a syscall handler.
+ * Removing the hook then would free the translated block Unicorn is executing; so the callback
+ * pointer is cleared at once (no further events) and the hook is removed when the run ends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +70,11 @@ static void se_trace_close(se_machine *m)
     t->total += e->cycles;
     e->cycles_total = t->total;
     t->open = false;
+    if (m->trace_fn == NULL) /* stopped during this run */
+        return;
+    m->in_trace = true; /* public calls that change the machine refuse (se_refuse_in_callback) */
     m->trace_fn(e, m->trace_ctx);
+    m->in_trace = false;
 }
 
 /* Nearest label at or before addr, from the entry code's symbols. */
@@ -185,8 +193,8 @@ static void se_hook_trace(uc_engine *uc, uint64_t addr, uint32_t size, void *use
     se_machine *m = user;
     (void)uc;
     (void)size;
-    if (m->tramp_running || se_be_is_trampoline(m, addr) || m->run.stop_requested ||
-        m->run.reason != SE_STOP_NONE)
+    if (m->trace_fn == NULL || m->tramp_running || se_be_is_trampoline(m, addr) ||
+        m->run.stop_requested || m->run.reason != SE_STOP_NONE)
         return;
     se_trace_state *t = m->trace;
     if (t->begun_by_hook && t->begun_addr == addr) {
@@ -227,9 +235,24 @@ se_status se_trace_run_start(se_machine *m)
     return SE_OK;
 }
 
+/* Remove the trace hook; only between runs (see the file comment). */
+static void se_trace_unhook(se_machine *m)
+{
+    if (!m->trace_hooked)
+        return;
+    /* the untraced path must not pay for the hook */
+    uc_hook_del(m->uc, m->h_trace);
+    m->trace_hooked = false;
+    m->hook_epoch++; /* blocks are retranslated without it when they next run (account.c) */
+}
+
 void se_trace_run_end(se_machine *m)
 {
-    if (m->trace == NULL || m->trace_fn == NULL)
+    if (m->trace_fn == NULL) {
+        se_trace_unhook(m); /* the trace was stopped during the run; the engine has returned */
+        return;
+    }
+    if (m->trace == NULL)
         return;
     /* an instruction that faulted did not complete: it still gets its event, with the state
      * at the fault as its after-state, and no cycles */
@@ -254,15 +277,15 @@ se_status se_set_trace(se_machine *m, se_trace_fn fn, void *ctx)
     if (m == NULL)
         return SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
-    if (m->in_handler)
-        return se_fail(m, SE_ERR_STATE, "the trace cannot change inside a handler");
+    bool in_callback = m->in_handler || m->in_trace;
+    if (in_callback && fn != NULL)
+        return se_fail(m, SE_ERR_STATE,
+                       "se_set_trace cannot be called from a %s except to stop the trace "
+                       "(fn NULL)",
+                       m->in_handler ? "syscall handler" : "trace callback");
     m->trace_fn = fn;
     m->trace_ctx = fn ? ctx : NULL;
-    if (fn == NULL && m->trace_hooked) {
-        /* the untraced path must not pay for the hook */
-        uc_hook_del(m->uc, m->h_trace);
-        m->trace_hooked = false;
-        m->hook_epoch++;
-    }
+    if (fn == NULL && !in_callback)
+        se_trace_unhook(m); /* inside a callback: se_trace_run_end() does it */
     return SE_OK;
 }

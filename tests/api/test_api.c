@@ -124,6 +124,12 @@ static void test_syscall_and_handler_args(void **s)
 
 static se_status g_inside_status[8];
 
+static void se_test_no_trace(const se_trace_event *ev, void *ctx)
+{
+    (void)ev;
+    (void)ctx;
+}
+
 static void reentrant_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
 {
     (void)nr;
@@ -139,7 +145,7 @@ static void reentrant_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
     g_inside_status[3] = se_msr_write(m, SE_MSR_IA32_LSTAR, 0, &f);
     g_inside_status[4] = se_set_syscall_handler(m, NULL, NULL);
     g_inside_status[5] = se_snapshot_create(m, &snap);
-    g_inside_status[6] = se_set_trace(m, NULL, NULL);
+    g_inside_status[6] = se_set_trace(m, se_test_no_trace, NULL); /* stopping it is allowed */
     se_cpu_state st;
     g_inside_status[7] = se_get_cpu_state(m, &st); /* allowed: the kernel-side view */
 }
@@ -188,6 +194,25 @@ static void test_snapshot_args(void **s)
     se_snapshot_destroy(NULL);
     se_machine_destroy(a);
     se_machine_destroy(b);
+}
+
+/* A snapshot names its machine by an identity that never repeats: a machine created at the
+ * address of a destroyed one (what malloc usually does) must not accept its snapshots. */
+static void test_snapshot_of_a_destroyed_machine(void **s)
+{
+    (void)s;
+    se_machine *m1 = machine();
+    se_snapshot *snap;
+    assert_int_equal(se_snapshot_create(m1, &snap), SE_OK);
+    se_machine_destroy(m1);
+    se_machine *m2 = machine(); /* often at m1's address; the test holds either way */
+    assert_int_equal(se_snapshot_restore(m2, snap), SE_ERR_INVALID_ARG);
+    assert_string_not_equal(se_machine_last_error(m2), "");
+    se_outcome o;
+    assert_int_equal(se_syscall(m2, &good_user, &o), SE_OK); /* m2 is untouched */
+    assert_int_equal(o.path, SE_EXIT_SYSRET);
+    se_snapshot_destroy(snap); /* outlives its machine: still freed cleanly */
+    se_machine_destroy(m2);
 }
 
 static void test_timing_and_trace_args(void **s)
@@ -243,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_syscall_and_handler_args),
         cmocka_unit_test(test_calls_from_inside_a_handler),
         cmocka_unit_test(test_snapshot_args),
+        cmocka_unit_test(test_snapshot_of_a_destroyed_machine),
         cmocka_unit_test(test_timing_and_trace_args),
         cmocka_unit_test(test_memory_args),
     };
