@@ -752,25 +752,45 @@ static blob crafted(uint16_t shstrndx, uint64_t data_align)
     const uint64_t names_off = 64, sh_off = 256, text_off = 4096, data_off = text_off + BIG;
     blob b = {calloc(1, data_off + 16), data_off + 16};
     assert_non_null(b.d);
-    Elf64_Ehdr eh = {.e_type = ET_REL, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
-                     .e_shoff = sh_off, .e_ehsize = sizeof eh,
-                     .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = C_COUNT, .e_shstrndx = shstrndx};
+    Elf64_Ehdr eh = {.e_type = ET_REL,
+                     .e_machine = EM_X86_64,
+                     .e_version = EV_CURRENT,
+                     .e_shoff = sh_off,
+                     .e_ehsize = sizeof eh,
+                     .e_shentsize = sizeof(Elf64_Shdr),
+                     .e_shnum = C_COUNT,
+                     .e_shstrndx = shstrndx};
     memcpy(eh.e_ident, ELFMAG, SELFMAG);
     eh.e_ident[EI_CLASS] = ELFCLASS64;
     eh.e_ident[EI_DATA] = ELFDATA2LSB;
     eh.e_ident[EI_VERSION] = EV_CURRENT;
     Elf64_Shdr sh[C_COUNT] = {
-        [C_NAMES] = {.sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = names_off,
-                     .sh_size = sizeof names, .sh_addralign = 1},
-        [C_TEXT] = {.sh_name = 11, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
-                    .sh_offset = text_off, .sh_size = BIG, .sh_addralign = 16},
+        [C_NAMES] = {.sh_name = 1,
+                     .sh_type = SHT_STRTAB,
+                     .sh_offset = names_off,
+                     .sh_size = sizeof names,
+                     .sh_addralign = 1},
+        [C_TEXT] = {.sh_name = 11,
+                    .sh_type = SHT_PROGBITS,
+                    .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
+                    .sh_offset = text_off,
+                    .sh_size = BIG,
+                    .sh_addralign = 16},
         /* NOBITS and NULL contents are not in the file: offsets past its end are legal, and
          * were read as a string table when e_shstrndx named them */
-        [C_BSS] = {.sh_name = 24, .sh_type = SHT_NOBITS, .sh_flags = SHF_ALLOC | SHF_WRITE,
-                   .sh_offset = 1ull << 40, .sh_size = BIG, .sh_addralign = 64},
+        [C_BSS] = {.sh_name = 24,
+                   .sh_type = SHT_NOBITS,
+                   .sh_flags = SHF_ALLOC | SHF_WRITE,
+                   .sh_offset = 1ull << 40,
+                   .sh_size = BIG,
+                   .sh_addralign = 64},
         [C_EMPTY] = {.sh_type = SHT_NULL, .sh_offset = 1ull << 40, .sh_size = BIG},
-        [C_DATA] = {.sh_name = 29, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_WRITE,
-                    .sh_offset = data_off, .sh_size = 16, .sh_addralign = data_align},
+        [C_DATA] = {.sh_name = 29,
+                    .sh_type = SHT_PROGBITS,
+                    .sh_flags = SHF_ALLOC | SHF_WRITE,
+                    .sh_offset = data_off,
+                    .sh_size = 16,
+                    .sh_addralign = data_align},
     };
     memcpy(b.d, &eh, sizeof eh);
     memcpy(b.d + names_off, names, sizeof names);
