@@ -302,7 +302,8 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
         if (s->size == 0 || s == patch || strncmp(s->name, ".se_notes", 9) == 0)
             continue; /* tables for the loader, not guest memory */
         if ((s->va >> 63) == 0 || (s->va & 0xFFF) != 0)
-            st = se_fail(m, SE_ERR_INVALID_ARG,
+            /* the file's fault, not the caller's: entry.h documents SE_ERR_FORMAT */
+            st = se_fail(m, SE_ERR_FORMAT,
                          "section %s at 0x%llx: entry code must be page-aligned in the upper half",
                          s->name, (unsigned long long)s->va);
         uint32_t flags = s->write ? SE_MAP_WRITE : 0;
