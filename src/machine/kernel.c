@@ -313,6 +313,11 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
         uint64_t size = (s->size + 0xFFF) & ~0xFFFull;
         if (st == SE_OK)
             st = se_map_internal(m, s->va, size, flags, NULL);
+        /* an address the machine cannot map (non-canonical for its paging width) came from
+         * the file, not from an argument: SE_ERR_FORMAT as entry.h documents; the mapper's
+         * message stays */
+        if (st == SE_ERR_INVALID_ARG)
+            st = SE_ERR_FORMAT;
         if (st == SE_OK && s->bytes != NULL)
             memcpy(se_host_ptr(m, s->va, s->size), s->bytes, s->size);
         if (st == SE_OK && s->exec)

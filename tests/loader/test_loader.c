@@ -886,6 +886,30 @@ static void test_duplicate_phase_labels(void **state)
     free(b.d);
 }
 
+/* Found by fuzz_entry_elf: an ET_EXEC segment at a non-canonical upper-half address was
+ * refused by the mapper as SE_ERR_INVALID_ARG, a status se_load_entry_elf does not document for
+ * a bad file. */
+static void test_noncanonical_segment_is_format(void **state)
+{
+    (void)state;
+    blob b = read_fixture("fixture.elf");
+    Elf64_Ehdr eh;
+    memcpy(&eh, b.d, sizeof eh);
+    const uint64_t va = 0xff30ffff81000000ull; /* bit 63 set, bits 47..62 not all ones */
+    memcpy(b.d + eh.e_phoff + offsetof(Elf64_Phdr, p_vaddr), &va, sizeof va);
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.entry = SE_ENTRY_NONE;
+    se_machine *m = NULL;
+    assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+    se_entry_names names = {.entry = "entry_sym"};
+    assert_int_equal(se_load_entry_elf(m, b.d, b.len, 0xffffffffa0000000ull, &names),
+                     SE_ERR_FORMAT);
+    assert_non_null(strstr(se_machine_last_error(m), "canonical"));
+    se_machine_destroy(m);
+    free(b.d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -901,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_crafted_shstrndx_null),
         cmocka_unit_test(test_crafted_failure_leaks_nothing),
         cmocka_unit_test(test_duplicate_phase_labels),
+        cmocka_unit_test(test_noncanonical_segment_is_format),
     };
     int failed = cmocka_run_group_tests_name("loader", tests, NULL, NULL);
     failed += SE_TEST_RUN_ROWS("loader_reloc", reloc_rows, test_reloc_row);
