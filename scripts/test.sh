@@ -89,6 +89,28 @@ if [ -z "${SE_TEST_CONFIGS:-}" ]; then
         failed+=("fuzz")
     fi
 
+    # The parsers of untrusted input, each for a bounded run from its seed directory with its
+    # dictionary; any crash, sanitizer report, leak or harness abort fails the suite (the
+    # fuzzer exits non-zero and leaves a crash-* file in $dir). Together about 90 s.
+    for h in "fuzz_entry_elf loader elf SE_FUZZ_ELF_SECONDS" \
+             "fuzz_profile timing profile SE_FUZZ_PROFILE_SECONDS"; do
+        set -- $h
+        name=$1 area=$2 kind=$3
+        secs=${!4:-45}
+        echo "=== libFuzzer: $name for ${secs} s under ASan+UBSan"
+        if cmake --build "$dir" -j "$jobs" --target "$name" >"$dir.$name.build.log" 2>&1 &&
+           rm -rf "$dir/corpus_$kind" && mkdir -p "$dir/corpus_$kind" &&
+           cp "$dir/tests/$area/seeds_$kind"/* "$dir/corpus_$kind/" &&
+           "$dir/tests/$area/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 \
+                -dict="tests/$area/$kind.dict" -artifact_prefix="$dir/" \
+                "$dir/corpus_$kind" >"$dir.$name.run.log" 2>&1; then
+            grep -E "^#[0-9]+ +DONE|Done [0-9]+ runs" "$dir.$name.run.log" | tail -n 1
+        else
+            tail -n 40 "$dir.$name.run.log" "$dir.$name.build.log" 2>/dev/null
+            failed+=("$name")
+        fi
+    done
+
     echo "=== packaging: install, then build a consumer with find_package and pkg-config"
     if ! ./scripts/consumer.sh; then
         failed+=("consumer")

@@ -44,7 +44,11 @@ void se_account_free(se_machine *m)
 static int se_mark_cmp(const void *a, const void *b)
 {
     const se_phase_mark *x = a, *y = b;
-    return x->addr < y->addr ? -1 : x->addr > y->addr;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    /* duplicate labels may share an address: a total order keeps qsort's result, and so the
+     * phase found there, the same on every libc */
+    return x->phase < y->phase ? -1 : x->phase > y->phase;
 }
 
 se_status se_account_set_marks(se_machine *m, const se_phase_mark *marks, size_t n,

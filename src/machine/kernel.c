@@ -127,10 +127,16 @@ static se_status se_collect_symbols(se_machine *m, const se_elf_image *img)
     };
     size_t n = se_elf_symbol_count(img);
     se_symbol *syms = calloc(n ? n : 1, sizeof *syms);
-    se_phase_mark marks[sizeof phase_labels / sizeof phase_labels[0]];
+    /* Sized by the symbol count, not by the label table: ELF allows a name many times (a
+     * local and a global, or locals of several files), and each symbol matches at most one
+     * label, so n bounds the marks whatever the object holds. */
+    se_phase_mark *marks = calloc(n ? n : 1, sizeof *marks);
     size_t n_marks = 0;
-    if (syms == NULL)
+    if (syms == NULL || marks == NULL) {
+        free(syms);
+        free(marks);
         return se_fail(m, SE_ERR_NOMEM, "out of memory for entry symbols");
+    }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t va, size;
@@ -141,8 +147,10 @@ static se_status se_collect_symbols(se_machine *m, const se_elf_image *img)
         snprintf(syms[k].name, sizeof syms[k].name, "%s", name);
         k++;
         for (size_t j = 0; j < sizeof phase_labels / sizeof phase_labels[0]; j++)
-            if (strcmp(name, phase_labels[j].name) == 0)
+            if (strcmp(name, phase_labels[j].name) == 0) {
                 marks[n_marks++] = (se_phase_mark){.addr = va, .phase = phase_labels[j].phase};
+                break; /* the names are distinct: one mark per symbol at most */
+            }
     }
     free(m->syms);
     m->syms = syms;
@@ -155,7 +163,9 @@ static se_status se_collect_symbols(se_machine *m, const se_elf_image *img)
             hi = sec->va + sec->size > hi ? sec->va + sec->size : hi;
         }
     }
-    return se_account_set_marks(m, marks, n_marks, lo, hi);
+    se_status st = se_account_set_marks(m, marks, n_marks, lo, hi);
+    free(marks); /* se_account_set_marks keeps a sorted copy */
+    return st;
 }
 
 /* What a patched-out alternative block is, for the trace: it shows up as one jmp. */
@@ -292,7 +302,8 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
         if (s->size == 0 || s == patch || strncmp(s->name, ".se_notes", 9) == 0)
             continue; /* tables for the loader, not guest memory */
         if ((s->va >> 63) == 0 || (s->va & 0xFFF) != 0)
-            st = se_fail(m, SE_ERR_INVALID_ARG,
+            /* the file's fault, not the caller's: entry.h documents SE_ERR_FORMAT */
+            st = se_fail(m, SE_ERR_FORMAT,
                          "section %s at 0x%llx: entry code must be page-aligned in the upper half",
                          s->name, (unsigned long long)s->va);
         uint32_t flags = s->write ? SE_MAP_WRITE : 0;
@@ -302,6 +313,11 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
         uint64_t size = (s->size + 0xFFF) & ~0xFFFull;
         if (st == SE_OK)
             st = se_map_internal(m, s->va, size, flags, NULL);
+        /* an address the machine cannot map (non-canonical for its paging width) came from
+         * the file, not from an argument: SE_ERR_FORMAT as entry.h documents; the mapper's
+         * message stays */
+        if (st == SE_ERR_INVALID_ARG)
+            st = SE_ERR_FORMAT;
         if (st == SE_OK && s->bytes != NULL)
             memcpy(se_host_ptr(m, s->va, s->size), s->bytes, s->size);
         if (st == SE_OK && s->exec)

@@ -1,0 +1,3 @@
+base skylake
+handler 0  # comment
+

@@ -1,0 +1,2 @@
+ghz 1e1
+name x

@@ -1,0 +1,4 @@
+name zen4-fast
+base zen4
+ghz 5.7
+swapgs 2.5
