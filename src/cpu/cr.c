@@ -1,5 +1,5 @@
 /*
- * MOV to CR3 and CR4, and the TLB/PCID bookkeeping the cycle model uses (x86-semantics §6).
+ * MOV to CR0, CR3 and CR4, and the TLB/PCID bookkeeping the cycle model uses (x86-semantics §6).
  * The TLB model only records which PCIDs may hold translations and what each write
  * invalidated (see se_tlb in model.h).
  */
@@ -140,6 +140,69 @@ se_fault_kind se_cpu_mov_to_cr4(const se_cpu_features *f, se_cpu_state *st, uint
     bool full = ((changed & SE_CR4_PCIDE) && !(src & SE_CR4_PCIDE)) || (changed & SE_CR4_PGE);
     st->cr4 = src;
     if (full && tlb != NULL)
+        se_tlb_flush_all(tlb);
+    return se_completed(fault);
+}
+
+/* The CR0 flags Intel SDM Vol. 3A §2.5 defines; MOV to CR0 leaves every other bit of 31:0
+ * clear whatever the source holds (Intel SDM Vol. 2B, MOV—Move to/from Control Registers). */
+static const uint64_t se_cr0_defined = SE_CR0_PE | SE_CR0_MP | SE_CR0_EM | SE_CR0_TS | SE_CR0_ET |
+                                       SE_CR0_NE | SE_CR0_WP | SE_CR0_AM | SE_CR0_NW | SE_CR0_CD |
+                                       SE_CR0_PG;
+
+/* The SDM's #GP(0) conditions of MOV to CR0; `src` is already the operand as the CPU sees it. */
+static bool se_cr0_write_ok(const se_cpu_state *st, uint64_t src)
+{
+    bool paging_on = !(st->cr0 & SE_CR0_PG) && (src & SE_CR0_PG);
+    /* Vol. 3A §2.5: bits 63:32 are reserved and must be written as zero */
+    if (src >> 32)
+        return false;
+    /* Vol. 2B MOV CR, "invalid bit combinations": paging needs protection, and not-write-
+     * through means nothing while caching is enabled */
+    if ((src & SE_CR0_PG) && !(src & SE_CR0_PE))
+        return false;
+    if ((src & SE_CR0_NW) && !(src & SE_CR0_CD))
+        return false;
+    /* Vol. 3A §2.5 (PG): 64-bit code cannot switch paging off under itself, and PCIDs only
+     * exist with IA-32e paging (CR3-6); software leaves through compatibility mode instead */
+    if (!(src & SE_CR0_PG) && (se_cpu_in_64bit_mode(st) || (st->cr4 & SE_CR4_PCIDE)))
+        return false;
+    /* Vol. 3A §4.1.2: IA-32e paging is PAE paging, so it cannot be activated without PAE */
+    if (paging_on && (st->efer & SE_EFER_LME) && !(st->cr4 & SE_CR4_PAE))
+        return false;
+    /* Vol. 3A §2.5 (WP): shadow stacks rely on supervisor write protection. Unreachable while
+     * CR4.CET is reserved in this model; kept so that supporting CET cannot forget it. */
+    if ((st->cr4 & SE_CR4_CET) && !(src & SE_CR0_WP))
+        return false;
+    return true;
+}
+
+se_fault_kind se_cpu_mov_to_cr0(const se_cpu_features *f, se_cpu_state *st, uint64_t src,
+                                se_tlb *tlb, se_fault *fault)
+{
+    assert(f != NULL && st != NULL && fault != NULL);
+    (void)f; /* every CR0 flag exists on every x86-64 CPU */
+    /* CR3-1 applies to every control register: privileged */
+    if (st->cpl != 0)
+        return se_raise_gp0(st, fault);
+    /* Vol. 2B MOV CR: outside 64-bit mode the source is a 32-bit register */
+    if (!se_cpu_in_64bit_mode(st))
+        src = (uint32_t)src;
+    if (!se_cr0_write_ok(st, src))
+        return se_raise_gp0(st, fault);
+    bool paging_on = !(st->cr0 & SE_CR0_PG) && (src & SE_CR0_PG);
+    bool paging_off = (st->cr0 & SE_CR0_PG) && !(src & SE_CR0_PG);
+    /* Vol. 2B MOV CR: undefined bits stay clear and ET stays set (P6 and later) */
+    st->cr0 = (src & se_cr0_defined) | SE_CR0_ET;
+    /* Vol. 3A §4.1.2 / §10.8.5: IA-32e mode is activated and left through CR0.PG with LME */
+    if (paging_on && (st->efer & SE_EFER_LME))
+        st->efer |= SE_EFER_LMA;
+    if (paging_off)
+        st->efer &= ~SE_EFER_LMA;
+    /* Vol. 3A §4.10.4.1: turning paging off invalidates every translation, globals included.
+     * Other CR0 changes (CD/NW, WP) may flush too (§4.10.4.1 "free to invalidate more"), which
+     * the model does not claim (CR3-5: extra flushes are always allowed). */
+    if (paging_off && tlb != NULL)
         se_tlb_flush_all(tlb);
     return se_completed(fault);
 }

@@ -1,5 +1,5 @@
 /*
- * The architectural model: SYSCALL, SYSRET, SWAPGS, MOV to CR3/CR4, IRETQ, RDMSR/WRMSR as
+ * The architectural model: SYSCALL, SYSRET, SWAPGS, MOV to CR0/CR3/CR4, IRETQ, RDMSR/WRMSR as
  * small pure functions over se_cpu_state. No Unicorn in here: the backend calls these and then
  * makes the engine agree. Rule IDs (SYSRET-3, CR3-5, ...) are those of x86-semantics.md;
  * docs/model.md lists what each function models and what it deliberately does not.
@@ -44,6 +44,12 @@
 #endif
 #ifndef SE_SEG_AR_USER_CS32
 #define SE_SEG_AR_USER_CS32 0xC0FBu /* type 11, S, DPL3, P, D, G: SYSRET to 32-bit code */
+#endif
+#ifndef SE_CR0_EM
+#define SE_CR0_EM (1ull << 2)  /* x87 emulation */
+#define SE_CR0_TS (1ull << 3)  /* task switched */
+#define SE_CR0_NW (1ull << 29) /* not write-through */
+#define SE_CR0_CD (1ull << 30) /* cache disable */
 #endif
 #ifndef SE_CR4_VME
 #define SE_CR4_VME     (1ull << 0)  /* virtual-8086 mode extensions */
@@ -153,6 +159,15 @@ se_fault_kind se_cpu_mov_to_cr3(const se_cpu_features *f, se_cpu_state *st, uint
 /* MOV to CR4: the PCIDE preconditions (CR3-6), reserved/unsupported bits, LA57 and PAE in
  * long mode; clearing PCIDE or toggling PGE flushes everything. `tlb` may be NULL. */
 se_fault_kind se_cpu_mov_to_cr4(const se_cpu_features *f, se_cpu_state *st, uint64_t src,
+                                se_tlb *tlb, se_fault *fault);
+
+/* MOV to CR0 (Intel SDM Vol. 3A §2.5, §4.1.2; Vol. 2B MOV to control registers): #GP(0) for
+ * CPL != 0, bits 63:32, PG without PE, NW without CD, clearing PG in 64-bit mode or with
+ * PCIDE = 1, setting PG with LME = 1 and PAE = 0, clearing WP with CR4.CET = 1. Outside 64-bit
+ * mode only src[31:0] is used. Undefined bits of 31:0 are dropped and ET is forced to 1.
+ * Setting PG with LME activates IA-32e mode (EFER.LMA = 1), clearing it leaves (LMA = 0) and
+ * flushes everything. `tlb` may be NULL. */
+se_fault_kind se_cpu_mov_to_cr0(const se_cpu_features *f, se_cpu_state *st, uint64_t src,
                                 se_tlb *tlb, se_fault *fault);
 
 /* The five slots IRETQ pops (IRET-2); only the low 16 bits of cs and ss are used. */

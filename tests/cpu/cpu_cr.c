@@ -1,5 +1,6 @@
 /*
- * MOV to CR3 and CR4 with the TLB/PCID model (x86-semantics §6, CR3-1..6). The TLB rows can
+ * MOV to CR0 (Intel SDM Vol. 3A §2.5, §4.1.2; Vol. 2B MOV to control registers), and MOV to
+ * CR3 and CR4 with the TLB/PCID model (CR3-1..6). The TLB rows can
  * only show what the model flushed; "still live" is the model's promise, not the hardware's
  * (CR3-5: a CPU may invalidate more).
  */
@@ -459,6 +460,195 @@ static void test_cr4_without_tlb(void **state)
     assert_false(st.cr4 & SE_CR4_PGE);
 }
 
+/* ---- MOV to CR0 -------------------------------------------------------------------------- */
+
+#define K0                (SE_CR0_PE | SE_CR0_MP | SE_CR0_ET | SE_CR0_NE | SE_CR0_WP | SE_CR0_AM | SE_CR0_PG)
+#define BIT32             (1ull << 32)
+#define CR0_UNDEFINED_LOW ((1ull << 6) | (1ull << 15) | (1ull << 17) | (1ull << 28))
+
+typedef struct cr0_row {
+    const char *name;
+    t_mode mode; /* where the write runs (t_set_mode on the Linux kernel state) */
+    uint8_t cpl;
+    uint64_t cr0_clear; /* taken out of the Linux CR0 (K0) before the write */
+    uint64_t cr4_set, cr4_clear;
+    bool lme; /* EFER.LME set before the write (legacy/real mode clear it) */
+    uint64_t src;
+    se_fault_kind kind; /* FAULT rows are always #GP(0) */
+    uint64_t want_cr0;
+    bool lma_toggles; /* the write activates or leaves IA-32e mode */
+    bool full_flush;
+} cr0_row;
+
+static const cr0_row cr0_rows[] = {
+    /* privilege (CR3-1) */
+    {.name = "test_cr0_cpl0_set_ts_ok", .src = K0 | SE_CR0_TS, .want_cr0 = K0 | SE_CR0_TS},
+    {.name = "test_cr0_cpl3_gp", .cpl = 3, .src = K0 | SE_CR0_TS, GP},
+    /* Vol. 3A §2.5: bits 63:32 must be zero in 64-bit mode */
+    {.name = "test_cr0_bits_31_0_only_ok", .src = K0 | SE_CR0_EM, .want_cr0 = K0 | SE_CR0_EM},
+    {.name = "test_cr0_bit32_gp", .src = K0 | BIT32, GP},
+    {.name = "test_cr0_bit63_gp", .src = K0 | BIT63, GP},
+    /* Vol. 2B MOV CR: outside 64-bit mode the operand is r32, so bits 63:32 never arrive */
+    {.name = "test_cr0_compat_mode_high_bits_not_an_operand_ok",
+     .mode = T_MODE_COMPAT,
+     .src = K0 | BIT32 | BIT63,
+     .want_cr0 = K0},
+    /* Vol. 2B MOV CR: undefined bits of 31:0 stay clear, ET stays set */
+    {.name = "test_cr0_undefined_low_bits_dropped", .src = K0 | CR0_UNDEFINED_LOW, .want_cr0 = K0},
+    {.name = "test_cr0_et_cannot_be_cleared", .src = K0 & ~SE_CR0_ET, .want_cr0 = K0},
+    {.name = "test_cr0_zero_in_real_mode_keeps_et",
+     .mode = T_MODE_REAL,
+     .src = 0,
+     .want_cr0 = SE_CR0_ET},
+    /* Vol. 2B MOV CR: PG needs PE */
+    {.name = "test_cr0_real_mode_set_pe_and_pg_ok",
+     .mode = T_MODE_REAL,
+     .src = SE_CR0_PE | SE_CR0_PG | SE_CR0_ET,
+     .want_cr0 = SE_CR0_PE | SE_CR0_PG | SE_CR0_ET},
+    {.name = "test_cr0_real_mode_set_pg_without_pe_gp",
+     .mode = T_MODE_REAL,
+     .src = SE_CR0_PG | SE_CR0_ET,
+     GP},
+    {.name = "test_cr0_legacy_clear_pe_keep_pg_gp",
+     .mode = T_MODE_LEGACY,
+     .src = K0 & ~SE_CR0_PE,
+     GP},
+    {.name = "test_cr0_64bit_clear_pe_gp", .src = K0 & ~SE_CR0_PE, GP},
+    /* Vol. 2B MOV CR: NW needs CD */
+    {.name = "test_cr0_set_cd_ok", .src = K0 | SE_CR0_CD, .want_cr0 = K0 | SE_CR0_CD},
+    {.name = "test_cr0_set_cd_and_nw_ok",
+     .src = K0 | SE_CR0_CD | SE_CR0_NW,
+     .want_cr0 = K0 | SE_CR0_CD | SE_CR0_NW},
+    {.name = "test_cr0_set_nw_without_cd_gp", .src = K0 | SE_CR0_NW, GP},
+    {.name = "test_cr0_real_mode_nw_without_cd_gp",
+     .mode = T_MODE_REAL,
+     .src = SE_CR0_ET | SE_CR0_NW,
+     GP},
+    /* Vol. 3A §2.5 (PG): no clearing PG in 64-bit mode or with PCIDE; compatibility mode
+     * leaves IA-32e mode that way, which flushes everything (§4.10.4.1) */
+    {.name = "test_cr0_64bit_clear_pg_gp", .src = K0 & ~SE_CR0_PG, GP},
+    {.name = "test_cr0_64bit_clear_pg_without_pcide_gp",
+     .cr4_clear = SE_CR4_PCIDE,
+     .src = K0 & ~SE_CR0_PG,
+     GP},
+    {.name = "test_cr0_64bit_zero_gp", .src = 0, GP},
+    {.name = "test_cr0_compat_clear_pg_with_pcide_gp",
+     .mode = T_MODE_COMPAT,
+     .src = K0 & ~SE_CR0_PG,
+     GP},
+    {.name = "test_cr0_compat_clear_pg_leaves_ia32e_mode",
+     .mode = T_MODE_COMPAT,
+     .cr4_clear = SE_CR4_PCIDE,
+     .src = K0 & ~SE_CR0_PG,
+     .want_cr0 = K0 & ~SE_CR0_PG,
+     .lma_toggles = true,
+     .full_flush = true},
+    {.name = "test_cr0_legacy_clear_pg_full_flush",
+     .mode = T_MODE_LEGACY,
+     .src = K0 & ~SE_CR0_PG,
+     .want_cr0 = K0 & ~SE_CR0_PG,
+     .full_flush = true},
+    /* Vol. 3A §4.1.2: activating IA-32e mode needs PAE */
+    {.name = "test_cr0_set_pg_with_lme_and_pae_enters_ia32e_mode",
+     .mode = T_MODE_LEGACY,
+     .cr0_clear = SE_CR0_PG,
+     .lme = true,
+     .src = K0,
+     .want_cr0 = K0,
+     .lma_toggles = true},
+    {.name = "test_cr0_set_pg_with_lme_without_pae_gp",
+     .mode = T_MODE_LEGACY,
+     .cr0_clear = SE_CR0_PG,
+     .cr4_clear = SE_CR4_PAE,
+     .lme = true,
+     .src = K0,
+     GP},
+    {.name = "test_cr0_set_pg_without_lme_or_pae_ok",
+     .mode = T_MODE_LEGACY,
+     .cr0_clear = SE_CR0_PG,
+     .cr4_clear = SE_CR4_PAE,
+     .src = K0,
+     .want_cr0 = K0},
+    /* Vol. 3A §2.5 (WP): not with CR4.CET = 1 (a state this model cannot reach: CET is
+     * reserved in CR4) */
+    {.name = "test_cr0_clear_wp_without_cet_ok",
+     .src = K0 & ~SE_CR0_WP,
+     .want_cr0 = K0 & ~SE_CR0_WP},
+    {.name = "test_cr0_keep_wp_with_cet_ok",
+     .cr4_set = SE_CR4_CET,
+     .src = K0 | SE_CR0_TS,
+     .want_cr0 = K0 | SE_CR0_TS},
+    {.name = "test_cr0_clear_wp_with_cet_gp", .cr4_set = SE_CR4_CET, .src = K0 & ~SE_CR0_WP, GP},
+    /* a write that would flush everything but faults flushes nothing */
+    {.name = "test_cr0_legacy_clear_pg_with_nw_gp_no_flush",
+     .mode = T_MODE_LEGACY,
+     .src = (K0 & ~SE_CR0_PG) | SE_CR0_NW,
+     GP},
+};
+
+static void test_cr0(void **state)
+{
+    const cr0_row *r = *state;
+    se_cpu_features f = t_features(SE_VENDOR_INTEL, false);
+    se_cpu_state st;
+    t_kernel_state(&st);
+    t_set_mode(&st, r->mode);
+    st.cpl = r->cpl;
+    st.cr0 &= ~r->cr0_clear;
+    st.cr4 = (st.cr4 | r->cr4_set) & ~r->cr4_clear;
+    if (r->lme)
+        st.efer |= SE_EFER_LME;
+    se_tlb tlb;
+    t_tlb_prime(&tlb);
+    se_cpu_state before;
+    memcpy(&before, &st, sizeof st);
+    se_tlb tlb_before = tlb;
+    se_fault fault;
+    t_scribble_fault(&fault);
+
+    se_fault_kind k = se_cpu_mov_to_cr0(&f, &st, r->src, &tlb, &fault);
+
+    assert_int_equal(k, r->kind);
+    if (r->kind == SE_FAULT_FAULT) {
+        t_expect_fault(&fault, &before, SE_VEC_GP, 0);
+        t_expect_state(&before, &st);
+        assert_memory_equal(&tlb, &tlb_before, sizeof tlb);
+        return;
+    }
+    se_cpu_state want;
+    memcpy(&want, &before, sizeof want);
+    want.cr0 = r->want_cr0;
+    if (r->lma_toggles)
+        want.efer ^= SE_EFER_LMA;
+    t_expect_state(&want, &st);
+    t_expect_no_fault(&fault);
+    assert_int_equal(tlb.full_flushes, r->full_flush ? 1 : 0);
+    assert_int_equal(tlb.cr3_writes, 0);
+    for (size_t i = 0; i < sizeof t_live_pcids / sizeof t_live_pcids[0]; i++)
+        assert_int_equal(se_tlb_pcid_live(&tlb, t_live_pcids[i]), !r->full_flush);
+}
+
+/* Leaving IA-32e mode the way the SDM prescribes (compatibility mode, PCIDE off, then PG off)
+ * and coming back; `tlb` is optional. */
+static void test_cr0_leave_and_reenter_ia32e_mode(void **state)
+{
+    (void)state;
+    se_cpu_features f = t_features(SE_VENDOR_INTEL, false);
+    se_cpu_state st;
+    t_kernel_state(&st);
+    se_fault fault;
+    assert_int_equal(se_cpu_mov_to_cr0(&f, &st, K0 & ~SE_CR0_PG, NULL, &fault), SE_FAULT_FAULT);
+    t_set_mode(&st, T_MODE_COMPAT);
+    assert_int_equal(se_cpu_mov_to_cr4(&f, &st, st.cr4 & ~SE_CR4_PCIDE, NULL, &fault),
+                     SE_FAULT_NONE);
+    assert_int_equal(se_cpu_mov_to_cr0(&f, &st, K0 & ~SE_CR0_PG, NULL, &fault), SE_FAULT_NONE);
+    assert_false(st.efer & SE_EFER_LMA);
+    assert_true(st.efer & SE_EFER_LME);
+    assert_int_equal(se_cpu_mov_to_cr0(&f, &st, K0, NULL, &fault), SE_FAULT_NONE);
+    assert_true(st.efer & SE_EFER_LMA);
+    se_assert_eq_hex("cr0", st.cr0, K0);
+}
+
 int t_run_cr(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,9 +656,11 @@ int t_run_cr(void)
         cmocka_unit_test(test_cr3_pti_round_trip),
         cmocka_unit_test(test_tlb_touch_reset_and_wrap),
         cmocka_unit_test(test_cr4_without_tlb),
+        cmocka_unit_test(test_cr0_leave_and_reenter_ia32e_mode),
     };
     int failed = cmocka_run_group_tests_name("cpu_cr_sequences", tests, NULL, NULL);
     failed += SE_TEST_RUN_ROWS("cpu_mov_cr3", cr3_rows, test_cr3);
     failed += SE_TEST_RUN_ROWS("cpu_mov_cr4", cr4_rows, test_cr4);
+    failed += SE_TEST_RUN_ROWS("cpu_mov_cr0", cr0_rows, test_cr0);
     return failed;
 }
