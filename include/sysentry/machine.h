@@ -154,7 +154,8 @@ SE_API se_status se_mem_read(se_machine *m, uint64_t va, void *buf, size_t len);
 
 /**
  * @brief Copy bytes into guest memory, by linear address, without permission checks.
- * Writing code is allowed: translated blocks of the range are discarded. Allowed in a syscall
+ * Writing code is allowed: the next execution of the range runs the new bytes, with every
+ * privileged instruction in them modelled (docs/machine.md, "Translated code"). Allowed in a syscall
  * handler (for guest data); not in a trace callback, which runs inside an instruction.
  * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOT_MAPPED if any byte is unmapped,
  *         ::SE_ERR_STATE inside a trace callback.
