@@ -58,7 +58,7 @@ typedef struct se_hooked_insn {
     struct se_machine *m;
     se_insn insn;
     uc_hook pre;
-    uc_hook post; /* MOV to CR3: restore the source register at the next instruction */
+    uc_hook post; /* MOV to CR0/CR3: restore the source register at the next instruction */
     bool post_pending;
     uint64_t saved_src; /* the source operand as the program computed it */
 } se_hooked_insn;
@@ -171,7 +171,7 @@ struct se_machine {
     char **note_text;
     size_t n_notes;
 
-    se_hooked_insn *cr3_pending; /* a MOV to CR3 whose source register is to be restored */
+    se_hooked_insn *cr_pending; /* a MOV to CR0/CR3 whose source register is to be restored */
 
     se_entry_syms sym;
     se_syscall_fn handler;
@@ -236,7 +236,7 @@ void se_hooks_free(se_machine *m);
 void se_machine_snapshot_state(se_machine *m, se_cpu_state *st);
 void se_machine_record_fault(se_machine *m, const se_fault *f);
 void se_uncount_from(se_machine *m, uint64_t rip);
-void se_cr3_restore_src(se_machine *m);
+void se_cr_restore_src(se_machine *m);
 
 /* ---- machine.c ------------------------------------------------------------------------ */
 se_status se_enter_user_internal(se_machine *m, const se_regs *regs);
