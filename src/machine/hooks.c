@@ -5,9 +5,10 @@
  *    the whole transition is se_cpu_syscall(), then the engine is moved to CPL0 and RIP is set
  *    to LSTAR - length so that the length Unicorn adds lands exactly on LSTAR.
  *  - privileged instructions in loaded kernel code, found with Zydis and hooked one address
- *    each (§6): the model checks them first. SWAPGS, MOV to CR3/CR4, WRMSR then run natively
- *    (the engine does the same thing, and a MOV to CR3 flushes Unicorn's TLB); RDMSR, SYSRET
- *    and IRETQ are performed by the model and skipped by writing RIP.
+ *    each (§6): the model checks them first. SWAPGS, MOV to CR0/CR3/CR4, WRMSR then run
+ *    natively (the engine does the same thing, and a MOV to CR3 flushes Unicorn's TLB; the
+ *    engine has no CR0 #GP and would leave 64-bit mode instead, issue 9); RDMSR, SYSRET and
+ *    IRETQ are performed by the model and skipped by writing RIP.
  *  - exceptions (UC_HOOK_INTR, unmapped accesses, #UD) become se_fault records; the guest IDT
  *    is never used (§10).
  *  - blocks: instruction counting, the budget, deferred stops (uc_emu_stop is ignored after a
@@ -22,21 +23,22 @@
 
 static void se_hook_refresh(se_machine *m, se_hooked_insn *h, uint64_t addr);
 
-/* A MOV to CR3 ran with bit 63 stripped from its source register; give the register its
- * value back (the instruction does not change its source). */
-void se_cr3_restore_src(se_machine *m)
+/* A MOV to CR3 ran with bit 63 stripped from its source register, or a MOV to CR0 with its
+ * undefined bits cleared; give the register its value back (the instruction does not change
+ * its source). */
+void se_cr_restore_src(se_machine *m)
 {
-    se_hooked_insn *h = m->cr3_pending;
+    se_hooked_insn *h = m->cr_pending;
     if (h == NULL)
         return;
-    m->cr3_pending = NULL;
+    m->cr_pending = NULL;
     h->post_pending = false;
     se_be_set(m, h->insn.src_uc_reg, h->saved_src);
 }
 
 void se_machine_record_fault(se_machine *m, const se_fault *f)
 {
-    se_cr3_restore_src(m);
+    se_cr_restore_src(m);
     /* the first exception wins: later ones are consequences of stopping */
     if (m->run.fault.kind == SE_FAULT_NONE)
         m->run.fault = *f;
@@ -297,6 +299,19 @@ static void se_skip_insn(se_machine *m, const se_hooked_insn *h, uint64_t addr)
     se_be_set(m, UC_X86_REG_RIP, addr + h->insn.len);
 }
 
+/* The native MOV to CRn that follows the hook must load `value`, not the program's `src`:
+ * put it in the source register and give the register its value back at the next
+ * instruction (the instruction does not change its source). */
+static void se_give_engine_cr_value(se_machine *m, se_hooked_insn *h, uint64_t src, uint64_t value)
+{
+    if (src == value)
+        return;
+    h->saved_src = src;
+    h->post_pending = true;
+    m->cr_pending = h;
+    se_be_set(m, h->insn.src_uc_reg, value);
+}
+
 /* A stop address on a hooked instruction: the run stops before it, so it must not act. */
 static bool se_is_stop_address(const se_machine *m, uint64_t addr)
 {
@@ -366,12 +381,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             /* The engine would store bit 63 verbatim (EMU-10), and its 5-level walk does not
              * ignore it: hand it the architectural value, i.e. without the no-flush bit, and
              * restore the register at the next instruction. */
-            if (src != st.cr3) {
-                h->saved_src = src;
-                h->post_pending = true;
-                m->cr3_pending = h;
-                se_be_set(m, h->insn.src_uc_reg, st.cr3);
-            }
+            se_give_engine_cr_value(m, h, src, st.cr3);
         }
         break;
     }
@@ -380,14 +390,18 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         if (k == SE_FAULT_NONE)
             m->arch.cr4 = st.cr4;
         break;
-    case SE_INSN_MOV_TO_CR0:
-        if (m->arch.cpl != 0) {
-            se_cpu_make_fault(&st, SE_VEC_GP, 0, true, &f);
-            k = SE_FAULT_FAULT;
-        } else {
-            m->arch.cr0 = se_be_get(m, h->insn.src_uc_reg);
+    case SE_INSN_MOV_TO_CR0: {
+        uint64_t src = se_be_get(m, h->insn.src_uc_reg);
+        k = se_cpu_mov_to_cr0(&m->feat, &st, src, &m->tlb, &f);
+        if (k == SE_FAULT_NONE) {
+            m->arch.cr0 = st.cr0;
+            m->arch.efer = st.efer; /* LMA follows PG (SDM Vol. 3A §4.1.2) */
+            /* The engine stores undefined bits of 31:0 verbatim where the CPU keeps them
+             * clear (SDM Vol. 2B MOV CR): hand it the architectural value, as for CR3 */
+            se_give_engine_cr_value(m, h, src, st.cr0);
         }
         break;
+    }
     case SE_INSN_WRMSR: {
         uint32_t msr = (uint32_t)st.regs.rcx;
         uint64_t v = (st.regs.rdx << 32) | (uint32_t)st.regs.rax;
@@ -521,15 +535,15 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
     }
 }
 
-/* Runs at the instruction after a MOV to CR3 whose source had the no-flush bit. */
+/* Runs at the instruction after a MOV to CR0/CR3 whose source register was rewritten. */
 static void se_hook_cr3_post(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     se_hooked_insn *h = user;
     (void)uc;
     (void)addr;
     (void)size;
-    if (h->post_pending && h->m->cr3_pending == h)
-        se_cr3_restore_src(h->m);
+    if (h->post_pending && h->m->cr_pending == h)
+        se_cr_restore_src(h->m);
 }
 
 se_status se_hook_code_at(se_machine *m, uc_hook *h, se_uc_fn cb, void *user, uint64_t addr)
@@ -601,7 +615,7 @@ se_status se_hooks_ensure(se_machine *m, const se_insn *in, const uint8_t *bytes
         se_hooked_insn *h = m->hooked[idx];
         /* one address, one hook: it acts on whatever the bytes there are now */
         se_hook_set_insn(h, in, bytes, nbytes);
-        if (in->kind == SE_INSN_MOV_TO_CR3 && !h->has_post) {
+        if ((in->kind == SE_INSN_MOV_TO_CR3 || in->kind == SE_INSN_MOV_TO_CR0) && !h->has_post) {
             se_status st =
                 se_hook_code_at(m, &h->post, (se_uc_fn)se_hook_cr3_post, h, in->addr + in->len);
             if (st != SE_OK)
@@ -637,7 +651,7 @@ se_status se_hooks_ensure(se_machine *m, const se_insn *in, const uint8_t *bytes
         return st;
     h->has_pre = true;
     *added = true;
-    if (in->kind == SE_INSN_MOV_TO_CR3) {
+    if (in->kind == SE_INSN_MOV_TO_CR3 || in->kind == SE_INSN_MOV_TO_CR0) {
         st = se_hook_code_at(m, &h->post, (se_uc_fn)se_hook_cr3_post, h, in->addr + in->len);
         if (st != SE_OK)
             return st;

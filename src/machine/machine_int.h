@@ -62,7 +62,7 @@ typedef struct se_hooked_insn {
     uint8_t *host; /* where those bytes are in guest RAM (NULL: read through the engine) */
     uint64_t host_gen;
     uc_hook pre;
-    uc_hook post; /* MOV to CR3: restore the source register at the next instruction */
+    uc_hook post; /* MOV to CR0/CR3: restore the source register at the next instruction */
     bool has_pre, has_post;
     uint64_t post_addr;
     bool post_pending;
@@ -208,7 +208,7 @@ struct se_machine {
     char **note_text;
     size_t n_notes;
 
-    se_hooked_insn *cr3_pending; /* a MOV to CR3 whose source register is to be restored */
+    se_hooked_insn *cr_pending; /* a MOV to CR0/CR3 whose source register is to be restored */
 
     se_entry_syms sym;
     se_syscall_fn handler;
@@ -290,7 +290,7 @@ void se_hooks_free(se_machine *m);
 void se_machine_snapshot_state(se_machine *m, se_cpu_state *st);
 void se_machine_record_fault(se_machine *m, const se_fault *f);
 void se_uncount_from(se_machine *m, uint64_t rip);
-void se_cr3_restore_src(se_machine *m);
+void se_cr_restore_src(se_machine *m);
 
 /* ---- machine.c ------------------------------------------------------------------------ */
 se_status se_enter_user_internal(se_machine *m, const se_regs *regs);

@@ -79,7 +79,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         se_unhook_code_at(m, stops[i], opts->stop_at[i]);
     r->active = false;
     r->opts = NULL;
-    se_cr3_restore_src(m); /* stopped between a MOV to CR3 and its next instruction */
+    se_cr_restore_src(m); /* stopped between a MOV to CR0/CR3 and its next instruction */
     if (r->fault.kind != SE_FAULT_NONE) {
         if (r->reason == SE_STOP_NONE || r->reason == SE_STOP_USER_RETURN)
             r->reason = SE_STOP_FAULT;

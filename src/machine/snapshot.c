@@ -110,7 +110,7 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     m->arch = s->arch;
     m->tlb = s->tlb;
     m->engine_cpl = s->engine_cpl;
-    m->cr3_pending = NULL;
+    m->cr_pending = NULL;
     m->fix_selectors = false;
     /* a context restore does not flush the TLB (unicorn-2.0.1 §13) */
     if (cr3_changed)

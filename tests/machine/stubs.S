@@ -77,6 +77,16 @@ STUB(stub_wrmsr_insn)
     sysretq
 STUB(stub_wrmsr_end)
 
+/* MOV to CR0 from kernel code of CR0 ^ RDX; RBX receives CR0 as read back afterwards. */
+STUB(stub_cr0)
+    movq %cr0, %rax
+    xorq %rdx, %rax
+STUB(stub_cr0_insn)
+    movq %rax, %cr0
+    movq %cr0, %rbx
+    sysretq
+STUB(stub_cr0_end)
+
 /* User code. */
 STUB(user_syscall)
     syscall

@@ -29,6 +29,9 @@ SE_STUB(stub_noncanon_end);
 SE_STUB(stub_wrmsr);
 SE_STUB(stub_wrmsr_insn);
 SE_STUB(stub_wrmsr_end);
+SE_STUB(stub_cr0);
+SE_STUB(stub_cr0_insn);
+SE_STUB(stub_cr0_end);
 SE_STUB(user_syscall);
 SE_STUB(user_syscall_end);
 SE_STUB(user_read_rax);
@@ -452,6 +455,90 @@ static void test_la57_high_user_address(void **s)
     se_machine_destroy(m);
 }
 
+/* ---- MOV to CR0 ------------------------------------------------------------------------- */
+
+/* Kernel code reached through LSTAR on a machine that also has the Linux entry, so that the
+ * same machine can afterwards run a normal se_syscall(). */
+static se_machine *mk_cr0(uint64_t *linux_lstar)
+{
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.cpl_switch = g_cpl_switch;
+    se_machine *m = NULL;
+    assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+    se_fault f;
+    assert_int_equal(se_msr_read(m, SE_MSR_IA32_LSTAR, linux_lstar, &f), SE_OK);
+    load_kernel(m, stub_cr0, stub_cr0_end);
+    load_user(m, UCODE, user_syscall, user_syscall_end);
+    return m;
+}
+
+/* Issue 9 §3: each of these used to be accepted and left the engine outside 64-bit mode, so
+ * that every later call faulted. Now each is #GP(0) at CPL0 with CR0 untouched, and the
+ * machine still completes a system call. */
+static void test_kernel_mov_cr0_gp_machine_still_usable(void **s)
+{
+    (void)s;
+    static const uint64_t toggles[] = {
+        SE_CR0_PG,                         /* SDM Vol. 3A §2.5: PG off in 64-bit mode */
+        SE_CR0_PE | SE_CR0_PG | SE_CR0_WP, /* CR0 close to 0: PG off, PG without PE */
+        1ull << 32,                        /* SDM Vol. 3A §2.5: bits 63:32 reserved */
+        1ull << 29,                        /* SDM Vol. 2B MOV CR: NW without CD */
+    };
+    uint64_t linux_lstar;
+    se_machine *m = mk_cr0(&linux_lstar);
+    const uint64_t cr0 = state(m).cr0;
+    for (size_t i = 0; i < sizeof toggles / sizeof toggles[0]; i++) {
+        se_fault f;
+        assert_int_equal(se_msr_write(m, SE_MSR_IA32_LSTAR, KSTUB, &f), SE_OK);
+        se_regs u = user_regs(UCODE);
+        u.rdx = toggles[i];
+        assert_int_equal(se_enter_user(m, &u), SE_OK);
+        se_run_result r = run_to(m, 0, 1);
+        assert_int_equal(r.reason, SE_STOP_FAULT);
+        assert_int_equal(r.fault.vector, SE_VEC_GP);
+        assert_true(r.fault.has_error_code);
+        assert_int_equal(r.fault.error_code, 0);
+        assert_int_equal(r.fault.cpl, 0);
+        se_assert_eq_hex("RIP", r.fault.rip, KSTUB + (uint64_t)(stub_cr0_insn - stub_cr0));
+        se_cpu_state st = state(m);
+        se_assert_eq_hex("CR0 unchanged", st.cr0, cr0);
+        assert_true(st.efer & SE_EFER_LMA);
+    }
+    se_fault f;
+    assert_int_equal(se_msr_write(m, SE_MSR_IA32_LSTAR, linux_lstar, &f), SE_OK);
+    se_regs u = user_regs(UCODE);
+    u.rflags = 0x246;
+    se_outcome o;
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+    assert_int_equal(o.path, SE_EXIT_SYSRET);
+    assert_int_equal(o.fault.kind, SE_FAULT_NONE);
+    se_machine_destroy(m);
+}
+
+/* An accepted write reaches the engine as the SDM defines it: undefined bits of 31:0 stay
+ * clear (SDM Vol. 2B MOV CR), and the source register keeps the program's value. */
+static void test_kernel_mov_cr0_accepted_engine_gets_architectural_value(void **s)
+{
+    (void)s;
+    uint64_t linux_lstar;
+    se_machine *m = mk_cr0(&linux_lstar);
+    const uint64_t cr0 = state(m).cr0;
+    const uint64_t undefined = (1ull << 6) | (1ull << 17);
+    se_fault f;
+    assert_int_equal(se_msr_write(m, SE_MSR_IA32_LSTAR, KSTUB, &f), SE_OK);
+    se_regs u = user_regs(UCODE);
+    u.rdx = (1ull << 30) | undefined; /* CD on, plus bits the CPU keeps clear */
+    assert_int_equal(se_enter_user(m, &u), SE_OK);
+    se_run_result r = run_to(m, 0, 1);
+    assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+    se_cpu_state st = state(m);
+    se_assert_eq_hex("CR0 read back by the guest", st.regs.rbx, cr0 | (1ull << 30));
+    se_assert_eq_hex("CR0 in the model", st.cr0, cr0 | (1ull << 30));
+    se_assert_eq_hex("source register", st.regs.rax, cr0 ^ u.rdx);
+    se_machine_destroy(m);
+}
+
 /* ---- robustness ------------------------------------------------------------------------- */
 
 static void test_machine_reusable_after_faults(void **s)
@@ -586,6 +673,8 @@ int main(void)
         cmocka_unit_test(test_kernel_wrmsr_noncanonical_lstar_gp),
         cmocka_unit_test(test_msr_api),
         cmocka_unit_test(test_la57_high_user_address),
+        cmocka_unit_test(test_kernel_mov_cr0_gp_machine_still_usable),
+        cmocka_unit_test(test_kernel_mov_cr0_accepted_engine_gets_architectural_value),
         cmocka_unit_test(test_machine_reusable_after_faults),
         cmocka_unit_test(test_budget_stops_runaway_guest),
         cmocka_unit_test(test_user_swapgs_gp),
