@@ -51,9 +51,10 @@ int main(int argc, char **argv)
     se_set_syscall_handler(m, sigreturn_to_noncanonical, NULL);
     se_syscall(m, &user, &bad);
     printf("plain syscall: %s\n", se_exit_path_name(plain.path));
-    printf("sigreturn to 0x800000000000: %s, %s in ring %u at 0x%llx\n",
+    /* chosen: which exit instruction raised the fault (this entry code only has SYSRET) */
+    printf("sigreturn to 0x800000000000: %s, %s in ring %u at 0x%llx, chosen exit %s\n",
            se_exit_path_name(bad.path), se_vector_name(bad.fault.vector), bad.fault.cpl,
-           (unsigned long long)bad.fault.rip);
+           (unsigned long long)bad.fault.rip, se_exit_path_name(bad.chosen));
     se_machine_destroy(m);
     return plain.path == SE_EXIT_SYSRET && bad.path == SE_EXIT_FAULT && bad.fault.cpl == 0 ? 0 : 1;
 }

@@ -76,9 +76,10 @@ int main(int argc, char **argv)
         }
     }
     se_machine *m = NULL;
-    se_status st = se_machine_create(&cfg, &m);
+    char why[256];
+    se_status st = se_machine_create_ex(&cfg, &m, why, sizeof why);
     if (st != SE_OK) {
-        fprintf(stderr, "se_machine_create: %s\n", se_status_str(st));
+        fprintf(stderr, "se_machine_create: %s: %s\n", se_status_str(st), why);
         return 1;
     }
     printf("libsysentry %s: Linux %s entry_SYSCALL_64 on %s, %u-level paging, PTI %s, PCID %s\n",
@@ -120,8 +121,9 @@ int main(int argc, char **argv)
     if (out.path == SE_EXIT_IRET || out.failed_check != SE_CHECK_NONE)
         printf(" (failed check: %s)", se_check_name(out.failed_check));
     if (out.fault.kind != SE_FAULT_NONE)
-        printf(" (%s at %#" PRIx64 ", CPL %u)", se_vector_name(out.fault.vector), out.fault.rip,
-               out.fault.cpl);
+        printf(" (%s at %#" PRIx64 ", CPL %u, raised by the %s exit)",
+               se_vector_name(out.fault.vector), out.fault.rip, out.fault.cpl,
+               se_exit_path_name(out.chosen));
     printf("\nRAX = %" PRIu64 ", %" PRIu64 " guest instructions from SYSCALL to the return\n",
            out.user.rax, out.instructions);
     printf("RCX = return address, R11 = user RFLAGS (SYSCALL-3/4); RBX, R12 preserved: %s\n",

@@ -281,10 +281,9 @@ se_machine *cli_machine(cli_run *run)
     if (run->entry_file != NULL)
         cfg.entry = SE_ENTRY_NONE;
     se_machine *m = NULL;
-    se_status st = se_machine_create(&cfg, &m);
+    char why[256];
+    se_status st = se_machine_create_ex(&cfg, &m, why, sizeof why);
     if (st != SE_OK) {
-        const char *why = "";
-        se_config_validate(&cfg, &why);
         fprintf(stderr, "sysentry: cannot create the machine: %s%s%s\n", se_status_str(st),
                 why[0] ? ": " : "", why);
         return NULL;

@@ -119,6 +119,20 @@ static void on_event(const se_trace_event *e, void *ctx)
     }
 }
 
+/* JSON/text name of a stop reason: the library has no name function for se_stop_reason. */
+static const char *cli_stop_name(se_stop_reason r)
+{
+    static const char *const names[] = {
+        [SE_STOP_NONE] = "none",
+        [SE_STOP_ADDRESS] = "address",
+        [SE_STOP_USER_RETURN] = "user_return",
+        [SE_STOP_FAULT] = "fault",
+        [SE_STOP_BUDGET] = "budget",
+        [SE_STOP_HLT] = "hlt",
+    };
+    return (unsigned)r <= SE_STOP_REASON_MAX_VALUE ? names[r] : "unknown";
+}
+
 static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *run)
 {
     fprintf(out, "\n%-12s %8s %7s\n", "phase", "cycles", "share");
@@ -134,21 +148,29 @@ static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *ru
                 run->profile.ghz, run->profile.name);
     fprintf(out, "\n\nverdict: %s%s%s", cli_c("\033[1m"), se_exit_path_name(o->path),
             cli_c("\033[0m"));
+    /* the exit taken, when the path did not end on it (a SYSRET or IRETQ that faulted) */
+    if (o->chosen != o->path && o->chosen != SE_EXIT_NONE)
+        fprintf(out, " (chosen exit: %s)", se_exit_path_name(o->chosen));
+    if (o->stop == SE_STOP_HLT)
+        fprintf(out, " (the kernel executed HLT)");
     if (o->failed_check != SE_CHECK_NONE)
         fprintf(out, " (failed check: %s)", se_check_name(o->failed_check));
     else if (o->path == SE_EXIT_SYSRET)
         fprintf(out, " (all SYSRET checks passed)");
     if (o->fault.kind != SE_FAULT_NONE)
         fprintf(out, "; %s %s at 0x%" PRIx64 " in ring %u, error code 0x%x",
-                se_vector_name(o->fault.vector), o->fault.kind == SE_FAULT_TRAP ? "trap" : "fault",
-                o->fault.rip, o->fault.cpl, o->fault.error_code);
+                se_vector_name(o->fault.vector), se_fault_kind_name(o->fault.kind), o->fault.rip,
+                o->fault.cpl, o->fault.error_code);
     fprintf(out,
             "\n%s: RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RCX 0x%" PRIx64 " R11 0x%" PRIx64
             " RSP 0x%" PRIx64 " RFLAGS 0x%" PRIx64 " CS 0x%x SS 0x%x\n"
             "%" PRIu64 " guest instructions\n",
-            o->path == SE_EXIT_FAULT ? "state at the fault" : "back in user mode", o->user.rip,
-            o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags, o->user.cs,
-            o->user.ss, o->instructions);
+            /* o->user holds ring-0 registers when the path stopped in the kernel */
+            o->cpl == 3 && o->path != SE_EXIT_FAULT ? "back in user mode"
+            : o->cpl == 3                           ? "user state at the fault (ring 3)"
+                                                    : "kernel state where it stopped (ring 0)",
+            o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
+            o->user.cs, o->user.ss, o->instructions);
 }
 
 static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *run)
@@ -158,9 +180,11 @@ static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *ru
         fprintf(out, "%s\"%s\": %" PRIu64, p ? ", " : "", se_phase_name((se_phase)p),
                 o->phase_cycles[p]);
     fprintf(out,
-            "},\n  \"outcome\": {\"path\": \"%s\", \"failed_check\": \"%s\", \"cycles\": %" PRIu64
-            ", \"instructions\": %" PRIu64 ", \"profile\": ",
-            se_exit_path_name(o->path), se_check_name(o->failed_check), o->cycles, o->instructions);
+            "},\n  \"outcome\": {\"path\": \"%s\", \"chosen\": \"%s\", \"stop\": \"%s\", "
+            "\"failed_check\": \"%s\", \"cycles\": %" PRIu64 ", \"instructions\": %" PRIu64
+            ", \"profile\": ",
+            se_exit_path_name(o->path), se_exit_path_name(o->chosen), cli_stop_name(o->stop),
+            se_check_name(o->failed_check), o->cycles, o->instructions);
     cli_json_string(out, run->profile.name);
     fprintf(out, ", \"fault\": ");
     if (o->fault.kind == SE_FAULT_NONE)
@@ -169,14 +193,14 @@ static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *ru
         fprintf(out,
                 "{\"vector\": %u, \"name\": \"%s\", \"kind\": \"%s\", \"error_code\": %u, "
                 "\"rip\": \"0x%" PRIx64 "\", \"cr2\": \"0x%" PRIx64 "\", \"cpl\": %u}",
-                o->fault.vector, se_vector_name(o->fault.vector),
-                o->fault.kind == SE_FAULT_TRAP ? "trap" : "fault", o->fault.error_code,
-                o->fault.rip, o->fault.cr2, o->fault.cpl);
+                o->fault.vector, se_vector_name(o->fault.vector), se_fault_kind_name(o->fault.kind),
+                o->fault.error_code, o->fault.rip, o->fault.cr2, o->fault.cpl);
+    /* "user" keeps its name for existing readers; "cpl" says whose registers they are */
     fprintf(out,
-            ", \"user\": {\"rip\": \"0x%" PRIx64 "\", \"rax\": \"0x%" PRIx64
+            ", \"cpl\": %u, \"user\": {\"rip\": \"0x%" PRIx64 "\", \"rax\": \"0x%" PRIx64
             "\", \"rcx\": \"0x%" PRIx64 "\", \"r11\": \"0x%" PRIx64 "\", \"rsp\": \"0x%" PRIx64
             "\", \"rflags\": \"0x%" PRIx64 "\", \"cs\": %u, \"ss\": %u}}\n}\n",
-            o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
+            o->cpl, o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
             o->user.cs, o->user.ss);
 }
 
@@ -546,10 +570,11 @@ static int cmd_check(int argc, char **argv)
             cfg.vendor = (se_vendor)v;
             cfg.kernel = (se_kernel_profile)k;
             se_machine *m = NULL;
-            se_status st = se_machine_create(&cfg, &m);
+            char why[256];
+            se_status st = se_machine_create_ex(&cfg, &m, why, sizeof why);
             if (st != SE_OK) {
-                fprintf(stderr, "sysentry check: cannot create the machine: %s\n",
-                        se_status_str(st));
+                fprintf(stderr, "sysentry check: cannot create the machine: %s: %s\n",
+                        se_status_str(st), why);
                 return 1;
             }
             se_set_cost_profile(m, &base.profile);
@@ -581,8 +606,12 @@ static int cmd_check(int argc, char **argv)
                     want == SE_CHECK_NONE
                         ? (canon || v == SE_VENDOR_AMD ? SE_EXIT_SYSRET : SE_EXIT_FAULT)
                         : (canon ? SE_EXIT_IRET : SE_EXIT_FAULT);
-                bool ok = o.failed_check == want && o.path == want_path;
+                /* the exit the decision picked, even when that exit then faulted */
+                se_exit_path want_chosen = want == SE_CHECK_NONE ? SE_EXIT_SYSRET : SE_EXIT_IRET;
+                bool ok = o.failed_check == want && o.path == want_path && o.chosen == want_chosen;
                 printf("%s %s: %s", ok ? "[OK]  " : "[FAIL]", name, se_exit_path_name(o.path));
+                if (o.chosen != o.path)
+                    printf(" (chosen exit %s)", se_exit_path_name(o.chosen));
                 if (o.failed_check != SE_CHECK_NONE)
                     printf(" (failed check %s)", se_check_name(o.failed_check));
                 if (o.fault.kind != SE_FAULT_NONE)

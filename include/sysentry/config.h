@@ -51,7 +51,7 @@ typedef enum se_check {
 
 /**
  * @brief Short name of a check ("rcx_rip", "canonical", ..., "none").
- * @return a static string, or NULL for a value outside the enum.
+ * @return a static string; "unknown" for a value outside the enum (never NULL).
  */
 SE_API const char *se_check_name(se_check check);
 

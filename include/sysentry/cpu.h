@@ -26,7 +26,7 @@ typedef enum se_vendor {
 
 /**
  * @brief Short name of a vendor ("intel", "amd").
- * @return a static string, or NULL for a value outside the enum.
+ * @return a static string; "unknown" for a value outside the enum (never NULL).
  */
 SE_API const char *se_vendor_name(se_vendor vendor);
 

@@ -41,27 +41,61 @@ typedef void (*se_syscall_fn)(se_machine *m, long nr, se_pt_regs *regs, void *ct
  */
 SE_API se_status se_set_syscall_handler(se_machine *m, se_syscall_fn fn, void *ctx);
 
-/** How the path returned to user mode. */
+/**
+ * How the path returned to user mode. The zero value is ::SE_EXIT_NONE, so that a zeroed or
+ * unfilled ::se_outcome never reads as a successful SYSRET.
+ */
 typedef enum se_exit_path {
-    SE_EXIT_SYSRET, /**< syscall_return_via_sysret */
-    SE_EXIT_IRET,   /**< swapgs_restore_regs_and_return_to_usermode */
-    SE_EXIT_FAULT,  /**< an exception ended the path (see ::se_outcome::fault) */
+    SE_EXIT_NONE = 0, /**< nothing returned to user mode and no exception ended the path
+                           (budget, HLT, backend error, or se_syscall() never started) */
+    SE_EXIT_SYSRET,   /**< syscall_return_via_sysret */
+    SE_EXIT_IRET,     /**< swapgs_restore_regs_and_return_to_usermode */
+    SE_EXIT_FAULT,    /**< an exception ended the path (see ::se_outcome::fault) */
     SE_EXIT_PATH_MAX_VALUE = SE_EXIT_FAULT
 } se_exit_path;
 
 /**
- * @brief Short name of an exit path ("sysret", "iret", "fault").
- * @return a static string, or NULL for a value outside the enum.
+ * @brief Short name of an exit path ("none", "sysret", "iret", "fault").
+ * @return a static string; "unknown" for a value outside the enum (never NULL).
  */
 SE_API const char *se_exit_path_name(se_exit_path path);
 
-/** What one system call did. */
+/**
+ * @brief What one system call did.
+ *
+ * se_syscall() fills every field on every return once its arguments are accepted (also for
+ * ::SE_ERR_LIMIT and backend errors); fields it has nothing for are zero, and zero means
+ * "none" for every enum here.
+ *
+ * `path` says how the path *ended*, `chosen` which exit the kernel *took*: a SYSRET that
+ * raised #GP has path ::SE_EXIT_FAULT and chosen ::SE_EXIT_SYSRET, an IRETQ that raised #GP
+ * path ::SE_EXIT_FAULT and chosen ::SE_EXIT_IRET, a fault before either instruction (a bad
+ * stack in the handler, say) chosen ::SE_EXIT_NONE.
+ */
 typedef struct se_outcome {
-    se_exit_path path;
-    se_check failed_check;                 /**< first check that sent the return to IRET */
-    se_regs user;                          /**< user state when control is back at CPL3 */
+    se_exit_path path;     /**< how the path ended */
+    se_exit_path chosen;   /**< the exit instruction the kernel executed: ::SE_EXIT_SYSRET or
+                                ::SE_EXIT_IRET once its SYSRET/IRETQ was reached (whether or not
+                                it then faulted; the last one reached), else ::SE_EXIT_NONE */
+    se_stop_reason stop;   /**< why the run ended: ::SE_STOP_USER_RETURN after a return,
+                                ::SE_STOP_FAULT (also for a trap taken right after a return),
+                                ::SE_STOP_BUDGET, ::SE_STOP_HLT (the kernel executed HLT at
+                                CPL0: path ::SE_EXIT_NONE, no fault), ::SE_STOP_NONE if the
+                                run never started */
+    se_check failed_check; /**< first check that sent the return to IRET */
+    /**
+     * The register file where the run stopped, at privilege level `cpl`. When the path
+     * returned to user mode (path SYSRET or IRET, `cpl` 3) these are the user registers. When
+     * a fault or a stop ended it in the kernel (`cpl` 0: a SYSRET #GP, an IRETQ #GP, a kernel
+     * #PF, HLT, the budget) they are the *kernel* registers at that point, not user state: RIP
+     * is the faulting instruction for a fault (see ::se_outcome::fault), RSP the kernel or
+     * already-restored user stack, and so on.
+     */
+    se_regs user;
+    uint8_t cpl;                           /**< privilege level `user` was read at (0 or 3) */
     se_pt_regs frame;                      /**< pt_regs as the handler left them */
-    se_fault fault;                        /**< valid when path == SE_EXIT_FAULT */
+    se_fault fault;                        /**< the exception that ended the path (path FAULT),
+                                                or a trap taken at CPL3 right after a return */
     uint64_t instructions;                 /**< guest instructions from SYSCALL to the return */
     uint64_t cycles;                       /**< cost-model estimate for the whole path */
     uint64_t phase_cycles[SE_PHASE_COUNT]; /**< the same, split by phase (see timing.h) */
@@ -71,10 +105,16 @@ typedef struct se_outcome {
  * @brief Execute one SYSCALL instruction at user->rip (the machine places it there, mapping a
  * user page if needed) with the given user registers; run the entry path to the return to
  * user mode (stopping before any user instruction runs) or to a fault that ends the path.
- * @return ::SE_OK whenever the syscall ran (also for faults); ::SE_ERR_INVALID_ARG for NULL,
- *         a non-canonical, kernel-half or reserved `rip`, a `cs` other than __USER_CS;
- *         ::SE_ERR_LIMIT when the budget ran out; ::SE_ERR_STATE inside a handler or trace
- *         callback (no nested runs).
+ * Every return fills `out` (when it is not NULL): an argument or state error leaves it zeroed
+ * (path ::SE_EXIT_NONE, stop ::SE_STOP_NONE); ::SE_ERR_LIMIT and backend errors fill it with
+ * what ran (path ::SE_EXIT_NONE unless an exit completed, `chosen`, counts, registers).
+ * A kernel that executes HLT at CPL0 returns ::SE_OK with path ::SE_EXIT_NONE, stop
+ * ::SE_STOP_HLT and no fault: neither a return nor an exception.
+ * @return ::SE_OK whenever the syscall ran (also for faults and HLT); ::SE_ERR_INVALID_ARG for
+ *         NULL, a non-canonical, kernel-half or reserved `rip`, a `cs` other than __USER_CS;
+ *         ::SE_ERR_LIMIT when the budget ran out; ::SE_ERR_STATE inside a handler or trace callback
+ * (no nested runs);
+ *         ::SE_ERR_BACKEND, ::SE_ERR_NOMEM when the engine failed.
  */
 SE_API se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out);
 

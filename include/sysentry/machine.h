@@ -53,6 +53,20 @@ typedef struct se_machine se_machine;
 SE_API se_status se_machine_create(const se_config *cfg, se_machine **out);
 
 /**
+ * @brief se_machine_create() that also says why it failed: a failed creation leaves no
+ * machine to ask with se_machine_last_error(), so the reason is written to a caller buffer.
+ * The message is the one se_config_validate() gives for a bad configuration (e.g. "asid must
+ * be 0..5"), or the step of creation that failed (e.g. "guest RAM too small for the page
+ * tables").
+ * @param err    optional (NULL: no message): receives a NUL-terminated message, "" on success,
+ *               truncated to `errlen` bytes
+ * @param errlen size of `err` in bytes (0: no message)
+ * @return as se_machine_create().
+ */
+SE_API se_status se_machine_create_ex(const se_config *cfg, se_machine **out, char *err,
+                                      size_t errlen);
+
+/**
  * @brief Free a machine and everything it owns. NULL is a no-op.
  *
  * From inside a syscall handler or trace callback of `m` this is refused: it changes nothing
@@ -67,7 +81,8 @@ SE_API void se_machine_destroy(se_machine *m);
  * @brief Detail of the last call on `m` that did not return ::SE_OK, e.g.
  * "user rip 0x800000000000 is not canonical".
  * @return a string owned by the machine, valid until the next call on it; "" when the last
- *         call succeeded; a static message when `m` is NULL.
+ *         call succeeded; a static message when `m` is NULL (a failed se_machine_create()
+ *         returns no machine: use se_machine_create_ex() to learn why it failed).
  */
 SE_API const char *se_machine_last_error(const se_machine *m);
 
@@ -155,8 +170,8 @@ SE_API se_status se_mem_read(se_machine *m, uint64_t va, void *buf, size_t len);
 /**
  * @brief Copy bytes into guest memory, by linear address, without permission checks.
  * Writing code is allowed: the next execution of the range runs the new bytes, with every
- * privileged instruction in them modelled (docs/machine.md, "Translated code"). Allowed in a syscall
- * handler (for guest data); not in a trace callback, which runs inside an instruction.
+ * privileged instruction in them modelled (docs/machine.md, "Translated code"). Allowed in a
+ * syscall handler (for guest data); not in a trace callback, which runs inside an instruction.
  * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOT_MAPPED if any byte is unmapped,
  *         ::SE_ERR_STATE inside a trace callback.
  */

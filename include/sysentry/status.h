@@ -38,7 +38,7 @@ typedef enum se_status {
 
 /**
  * @brief A short, static, human-readable description of a status.
- * @param status any value; values outside the enum give "unknown status".
+ * @param status any value; values outside the enum give "unknown".
  * @return a string with static storage duration (never NULL, never to be freed).
  */
 SE_API const char *se_status_str(se_status status);
@@ -58,11 +58,20 @@ enum {
 
 /** Whether a ::se_fault holds an event, and of which class. */
 typedef enum se_fault_kind {
-    SE_FAULT_NONE = 0, /**< no exception: the other fields are zero */
-    SE_FAULT_FAULT,    /**< a fault: raised before the instruction changed any state */
-    SE_FAULT_TRAP,     /**< a trap: raised after the instruction completed (#DB single step) */
-    SE_FAULT_KIND_MAX_VALUE = SE_FAULT_TRAP
+    SE_FAULT_NONE = 0,     /**< no exception: the other fields are zero */
+    SE_FAULT_FAULT,        /**< a fault: raised before the instruction changed any state */
+    SE_FAULT_TRAP,         /**< a trap: raised after the instruction completed (#DB single step) */
+    SE_FAULT_SOFTWARE_INT, /**< a software interrupt: INT n with n >= 32 (nothing else raises
+                                those vectors here); `rip` is the instruction after the INT,
+                                as in the frame the CPU would push */
+    SE_FAULT_KIND_MAX_VALUE = SE_FAULT_SOFTWARE_INT
 } se_fault_kind;
+
+/**
+ * @brief Short name of a fault kind ("none", "fault", "trap", "software_int").
+ * @return a static string; "unknown" for a value outside the enum (never NULL).
+ */
+SE_API const char *se_fault_kind_name(se_fault_kind kind);
 
 /**
  * @brief An exception raised by the modelled CPU.
@@ -80,8 +89,10 @@ typedef struct se_fault {
 } se_fault;
 
 /**
- * @brief Mnemonic of an exception vector ("#GP", "#PF", ...).
- * @return a static string; "#??" for vectors the library never raises.
+ * @brief Name of a vector: the mnemonic of an architectural exception ("#GP", "#PF", "NMI",
+ * ...) for 0..31, "INT 0x80"-style for 32..255 (only a software interrupt raises those here).
+ * @return a static string; "unknown" for the vectors below 32 that the SDM reserves or this
+ *         library does not name (never NULL).
  */
 SE_API const char *se_vector_name(uint8_t vector);
 

@@ -50,7 +50,7 @@ typedef enum se_cost_class {
 
 /**
  * @brief Short name of a cost class ("alu", "mov_cr3_flush", ...), the keys of the profile
- * text format. @return a static string, or NULL out of range.
+ * text format. @return a static string; "unknown" out of range (never NULL).
  */
 SE_API const char *se_cost_class_name(se_cost_class c);
 
@@ -94,7 +94,8 @@ typedef enum se_phase {
     SE_PHASE_COUNT
 } se_phase;
 
-/** @brief Short name of a phase ("entry", "cr3_kernel", ...); NULL out of range. */
+/** @brief Short name of a phase ("entry", "cr3_kernel", ...); "unknown" out of range (never
+ * NULL). */
 SE_API const char *se_phase_name(se_phase p);
 
 #ifdef __cplusplus

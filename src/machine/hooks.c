@@ -162,6 +162,14 @@ static void se_note_exit(se_machine *m, se_exit_path path)
     }
 }
 
+/* A SYSRET/IRETQ was reached: the kernel chose that exit, whatever the model then decides
+ * (a #GP from it must not hide which exit was taken). */
+static void se_note_chosen(se_machine *m, se_exit_path path)
+{
+    if (m->run.in_syscall_path)
+        m->run.exit_chosen = path;
+}
+
 static void se_after_user_return(se_machine *m)
 {
     m->run.user_returns++;
@@ -240,6 +248,7 @@ static bool se_read_stack(se_machine *m, uint64_t va, void *buf, size_t len, se_
 
 static void se_do_iretq(se_machine *m, se_hooked_insn *h, se_cpu_state *st)
 {
+    se_note_chosen(m, SE_EXIT_IRET);
     se_fault f;
     memset(&f, 0, sizeof f);
     uint64_t slots[5];
@@ -267,6 +276,7 @@ static void se_do_iretq(se_machine *m, se_hooked_insn *h, se_cpu_state *st)
 
 static void se_do_sysret(se_machine *m, se_hooked_insn *h, se_cpu_state *st)
 {
+    se_note_chosen(m, SE_EXIT_SYSRET);
     se_fault f;
     memset(&f, 0, sizeof f);
     unsigned width = h->insn.kind == SE_INSN_SYSRET64 ? 64 : 32;
@@ -767,6 +777,10 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
     }
     default:
         se_fault_at(m, (uint8_t)(intno & 0xFF), 0, false, rip, &f);
+        /* no device raises vectors 32..255 here, so they come from INT n, which completes
+         * before the handler runs: RIP already points after it */
+        if (intno >= 32)
+            f.kind = SE_FAULT_SOFTWARE_INT;
         break;
     }
     if (f.kind == SE_FAULT_FAULT)
@@ -817,6 +831,7 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
         (in.kind == SE_INSN_SYSRET64 || in.kind == SE_INSN_SYSRET32)) {
         /* the engine's SYSRET is always #UD (no EFER.SCE, §3): the model decides, e.g.
          * #GP(0) for SYSRET at CPL3 (SYSRET-2) */
+        se_note_chosen(m, SE_EXIT_SYSRET);
         se_cpu_state st;
         se_machine_snapshot_state(m, &st);
         st.regs.rip = rip;

@@ -197,22 +197,44 @@ static void se_features_for(se_machine *m)
     };
 }
 
-se_status se_machine_create(const se_config *cfg_in, se_machine **out)
+/* Report a creation failure to the caller's buffer (there is no machine to hold it). */
+static se_status se_create_fail(char *err, size_t errlen, se_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static se_status se_create_fail(char *err, size_t errlen, se_status st, const char *fmt, ...)
 {
+    if (err != NULL && errlen != 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+se_status se_machine_create(const se_config *cfg, se_machine **out)
+{
+    return se_machine_create_ex(cfg, out, NULL, 0);
+}
+
+se_status se_machine_create_ex(const se_config *cfg_in, se_machine **out, char *err, size_t errlen)
+{
+    if (err != NULL && errlen != 0)
+        err[0] = '\0';
     if (out == NULL)
-        return SE_ERR_INVALID_ARG;
+        return se_create_fail(err, errlen, SE_ERR_INVALID_ARG, "out is NULL");
     *out = NULL;
     se_config cfg;
     if (cfg_in == NULL)
         se_config_default(&cfg);
     else
         cfg = *cfg_in;
-    se_status st = se_config_validate(&cfg, NULL);
+    const char *why = "";
+    se_status st = se_config_validate(&cfg, &why);
     if (st != SE_OK)
-        return st;
+        return se_create_fail(err, errlen, st, "%s", why);
     se_machine *m = calloc(1, sizeof *m);
     if (m == NULL)
-        return SE_ERR_NOMEM;
+        return se_create_fail(err, errlen, SE_ERR_NOMEM, "out of host memory for the machine");
     m->id = atomic_fetch_add(&se_next_machine_id, 1);
     m->cfg = cfg;
     m->levels = cfg.la57 ? 5 : 4;
@@ -226,8 +248,14 @@ se_status se_machine_create(const se_config *cfg_in, se_machine **out)
     m->ram = ram == MAP_FAILED ? NULL : ram;
     if (m->ram == NULL || !se_hashmap_init(&m->blocks, 256) || !se_hashmap_init(&m->notes, 64) ||
         !se_hashmap_init(&m->hooked_at, 64) || !se_hashmap_init(&m->hook_addrs, 64)) {
+        bool no_ram = m->ram == NULL;
         se_machine_destroy(m);
-        return SE_ERR_NOMEM;
+        if (no_ram)
+            return se_create_fail(
+                err, errlen, SE_ERR_NOMEM,
+                "cannot allocate %zu bytes of guest RAM (phys_mem_size) on the host",
+                cfg.phys_mem_size);
+        return se_create_fail(err, errlen, SE_ERR_NOMEM, "out of host memory for the block cache");
     }
     st = se_phys_init(&m->phys, m->ram, SE_PHYS_BASE, cfg.phys_mem_size);
     if (st == SE_OK)
@@ -260,9 +288,15 @@ se_status se_machine_create(const se_config *cfg_in, se_machine **out)
         st = se_enter_user_internal(m, &initial);
     }
     if (st != SE_OK) {
-        /* creation errors carry no machine to ask: print nothing, return the status */
+        /* the machine dies with its message: hand the message over first. Steps that fail
+         * without se_fail() (allocation inside a helper) still get a non-empty reason. */
+        char msg[sizeof m->err + 64];
+        if (m->err[0] != '\0')
+            snprintf(msg, sizeof msg, "%s", m->err);
+        else
+            snprintf(msg, sizeof msg, "machine creation failed: %s", se_status_str(st));
         se_machine_destroy(m);
-        return st;
+        return se_create_fail(err, errlen, st, "%s", msg);
     }
     m->err[0] = '\0';
     *out = m;

@@ -131,6 +131,9 @@ typedef struct se_run_state {
     bool in_syscall_path;
     se_exit_path exit_path;
     bool exit_seen;
+    /* the last SYSRET/IRETQ reached, noted before the model decides: a #GP from it still
+     * says which exit the kernel took (se_outcome::chosen) */
+    se_exit_path exit_chosen;
     se_check failed_check;
     bool verdict_from_c;
     uint64_t iret_from_block;

@@ -119,6 +119,9 @@ static se_status se_place_syscall(se_machine *m, uint64_t rip)
 
 se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
 {
+    /* zeroed first, so that every return leaves path NONE rather than stale data */
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
     if (m == NULL)
         return SE_ERR_INVALID_ARG;
     m->err[0] = '\0';
@@ -130,7 +133,6 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
         return se_fail(m, SE_ERR_STATE,
                        "no entry code is loaded (the machine was created with "
                        "SE_ENTRY_NONE; see se_load_entry_elf)");
-    memset(out, 0, sizeof *out);
     /* SYSCALL does not use RSP (SYSCALL-11): the selftests enter with RSP = -1 or with
      * bit 63 flipped, so only rip/cs/ss/flags/bases are checked */
     se_status st = se_check_user_regs(m, user, false);
@@ -146,6 +148,7 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
     r->in_syscall_path = true;
     r->entered_kernel = false;
     r->exit_seen = false;
+    r->exit_chosen = SE_EXIT_NONE;
     r->failed_check = SE_CHECK_NONE;
     r->verdict_from_c = false;
     r->iret_from_block = 0;
@@ -161,13 +164,19 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
         out->failed_check = r->failed_check;
     else if (r->iret_from_block != 0)
         out->failed_check = se_check_from_block(m, r->iret_from_block);
+    out->chosen = r->exit_chosen;
+    out->stop = r->reason;
     se_be_read_regs(m, &out->user);
+    out->cpl = m->arch.cpl;
+    /* budget, HLT, backend errors: nothing returned and no exception, so path stays NONE */
     if (st != SE_OK)
         return st;
     if (r->reason == SE_STOP_BUDGET)
         return se_fail(m, SE_ERR_LIMIT,
                        "the instruction budget (%" PRIu64 ") ran out at 0x%" PRIx64, r->budget,
                        se_be_get(m, UC_X86_REG_RIP));
+    if (r->reason == SE_STOP_HLT)
+        return SE_OK;
     if (r->exit_seen && m->arch.cpl == 3) {
         out->path = r->exit_path;
         out->fault = r->fault; /* e.g. the SYSRET-9 #DB at CPL3 */

@@ -54,12 +54,12 @@ static const char *const se_phase_names[SE_PHASE_COUNT] = {
 
 const char *se_cost_class_name(se_cost_class c)
 {
-    return (unsigned)c < SE_COST_CLASS_COUNT ? se_cost_names[c] : NULL;
+    return (unsigned)c < SE_COST_CLASS_COUNT ? se_cost_names[c] : "unknown";
 }
 
 const char *se_phase_name(se_phase p)
 {
-    return (unsigned)p < SE_PHASE_COUNT ? se_phase_names[p] : NULL;
+    return (unsigned)p < SE_PHASE_COUNT ? se_phase_names[p] : "unknown";
 }
 
 /*

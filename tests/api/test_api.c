@@ -24,14 +24,30 @@ static void test_names_and_versions(void **s)
 {
     (void)s;
     for (int st = 0; st <= SE_STATUS_MAX_VALUE; st++)
-        assert_string_not_equal(se_status_str((se_status)st), "unknown status");
-    assert_string_equal(se_status_str((se_status)999), "unknown status");
-    assert_string_equal(se_status_str((se_status)-1), "unknown status");
+        assert_string_not_equal(se_status_str((se_status)st), "unknown");
+    /* out of range: "unknown", never NULL, so callers can print a corrupt value (issue 9) */
+    assert_string_equal(se_status_str((se_status)999), "unknown");
+    assert_string_equal(se_status_str((se_status)-1), "unknown");
     assert_string_equal(se_vector_name(SE_VEC_GP), "#GP");
-    assert_string_equal(se_vector_name(200), "#??");
-    assert_null(se_vendor_name((se_vendor)9));
-    assert_null(se_check_name((se_check)99));
-    assert_null(se_exit_path_name((se_exit_path)9));
+    assert_string_equal(se_vector_name(15), "unknown"); /* reserved by the SDM */
+    assert_string_equal(se_vector_name(31), "unknown");
+    assert_string_equal(se_vector_name(32), "INT 0x20");
+    assert_string_equal(se_vector_name(0x80), "INT 0x80");
+    assert_string_equal(se_vector_name(200), "INT 0xc8");
+    assert_string_equal(se_vector_name(255), "INT 0xff");
+    assert_string_equal(se_vendor_name((se_vendor)9), "unknown");
+    assert_string_equal(se_check_name((se_check)99), "unknown");
+    assert_string_equal(se_check_name((se_check)-1), "unknown");
+    assert_string_equal(se_exit_path_name((se_exit_path)9), "unknown");
+    assert_string_equal(se_exit_path_name(SE_EXIT_NONE), "none");
+    assert_string_equal(se_fault_kind_name((se_fault_kind)7), "unknown");
+    assert_string_equal(se_fault_kind_name(SE_FAULT_SOFTWARE_INT), "software_int");
+    assert_string_equal(se_cost_class_name(SE_COST_CLASS_COUNT), "unknown");
+    assert_string_equal(se_phase_name(SE_PHASE_COUNT), "unknown");
+    for (int p = 0; p <= SE_EXIT_PATH_MAX_VALUE; p++)
+        assert_string_not_equal(se_exit_path_name((se_exit_path)p), "unknown");
+    for (int k = 0; k <= SE_FAULT_KIND_MAX_VALUE; k++)
+        assert_string_not_equal(se_fault_kind_name((se_fault_kind)k), "unknown");
     assert_int_equal(se_version(), SE_VERSION);
     assert_string_equal(se_machine_last_error(NULL), "machine is NULL");
 }
@@ -222,7 +238,7 @@ static void test_timing_and_trace_args(void **s)
     assert_int_equal(se_set_cost_profile(NULL, NULL), SE_ERR_INVALID_ARG);
     assert_int_equal(se_cost_profile_parse(NULL, NULL, NULL, 0), SE_ERR_INVALID_ARG);
     assert_int_equal(se_cost_profile_builtin(NULL, NULL), SE_ERR_INVALID_ARG);
-    assert_null(se_phase_name((se_phase)-1));
+    assert_string_equal(se_phase_name((se_phase)-1), "unknown");
 }
 
 static void test_memory_args(void **s)

@@ -44,11 +44,11 @@ static void fz_fail(const char *what, const fz_input *in, const se_outcome *o)
 {
     fprintf(stderr,
             "ORACLE FAILED: %s\n  config %#x disabled %#x action %#x rip %u rax %#llx "
-            "rflags %#llx\n  path %s check %s fault %s cpl %u rip %#llx\n",
+            "rflags %#llx\n  path %s chosen %s check %s fault %s cpl %u rip %#llx\n",
             what, in->config, in->disabled, in->action, in->rip_choice, (unsigned long long)in->rax,
             (unsigned long long)in->rflags, se_exit_path_name(o->path),
-            se_check_name(o->failed_check), se_vector_name(o->fault.vector), o->fault.cpl,
-            (unsigned long long)o->fault.rip);
+            se_exit_path_name(o->chosen), se_check_name(o->failed_check),
+            se_vector_name(o->fault.vector), o->fault.cpl, (unsigned long long)o->fault.rip);
 #if defined(SE_FUZZ_LIBFUZZER) || defined(__AFL_LOOP)
     abort(); /* what the fuzzers record as a crash */
 #else
@@ -218,10 +218,17 @@ static void fz_run(const fz_input *in)
         fz_fail("failed check differs from the C reference", in, &o);
     }
     bool cx_canon = fz_canonical(o.frame.cx, cfg.la57); /* what SYSRET loads into RIP */
+    /* the exit the kernel took follows the verdict, also when that exit then faults: a fault
+     * on the wrong exit instruction is a bug even where the fault itself is expected */
+    if (o.chosen != (ref == SE_CHECK_NONE ? SE_EXIT_SYSRET : SE_EXIT_IRET))
+        fz_fail("the exit taken does not follow the verdict", in, &o);
+    if (o.stop == SE_STOP_HLT)
+        fz_fail("the kernel halted", in, &o);
     if (ref == SE_CHECK_NONE) {
         if (!cx_canon && cfg.vendor == SE_VENDOR_INTEL) {
             /* only possible with C2 patched out: SYSRET-3, the CVE-2012-0217 shape */
-            if (o.path != SE_EXIT_FAULT || o.fault.vector != SE_VEC_GP || o.fault.cpl != 0 ||
+            if (o.path != SE_EXIT_FAULT || o.chosen != SE_EXIT_SYSRET ||
+                o.fault.vector != SE_VEC_GP || o.fault.cpl != 0 || o.cpl != 0 ||
                 o.fault.rip != m->sym.sysretq)
                 fz_fail("expected Intel SYSRET #GP in ring 0", in, &o);
             /* C1 and C2 protect SYSRET together: 6.6's C2 is blind to a non-canonical cx
@@ -237,7 +244,7 @@ static void fz_run(const fz_input *in)
     } else {
         if (o.path == SE_EXIT_FAULT) {
             /* IRETQ itself may refuse the frame: non-canonical RIP (IRET-5), bad CS/SS */
-            if (o.fault.rip != m->sym.iretq || o.fault.cpl != 0)
+            if (o.chosen != SE_EXIT_IRET || o.fault.rip != m->sym.iretq || o.fault.cpl != 0)
                 fz_fail("a fault on the IRET path other than on IRETQ", in, &o);
             return;
         }
@@ -248,7 +255,7 @@ static void fz_run(const fz_input *in)
     /* 2. invariants back at CPL3 */
     se_cpu_state s;
     se_get_cpu_state(m, &s);
-    if (s.cpl != 3)
+    if (s.cpl != 3 || o.cpl != 3)
         fz_fail("not back at CPL3", in, &o);
     if (s.regs.gs_base != u.gs_base || s.kernel_gs_base != m->lay.percpu)
         fz_fail("GS base bookkeeping broken (SWAPGS-6)", in, &o);

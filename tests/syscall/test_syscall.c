@@ -213,6 +213,9 @@ static void test_matrix(void **state)
     case ACT_NONCANON:
         /* IRET-5: IRETQ itself raises #GP(0) at CPL0 on the non-canonical RIP */
         assert_int_equal(o.path, SE_EXIT_FAULT);
+        assert_int_equal(o.chosen, SE_EXIT_IRET); /* the fault came from the IRET exit */
+        assert_int_equal(o.stop, SE_STOP_FAULT);
+        assert_int_equal(o.cpl, 0); /* o.user holds kernel registers */
         assert_int_equal(o.failed_check, SE_CHECK_CANONICAL);
         assert_int_equal(o.fault.vector, SE_VEC_GP);
         assert_int_equal(o.fault.cpl, 0);
@@ -245,6 +248,9 @@ static void test_matrix(void **state)
     }
     /* back in user mode, the bookkeeping is Linux's (SWAPGS-6) */
     if (o.path != SE_EXIT_FAULT) {
+        assert_int_equal(o.chosen, o.path);
+        assert_int_equal(o.stop, SE_STOP_USER_RETURN);
+        assert_int_equal(o.cpl, 3);
         se_cpu_state after;
         se_get_cpu_state(m, &after);
         assert_int_equal(after.cpl, 3);
@@ -341,6 +347,8 @@ static void test_disabled(void **state)
         if (row->vendor == SE_VENDOR_INTEL) {
             /* SYSRET-3: #GP in ring 0 on the user's stack and GS base: CVE-2012-0217 */
             assert_int_equal(o.path, SE_EXIT_FAULT);
+            assert_int_equal(o.chosen, SE_EXIT_SYSRET); /* not an IRETQ #GP */
+            assert_int_equal(o.cpl, 0);
             assert_int_equal(o.fault.cpl, 0);
             se_assert_eq_hex("fault rip", o.fault.rip, m->sym.sysretq);
             se_cpu_state s;
