@@ -112,9 +112,11 @@ typedef struct se_outcome {
  * ::SE_STOP_HLT and no fault: neither a return nor an exception.
  * @return ::SE_OK whenever the syscall ran (also for faults and HLT); ::SE_ERR_INVALID_ARG for
  *         NULL, a non-canonical, kernel-half or reserved `rip`, a `cs` other than __USER_CS;
- *         ::SE_ERR_LIMIT when the budget ran out; ::SE_ERR_STATE inside a handler or trace callback
- * (no nested runs);
- *         ::SE_ERR_BACKEND, ::SE_ERR_NOMEM when the engine failed.
+ *         ::SE_ERR_LIMIT when the budget ran out; ::SE_ERR_STATE inside a handler or trace
+ *         callback (no nested runs); ::SE_ERR_UNSUPPORTED when the code reached a privileged
+ *         instruction the machine does not model at CPL0 (LGDT, INVLPG, port I/O, ...: the
+ *         message names it; it did not run); ::SE_ERR_BACKEND, ::SE_ERR_NOMEM when the engine
+ *         failed.
  */
 SE_API se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out);
 

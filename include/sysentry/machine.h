@@ -247,7 +247,8 @@ typedef struct se_run_result {
  * @param opts NULL for defaults (run to fault, HLT or budget)
  * @return ::SE_OK whenever the run happened (also for faults and budget stops),
  *         ::SE_ERR_INVALID_ARG, ::SE_ERR_STATE inside a handler or trace callback (no
- *         nested runs), ::SE_ERR_BACKEND.
+ *         nested runs), ::SE_ERR_UNSUPPORTED (a privileged instruction the machine does not
+ *         model, at CPL0: named in the message, not run), ::SE_ERR_BACKEND.
  */
 SE_API se_status se_run(se_machine *m, const se_run_options *opts, se_run_result *out);
 

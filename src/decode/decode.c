@@ -264,6 +264,16 @@ bool se_insn_is_hooked(se_insn_kind kind)
     }
 }
 
+bool se_decode_illegal_lock(const uint8_t *buf, size_t len)
+{
+    ZydisDecoder dec;
+    ZydisDecodedInstruction in;
+    if (buf == NULL ||
+        !ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+        return false;
+    return ZydisDecoderDecodeInstruction(&dec, NULL, buf, len, &in) == ZYDIS_STATUS_ILLEGAL_LOCK;
+}
+
 const char *se_insn_mnemonic(const se_insn *in)
 {
     if (in == NULL)

@@ -74,6 +74,9 @@ se_status se_decode_exec(const uint8_t *buf, size_t len, uint64_t addr, bool tru
  * invalid encodings): each is hooked at its address wherever it is found. */
 bool se_insn_is_hooked(se_insn_kind kind);
 
+/* Whether the bytes are an instruction with a LOCK prefix it may not carry (#UD). */
+bool se_decode_illegal_lock(const uint8_t *buf, size_t len);
+
 /* The instruction's mnemonic ("lgdt"), for messages. */
 const char *se_insn_mnemonic(const se_insn *in);
 

@@ -151,6 +151,7 @@ static void se_commit_transfer(se_machine *m, const se_cpu_state *st, unsigned h
     m->arch.ds_ar = st->ds_ar, m->arch.es_ar = st->es_ar;
     m->arch.fs_ar = st->fs_ar, m->arch.gs_ar = st->gs_ar;
     se_be_transfer(m, st->regs.rip, hook_len, true);
+    se_be_exits_sync(m); /* another CPL: other exits are fetchable (hazard.c) */
 }
 
 /* The first SYSRET/IRETQ of a syscall path decides which exit it took. */
@@ -388,6 +389,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             se_account_charge(m, addr,
                               eff.noflush ? SE_COST_MOV_CR3_NOFLUSH : SE_COST_MOV_CR3_FLUSH);
             m->arch.cr3 = st.cr3;
+            se_be_exits_sync(m);
             /* The engine would store bit 63 verbatim (EMU-10), and its 5-level walk does not
              * ignore it: hand it the architectural value, i.e. without the no-flush bit, and
              * restore the register at the next instruction. */
@@ -397,8 +399,10 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
     }
     case SE_INSN_MOV_TO_CR4:
         k = se_cpu_mov_to_cr4(&m->feat, &st, se_be_get(m, h->insn.src_uc_reg), &m->tlb, &f);
-        if (k == SE_FAULT_NONE)
+        if (k == SE_FAULT_NONE) {
             m->arch.cr4 = st.cr4;
+            se_be_exits_sync(m);
+        }
         break;
     case SE_INSN_MOV_TO_CR0: {
         uint64_t src = se_be_get(m, h->insn.src_uc_reg);

@@ -265,7 +265,7 @@ static se_status se_collect_notes(se_machine *m, const se_elf_image *img)
  * configuration (the way Linux patches at boot), map it (only .entry.text in the user page
  * tables), hook its privileged instructions, and resolve its labels. */
 static se_status se_load_entry_image(se_machine *m, const void *data, size_t len, uint64_t base,
-                                     const se_entry_names *names)
+                                     bool trusted, const se_entry_names *names)
 {
     char err[160];
     se_elf_image *img = NULL;
@@ -318,8 +318,14 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
          * message stays */
         if (st == SE_ERR_INVALID_ARG)
             st = SE_ERR_FORMAT;
-        if (st == SE_OK && s->bytes != NULL)
+        if (st == SE_OK && s->bytes != NULL) {
             memcpy(se_host_ptr(m, s->va, s->size), s->bytes, s->size);
+            /* The library's own entry code has no path into the middle of an instruction,
+             * where the screening finds such bytes (a LOCK that is a ModRM byte): screening
+             * it would only cost time. Any other object is untrusted input. */
+            if (!trusted)
+                st = se_be_hazards_update(m, s->va, s->size);
+        }
         if (st == SE_OK && s->exec)
             st = se_hooks_scan_code(m, s->va, s->bytes, s->size);
     }
@@ -342,7 +348,7 @@ se_status se_load_builtin_entry(se_machine *m)
     se_entry_names names;
     se_entry_names_linux(&names);
     return se_load_entry_image(m, se_entry_linux_obj_start, se_entry_linux_obj_size(), m->lay.ktext,
-                               &names);
+                               true, &names);
 }
 
 se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t base,
@@ -361,5 +367,5 @@ se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t
                        "SE_ENTRY_NONE to load your own)");
     if ((base & 0xFFF) != 0 || (base >> 63) == 0)
         return se_fail(m, SE_ERR_INVALID_ARG, "base must be page-aligned in the upper half");
-    return se_load_entry_image(m, elf, len, base, names);
+    return se_load_entry_image(m, elf, len, base, false, names);
 }

@@ -324,6 +324,7 @@ void se_machine_destroy(se_machine *m)
     se_be_close(m);
     se_hashmap_free(&m->blocks);
     se_hashmap_free(&m->hooked_at);
+    free(m->hazards);
     se_hashmap_free(&m->hook_addrs);
     free(m->maps);
     if (m->ram != NULL)
@@ -380,7 +381,9 @@ se_status se_enter_user_internal(se_machine *m, const se_regs *r)
     w.rflags |= SE_RFLAGS_FIXED;
     se_be_write_gprs(m, &w);
     se_be_set(m, UC_X86_REG_RIP, r->rip);
-    return se_be_apply_privilege(m);
+    se_status st = se_be_apply_privilege(m);
+    se_be_exits_sync(m); /* CPL3 and the user CR3: the exits that mode can fetch */
+    return st;
 }
 
 static unsigned se_machine_width(const se_machine *m)

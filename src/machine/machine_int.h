@@ -182,6 +182,10 @@ struct se_machine {
     uint8_t *code_bytes; /* block bytes and instruction offsets (se_block_info.bytes_off) */
     size_t n_code_bytes, cap_code_bytes;
     uint64_t price_gen; /* bumped when the profile or the phase labels change */
+    uint64_t *hazards;  /* sorted: where an instruction the engine cannot translate starts */
+    size_t n_hazards, cap_hazards;
+    bool exits_enabled, exits_synced;
+    uint64_t exits_key, hazard_gen;
     se_cost_profile profile;
     uint32_t cost[SE_COST_CLASS_COUNT]; /* rounded cycles per class, from profile */
     se_phase_mark *marks;               /* sorted by address */
@@ -275,6 +279,14 @@ void se_be_flush_tlb(se_machine *m);
  * it from the block hook of the very block it discards. */
 void se_be_discard_code(se_machine *m, uint64_t va, uint64_t len);
 se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host);
+/* hazard.c: whether the instruction at p would abort the engine when translated */
+bool se_be_hazard_at(const uint8_t *p, size_t n);
+/* Re-examine [va, va + len) after the host wrote it: every instruction start that would abort
+ * the engine becomes an exit of the engine, so that it is never translated. */
+se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len);
+bool se_be_is_hazard(const se_machine *m, uint64_t va);
+/* Give the engine the exits the current mode can fetch (after any change of CPL/CR3/CR4). */
+void se_be_exits_sync(se_machine *m);
 
 /* ---- hooks.c ---------------------------------------------------------------------------- */
 se_status se_hooks_install_global(se_machine *m);

@@ -242,6 +242,8 @@ se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
     if (m->in_trace)
         return se_fail(m, SE_ERR_STATE, "se_mem_write cannot be called from a trace callback");
     const uint8_t *in = buf;
+    uint64_t start = va;
+    size_t total = len;
     while (len > 0) {
         const se_mapping *mp = se_find_mapping(m, va);
         if (mp == NULL)
@@ -256,7 +258,8 @@ se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
         va += chunk;
         len -= chunk;
     }
-    return SE_OK;
+    /* bytes the engine would abort on if it translated them become exits (hazard.c) */
+    return se_be_hazards_update(m, start, total);
 }
 
 se_status se_translate(se_machine *m, uint64_t va, se_access access, uint8_t cpl, uint64_t cr3,

@@ -15,6 +15,35 @@ static void se_hook_stop_at(uc_engine *uc, uint64_t addr, uint32_t size, void *u
     uc_emu_stop(uc);
 }
 
+/* The engine stopped at an exit the machine set before an instruction the engine cannot
+ * translate (hazard.c). If the bytes there still are such an instruction, the CPU raises its
+ * exception there (every one of them is an encoding it rejects); true when that ended the run. */
+static bool se_hazard_reached(se_machine *m, uint64_t at)
+{
+    uint8_t buf[15];
+    size_t got = se_code_fetch(m, at, buf, sizeof buf);
+    se_insn in;
+    if (got > 0 && se_be_hazard_at(buf, got)) {
+        se_fault f;
+        memset(&f, 0, sizeof f);
+        f.kind = SE_FAULT_FAULT;
+        f.vector = se_decode_exec(buf, got, at, got < sizeof buf, &in) == SE_OK &&
+                           in.kind == SE_INSN_INVALID
+                       ? in.ud_vector
+                       : SE_VEC_UD;
+        f.has_error_code = f.vector == SE_VEC_GP;
+        f.rip = at;
+        f.cpl = m->arch.cpl;
+        se_uncount_from(m, at);
+        se_machine_record_fault(m, &f);
+        m->run.reason = SE_STOP_FAULT;
+        return true;
+    }
+    /* rewritten by the guest since: no longer an exit */
+    se_be_hazards_update(m, at, 1);
+    return false;
+}
+
 se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opts)
 {
     se_run_state *r = &m->run;
@@ -59,6 +88,19 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     for (;;) {
         r->restart = false;
         e = uc_emu_start(m->uc, begin, 0, 0, 0);
+        if (e == UC_ERR_OK && !r->restart && r->reason == SE_STOP_NONE && r->error == SE_OK &&
+            r->fault.kind == SE_FAULT_NONE) {
+            /* Nothing of the machine's stopped it: the engine reached one of its exits, before
+             * an instruction it cannot translate (hazard.c), or a translation made while one
+             * was there (the exit is compiled into it). */
+            uint64_t at = se_be_get(m, UC_X86_REG_RIP);
+            if (se_be_is_hazard(m, at) && se_hazard_reached(m, at))
+                break;
+            /* no longer one: translate it again, without the exit */
+            se_be_discard_code(m, at, 1);
+            r->restart = true;
+            r->restart_at = at;
+        }
         if (!r->restart || e != UC_ERR_OK || r->error != SE_OK || r->fault.kind != SE_FAULT_NONE)
             break;
         /* a stale or unhooked translation was discarded before it ran: run it again, now

@@ -115,5 +115,6 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     /* a context restore does not flush the TLB (unicorn-2.0.1 §13) */
     if (cr3_changed)
         se_be_flush_tlb(m);
+    se_be_exits_sync(m);
     return SE_OK;
 }

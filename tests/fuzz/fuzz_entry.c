@@ -2,9 +2,12 @@
  * Register-state fuzzing of the entry path (issue 6, docs/fuzzing.md).
  *
  * Input: [config][disabled checks][action][rip choice] then little-endian u64s: rax, rflags,
- * rsp, gs_base, and one value per pt_regs field the action sets (ip, cx, r11, flags, cs, ss,
- * sp). Missing bytes read as zero. Every input runs one syscall on a cached machine restored
- * from its snapshot, and every oracle is asserted:
+ * rsp, gs_base, one value per pt_regs field the action sets (ip, cx, r11, flags, cs, ss, sp),
+ * and a rip offset. Missing bytes read as zero. The rip choice picks one of four fixed rips,
+ * or (bit 2) any offset in 64 pages at one of four places of the user half, so that SYSCALLs
+ * land at every offset of a page, across page boundaries, and where earlier inputs left code. Every
+ * input runs one syscall on a cached machine restored from its snapshot, and every oracle is
+ * asserted:
  *  1. differential: the C reference of the return decision (se_verdict_6_6/6_7) computed from
  *     the final pt_regs agrees with the path and failed check the emulated code produced;
  *  2. invariants: back at CPL3 the user GS base, user CR3 and ABI-preserved registers are
@@ -29,6 +32,7 @@ typedef struct fz_input {
     uint8_t config, disabled, action, rip_choice;
     uint64_t rax, rflags, rsp, gs_base;
     uint64_t set[7]; /* ip cx r11 flags cs ss sp */
+    uint64_t rip_off;
 } fz_input;
 
 typedef struct fz_slot {
@@ -58,7 +62,7 @@ static void fz_fail(const char *what, const fz_input *in, const se_outcome *o)
 
 static void fz_parse(const uint8_t *d, size_t n, fz_input *in)
 {
-    uint8_t buf[4 + 8 * 11];
+    uint8_t buf[4 + 8 * 12];
     memset(buf, 0, sizeof buf);
     memcpy(buf, d, n < sizeof buf ? n : sizeof buf);
     memset(in, 0, sizeof *in);
@@ -66,8 +70,9 @@ static void fz_parse(const uint8_t *d, size_t n, fz_input *in)
     in->disabled = buf[1];
     in->action = buf[2];
     in->rip_choice = buf[3];
-    uint64_t v[11];
+    uint64_t v[12];
     memcpy(v, buf + 4, sizeof v);
+    in->rip_off = v[11];
     in->rax = v[0];
     in->rflags = v[1];
     in->rsp = v[2];
@@ -193,6 +198,14 @@ static void fz_run(const fz_input *in)
     u.rsp = in->rsp;
     u.gs_base = fz_canonical(in->gs_base, cfg.la57) ? in->gs_base : in->gs_base & 0x7fffffffffffull;
     u.rip = rips[in->rip_choice & 3];
+    if (in->rip_choice & 4) {
+        /* 64 pages from each base; the last user page is the highest (TASK_SIZE_MAX - 4096) */
+        static const uint64_t bases[4] = {0x400000, 0x7fffffffe000ull - 63 * 0x1000, 0x7ffc0000ull,
+                                          0x10000};
+        u.rip = bases[in->rip_choice & 3] + in->rip_off % (64 * 0x1000);
+        if (u.rip > 0x7fffffffeffeull)
+            u.rip = 0x7fffffffeffeull;
+    }
     u.rbx = 0xb0b0, u.rbp = 0xb9b9, u.r12 = 0x1212, u.r13 = 0x1313, u.r14 = 0x1414;
     u.r15 = 0x1515, u.rdi = 0xd1d1, u.rsi = 0x5151, u.rdx = 0xd0d0, u.r8 = 0x0808;
     u.r9 = 0x0909, u.r10 = 0x1010, u.rcx = 0xc0c0, u.r11 = 0x1111;
@@ -324,6 +337,12 @@ static const fz_seed fz_seeds[] = {
     {"sysret_rip_la57_1_47",
      {.config = 2 | 4 | 8, .action = 3, .rax = 39, .rflags = 0x246, .set = {NONCANON, NONCANON}}},
     {"top_user_page_6_7", {.config = 4 | 8 | 16, .rip_choice = 1, .rax = 39, .rflags = 0x246}},
+    {"rip_page_straddle",
+     {.config = 4 | 8, .rip_choice = 4, .rax = 39, .rflags = 0x246, .rip_off = 0x3fff}},
+    {"rip_odd_offset_top",
+     {.config = 4 | 8, .rip_choice = 5, .rax = 39, .rflags = 0x246, .rip_off = 0x3e0123}},
+    {"rip_low_pages_amd",
+     {.config = 1, .rip_choice = 7, .rax = 39, .rflags = 0x246, .rip_off = 0x1ffd}},
     {"vsyscall_6_6",
      {.config = 4 | 8,
       .action = 3,
@@ -376,8 +395,9 @@ static const fz_seed fz_seeds[] = {
 static size_t fz_serialize(const fz_input *in, uint8_t *buf)
 {
     buf[0] = in->config, buf[1] = in->disabled, buf[2] = in->action, buf[3] = in->rip_choice;
-    uint64_t v[11] = {in->rax, in->rflags, in->rsp, in->gs_base};
+    uint64_t v[12] = {in->rax, in->rflags, in->rsp, in->gs_base};
     memcpy(v + 4, in->set, sizeof in->set);
+    v[11] = in->rip_off;
     memcpy(buf + 4, v, sizeof v);
     return 4 + sizeof v;
 }

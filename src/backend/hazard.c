@@ -1,0 +1,166 @@
+/*
+ * Encodings the engine cannot translate. Unicorn 2.0.1 aborts the host process ("tcg fatal
+ * error") while translating some encodings the CPU rejects with #UD, before any hook runs:
+ * LOCK CMP with a memory operand (f0 38/39 /r, f0 80/81/83 /7 with some immediates), LOCK CMPS
+ * (f0 a6/a7), and far CALL/JMP with a register operand (ff /3, ff /5, mod = 3). Found by
+ * translating every one- and two-byte opcode with every ModRM byte, with and without LOCK, in a
+ * bare engine, one child process each (docs/fuzzing.md, "Engine crashes").
+ *
+ * The machine never lets the engine translate such an instruction: every address where one
+ * starts is an exit of the engine (translation stops before it), and reaching it raises the
+ * exception the CPU raises there (run.c). The test is deliberately wider than the crashes
+ * found: every LOCK that the decoder calls illegal, since which of those crash depends on
+ * the immediate.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "machine/machine_int.h"
+
+static bool se_is_prefix(uint8_t b)
+{
+    return b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 || b == 0x2E ||
+           b == 0x36 || b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65 || (b & 0xF0) == 0x40;
+}
+
+bool se_be_hazard_at(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    bool lock = false;
+    while (i < n && i < 15 && se_is_prefix(p[i])) {
+        lock = lock || p[i] == 0xF0;
+        i++;
+    }
+    if (i + 1 < n && p[i] == 0xFF && (p[i + 1] >> 6) == 3 &&
+        (((p[i + 1] >> 3) & 7) == 3 || ((p[i + 1] >> 3) & 7) == 5))
+        return true;
+    return lock && se_decode_illegal_lock(p, n < 15 ? n : 15);
+}
+
+static int se_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The instruction starts at or before q whose prefixes reach q: q itself and every s < q with
+ * bytes [s, q) all prefixes (at most 14 of them). */
+static size_t se_starts_reaching(const uint8_t *buf, size_t q, size_t *first)
+{
+    size_t s = q;
+    while (s > 0 && q - s < 14 && se_is_prefix(buf[s - 1]))
+        s--;
+    *first = s;
+    return q - s + 1;
+}
+
+static se_status se_hazard_add(se_machine *m, uint64_t va)
+{
+    if (m->n_hazards == m->cap_hazards) {
+        size_t cap = m->cap_hazards ? 2 * m->cap_hazards : 16;
+        uint64_t *n = realloc(m->hazards, cap * sizeof *n);
+        if (n == NULL)
+            return se_fail(m, SE_ERR_NOMEM, "out of memory for the engine's exits");
+        m->hazards = n;
+        m->cap_hazards = cap;
+    }
+    m->hazards[m->n_hazards++] = va;
+    return SE_OK;
+}
+
+se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len)
+{
+    /* instructions starting up to 14 bytes before the write can include written bytes */
+    uint64_t lo = va >= 14 ? va - 14 : 0;
+    uint64_t hi = va + len < va ? UINT64_MAX : va + len;
+    size_t before = m->n_hazards, kept = 0;
+    for (size_t i = 0; i < m->n_hazards; i++)
+        if (m->hazards[i] < lo || m->hazards[i] >= hi)
+            m->hazards[kept++] = m->hazards[i];
+    m->n_hazards = kept;
+    bool changed = kept != before;
+    uint8_t buf[4096 + 32];
+    for (uint64_t at = lo; at < hi;) {
+        /* chunks that overlap by 28 bytes: 14 of prefixes before, 14 after the opcode */
+        uint64_t want = hi - at > 4096 ? 4096 : hi - at;
+        size_t got = se_code_fetch(m, at, buf, (size_t)want + 28);
+        if (got == 0) {
+            at = (at | 0xFFF) + 1; /* not readable: nothing can execute there */
+            continue;
+        }
+        for (size_t q = 0; q < got && q < want; q++) {
+            if (buf[q] != 0xF0 && buf[q] != 0xFF)
+                continue;
+            size_t first, n = se_starts_reaching(buf, q, &first);
+            for (size_t s = first; s < first + n; s++) {
+                if (at + s < lo || at + s >= hi || !se_be_hazard_at(buf + s, got - s))
+                    continue;
+                se_status st = se_hazard_add(m, at + s);
+                if (st != SE_OK)
+                    return st;
+                changed = true;
+            }
+        }
+        at += want;
+    }
+    if (!changed)
+        return SE_OK;
+    qsort(m->hazards, m->n_hazards, sizeof *m->hazards, se_u64_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < m->n_hazards; i++)
+        if (u == 0 || m->hazards[u - 1] != m->hazards[i])
+            m->hazards[u++] = m->hazards[i];
+    m->n_hazards = u;
+    if (!m->exits_enabled) {
+        if (m->n_hazards == 0)
+            return SE_OK;
+        if (uc_ctl_exits_enable(m->uc) != UC_ERR_OK)
+            return se_fail(m, SE_ERR_BACKEND, "cannot enable the engine's exits");
+        m->exits_enabled = true;
+    }
+    m->hazard_gen++;
+    se_be_exits_sync(m);
+    return SE_OK;
+}
+
+/*
+ * The engine's exits for the mode it is in now. At the end of every run Unicorn 2.0.1 discards
+ * the translations around each exit, translating the exit's address in the mode the run ended
+ * in, with no guard against a fault: an exit that mode cannot fetch (kernel text under the
+ * user page tables) throws the engine into a broken state. So the set handed to the engine
+ * holds only the hazards the current mode can fetch (and the byte before each), and follows
+ * every change of CPL, CR3 or CR4 (hooks.c, machine.c, snapshot.c). A hazard the mode cannot
+ * fetch cannot be translated in it either.
+ */
+void se_be_exits_sync(se_machine *m)
+{
+    if (!m->exits_enabled)
+        return;
+    uint64_t key = (uint64_t)m->arch.cpl ^ (m->arch.cr3 << 2) ^ (m->arch.cr4 << 40) ^
+                   (m->hazard_gen * 0x9e3779b97f4a7c15ull) ^ (m->map_gen << 20);
+    if (m->exits_synced && m->exits_key == key)
+        return;
+    uint64_t *set = m->n_hazards ? malloc(m->n_hazards * sizeof *set) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; set != NULL && i < m->n_hazards; i++) {
+        uint64_t h = m->hazards[i];
+        se_fault f1, f2;
+        se_walk(m, h, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f1);
+        se_walk(m, h - 1, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f2);
+        if (f1.kind == SE_FAULT_NONE && f2.kind == SE_FAULT_NONE)
+            set[n++] = h;
+    }
+    /* 0 is never invalidated (Unicorn skips it) and never executed here: the empty set */
+    uint64_t none = 0;
+    uc_ctl_set_exits(m->uc, n ? set : &none, n ? n : 1);
+    free(set);
+    m->exits_key = key;
+    m->exits_synced = true;
+}
+
+bool se_be_is_hazard(const se_machine *m, uint64_t va)
+{
+    return m->n_hazards > 0 &&
+           bsearch(&va, m->hazards, m->n_hazards, sizeof va, se_u64_cmp) != NULL;
+}
