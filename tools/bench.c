@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,13 +158,81 @@ static long rss_kib(void)
     return res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+static se_status one_getppid(se_machine *m)
+{
+    se_regs u = {.rax = 110,
+                 .rip = 0x401000,
+                 .rsp = 0x7fffffffe000,
+                 .rflags = 0x246,
+                 .cs = SE_USER_CS,
+                 .ss = SE_USER_DS};
+    se_outcome o;
+    return se_syscall(m, &u, &o);
+}
+
+/* A traced machine in a thread of its own: 1,000 traced calls. */
+static void *traced_thread(void *arg)
+{
+    uint64_t events = 0;
+    se_machine *m = NULL;
+    if (se_machine_create(NULL, &m) != SE_OK)
+        return arg;
+    se_set_trace(m, quiet_trace, &events);
+    for (int i = 0; i < 1000; i++)
+        one_getppid(m);
+    *(se_machine **)arg = m;
+    return NULL;
+}
+
+/* What turning the trace on costs: time of the first traced call and of a toggle, resident
+ * memory it adds; and two traced machines in two threads. */
+static void bench_tracing_cost(void)
+{
+    se_machine *m = NULL;
+    if (se_machine_create(NULL, &m) != SE_OK)
+        return;
+    one_getppid(m);
+    uint64_t events = 0;
+    long before = rss_kib();
+    double t0 = now_s();
+    se_set_trace(m, quiet_trace, &events);
+    one_getppid(m);
+    double first = now_s() - t0;
+    long after = rss_kib();
+    t0 = now_s();
+    enum { TOGGLES = 200 };
+    for (int i = 0; i < TOGGLES; i++) {
+        se_set_trace(m, NULL, NULL);
+        one_getppid(m);
+        se_set_trace(m, quiet_trace, &events);
+        one_getppid(m);
+    }
+    double toggle = (now_s() - t0) / (2.0 * TOGGLES);
+    se_machine_destroy(m);
+    printf("%-52s %10.3f ms\n", "tracing on: first traced call", first * 1e3);
+    printf("%-52s %10.3f ms\n", "  a toggle and one call (on or off)", toggle * 1e3);
+    printf("%-52s %10.2f MiB\n", "  resident memory tracing adds", (double)(after - before) / 1024);
+    before = rss_kib();
+    pthread_t th[2];
+    se_machine *tm[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, traced_thread, &tm[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    after = rss_kib();
+    for (int i = 0; i < 2; i++)
+        se_machine_destroy(tm[i]);
+    printf("%-52s %10.2f MiB\n", "two traced machines in two threads (together)",
+           (double)(after - before) / 1024);
+}
+
 int cli_bench(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs("usage: sysentry bench\nMeasure native and emulated syscall round trips, "
-                  "tracing overhead, fuzz executions per second, machine creation time and "
-                  "memory. Prints figures; takes about a minute.\n",
+                  "tracing overhead and what turning it on costs, fuzz executions per second, "
+                  "machine creation time and memory. Prints figures; takes a few seconds.\n",
                   stdout);
             return 0;
         }
@@ -205,6 +274,7 @@ int cli_bench(int argc, char **argv)
            "fuzz execution (restore + syscall + verdict)", fz * 1e6, 1e-3 / fz);
     se_snapshot_destroy(f.snap);
     se_machine_destroy(f.m);
+    bench_tracing_cost();
     double cd = best_per_op(create_destroy, NULL, 20);
     printf("%-52s %10.2f ms\n", "machine create + destroy", cd * 1e3);
     enum { N = 16 };
