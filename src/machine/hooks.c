@@ -679,6 +679,8 @@ se_status se_hooks_ensure(se_machine *m, const se_insn *in, const uint8_t *bytes
  * first time it runs too, at the price of translating its block twice. */
 se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, size_t len)
 {
+    if (code == NULL)
+        return SE_OK; /* all zeros by definition (an executable NOBITS section): nothing to hook */
     for (size_t off = 0; off < len;) {
         se_insn in;
         if (se_decode_one(code + off, len - off, va + off, &in) != SE_OK) {

@@ -821,6 +821,31 @@ static void crafted_expect(uint16_t shstrndx, uint64_t data_align, se_status exp
     free(b.d);
 }
 
+/* An executable section with no bytes in the file (NOBITS) is all zeros: loading it through
+ * the public API once scanned a NULL buffer for instructions to hook (found by the ELF
+ * fuzzer; the sanitizer builds fail on it). */
+static void test_crafted_exec_nobits(void **state)
+{
+    (void)state;
+    blob b = crafted(C_NAMES, 8);
+    Elf64_Shdr sh;
+    memcpy(&sh, b.d + 256 + C_BSS * sizeof sh, sizeof sh);
+    sh.sh_flags |= SHF_EXECINSTR;
+    memcpy(b.d + 256 + C_BSS * sizeof sh, &sh, sizeof sh);
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.entry = SE_ENTRY_NONE;
+    cfg.phys_mem_size = 128ull << 20; /* room for the two 16 MiB sections */
+    se_machine *m = NULL;
+    assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+    se_entry_names names = {.entry = "no_such_entry"};
+    /* the object has no symbols: refused for that, after its sections were placed */
+    assert_int_equal(se_load_entry_elf(m, b.d, b.len, 0xffffffffa0000000ull, &names),
+                     SE_ERR_NOT_FOUND);
+    se_machine_destroy(m);
+    free(b.d);
+}
+
 static void test_crafted_ok(void **state)
 {
     (void)state;
@@ -921,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_random_mutations),
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_crafted_ok),
+        cmocka_unit_test(test_crafted_exec_nobits),
         cmocka_unit_test(test_crafted_shstrndx_nobits),
         cmocka_unit_test(test_crafted_shstrndx_null),
         cmocka_unit_test(test_crafted_failure_leaks_nothing),
