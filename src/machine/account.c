@@ -412,6 +412,45 @@ scan:
     return SE_BLOCK_RUN;
 }
 
+/*
+ * Keep the block cache bounded: a fuzzer that varies rip makes a new block per input. Only a
+ * block whose translation can be discarded now may be forgotten (the cache's premise is that
+ * the machine knows every translation the engine holds), so between runs the user-half blocks
+ * the current mode can fetch are discarded in the engine and dropped here; the rest stay.
+ */
+void se_account_trim(se_machine *m)
+{
+    size_t max = m->block_cache_max ? m->block_cache_max : SE_BLOCK_CACHE_MAX;
+    if (m->n_block_info < max && m->n_code_bytes < SE_CODE_BYTES_MAX)
+        return;
+    size_t kept = 0, bytes = 0;
+    se_hashmap_clear(&m->blocks);
+    for (size_t i = 0; i < m->n_block_info; i++) {
+        se_block_info *bi = &m->block_info[i];
+        se_fault f1, f2;
+        bool drop = false;
+        if ((bi->start >> 63) == 0) {
+            se_walk(m, bi->start, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f1);
+            se_walk(m, bi->start + bi->size - 1, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f2);
+            drop = f1.kind == SE_FAULT_NONE && f2.kind == SE_FAULT_NONE;
+        }
+        if (drop) {
+            se_be_discard_code(m, bi->start, bi->size);
+            continue;
+        }
+        /* compact: the block's bytes and offsets move down in the arena */
+        size_t need = (size_t)bi->size + 15 + 1 + 2 * (size_t)bi->size;
+        memmove(m->code_bytes + bytes, m->code_bytes + bi->bytes_off, need);
+        bi->bytes_off = (uint32_t)bytes;
+        bytes += need;
+        m->block_info[kept] = *bi;
+        se_hashmap_put(&m->blocks, se_block_key(bi->start, bi->size), kept);
+        kept++;
+    }
+    m->n_block_info = kept;
+    m->n_code_bytes = bytes;
+}
+
 void se_account_charge(se_machine *m, uint64_t addr, se_cost_class c)
 {
     uint32_t cy = m->cost[c];

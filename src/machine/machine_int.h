@@ -181,8 +181,9 @@ struct se_machine {
     size_t n_block_info, cap_block_info;
     uint8_t *code_bytes; /* block bytes and instruction offsets (se_block_info.bytes_off) */
     size_t n_code_bytes, cap_code_bytes;
-    uint64_t price_gen; /* bumped when the profile or the phase labels change */
-    uint64_t *hazards;  /* sorted: where an instruction the engine cannot translate starts */
+    uint64_t price_gen;     /* bumped when the profile or the phase labels change */
+    size_t block_cache_max; /* 0: SE_BLOCK_CACHE_MAX (tests set it lower) */
+    uint64_t *hazards;      /* sorted: where an instruction the engine cannot translate starts */
     size_t n_hazards, cap_hazards;
     bool exits_enabled, exits_synced;
     uint64_t exits_key, hazard_gen;
@@ -333,6 +334,10 @@ typedef enum se_block_verdict {
 /* Check the translated block [addr, addr + size) before it runs; *out gets its info. */
 se_block_verdict se_account_block(se_machine *m, uint64_t addr, uint32_t size,
                                   const se_block_info **out);
+/* Bound the block cache (between runs): forget user-half blocks the engine can discard now. */
+#define SE_BLOCK_CACHE_MAX (1u << 16)
+#define SE_CODE_BYTES_MAX  (64u << 20)
+void se_account_trim(se_machine *m);
 /* Charge a cost decided at run time (MOV to CR3, WRMSR) to the instruction at addr. */
 void se_account_charge(se_machine *m, uint64_t addr, se_cost_class c);
 se_status se_account_set_marks(se_machine *m, const se_phase_mark *marks, size_t n,

@@ -47,6 +47,7 @@ static bool se_hazard_reached(se_machine *m, uint64_t at)
 se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opts)
 {
     se_run_state *r = &m->run;
+    se_account_trim(m);
     r->active = true;
     r->insns = 0;
     r->block_start_insns = 0;

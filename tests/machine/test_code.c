@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "decode/decode.h"
+#include "machine/machine_int.h"
 #include "se_test.h"
 
 #define UPAGE  0x500000ull
@@ -103,6 +104,21 @@ static void test_random_rips_across_pages(void **s)
         uint64_t page = UPAGE + (rnd() % 64) * 0x1000;
         uint64_t off = (i % 16 == 0) ? 0xFFF : rnd() % 0x1000;
         expect_clean(m, page + off, rnd() % 400);
+    }
+    se_machine_destroy(m);
+}
+
+/* With the block cache kept small, forgetting blocks between runs must not let a stale
+ * translation run: the same random rips, trimmed every few hundred blocks. */
+static void test_random_rips_with_cache_trim(void **s)
+{
+    (void)s;
+    se_machine *m = mk_linux(true);
+    m->block_cache_max = 256;
+    for (int i = 0; i < 8000; i++) {
+        uint64_t page = UPAGE + (rnd() % 16) * 0x1000;
+        expect_clean(m, page + rnd() % 0x1000, rnd() % 400);
+        assert_true(m->n_block_info <= 256 + 64);
     }
     se_machine_destroy(m);
 }
@@ -561,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_random_rips_one_page),
         cmocka_unit_test(test_random_rips_across_pages),
         cmocka_unit_test(test_random_rips_with_restores),
+        cmocka_unit_test(test_random_rips_with_cache_trim),
         cmocka_unit_test(test_rewrite_kernel_entry),
         cmocka_unit_test(test_runtime_kernel_code_is_modelled),
         cmocka_unit_test(test_rewrite_user_code),
