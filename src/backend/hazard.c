@@ -38,6 +38,22 @@ bool se_be_hazard_at(const uint8_t *p, size_t n)
     return lock && se_decode_illegal_lock(p, n < 15 ? n : 15);
 }
 
+bool se_be_engine_misdecodes(const uint8_t *p, size_t n)
+{
+    /* A REX prefix counts only right before the opcode; one followed by a legacy prefix is
+     * ignored by the CPU (SDM Vol. 2A §2.2.1), but Unicorn 2.0.1 keeps it: `48 3e be imm32`
+     * is MOV ESI, imm32 (7 bytes) on hardware and MOV RSI, imm64 (11 bytes) in the engine,
+     * which then runs a different instruction stream. */
+    bool rex = false;
+    for (size_t i = 0; i < n && i < 15 && se_is_prefix(p[i]); i++) {
+        if ((p[i] & 0xF0) == 0x40)
+            rex = true;
+        else if (rex)
+            return true;
+    }
+    return false;
+}
+
 static int se_u64_cmp(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

@@ -246,6 +246,7 @@ bool se_insn_is_hooked(se_insn_kind kind)
     case SE_INSN_PORT_IO:
     case SE_INSN_PRIV_OTHER:
     case SE_INSN_INVALID:
+    case SE_INSN_MISDECODED:
     case SE_INSN_RDGSBASE_ETC:
     case SE_INSN_SYSRET64:
     case SE_INSN_SYSRET32:

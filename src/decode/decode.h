@@ -38,7 +38,8 @@ typedef enum se_insn_kind {
     SE_INSN_PORT_IO,    /* IN/OUT/INS/OUTS: #GP(0) when CPL > IOPL; not modelled otherwise */
     SE_INSN_PRIV_OTHER, /* any other instruction only CPL0 may execute (Zydis: privileged) */
     SE_INSN_INVALID,    /* bytes the CPU rejects: #UD, or #GP(0) past 15 bytes (see ud_vector) */
-    SE_INSN_KIND_MAX_VALUE = SE_INSN_INVALID
+    SE_INSN_MISDECODED, /* valid, but the engine would run something else (set by the machine) */
+    SE_INSN_KIND_MAX_VALUE = SE_INSN_MISDECODED
 } se_insn_kind;
 
 typedef struct se_insn {

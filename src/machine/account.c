@@ -111,20 +111,21 @@ void se_account_range(se_machine *m, uint64_t start, uint64_t end, se_block_info
     memset(out, 0, sizeof *out);
     se_account_reset(out);
     int first_phase = -2;
-    uint8_t buf[16];
+    uint8_t buf[15];
+    /* the same walk as the block scan (se_block_scan), so that taking back the rest of a
+     * block removes exactly what was counted for it */
     for (uint64_t a = start; a < end;) {
-        size_t want = sizeof buf;
-        if (end - a < want)
-            want = (size_t)(end - a);
-        /* a block may end right at a mapping boundary: read only what is there */
-        if (uc_mem_read(m->uc, a, buf, want) != UC_ERR_OK)
-            break;
+        size_t got = se_code_fetch(m, a, buf, sizeof buf);
         se_insn in;
-        if (se_decode_exec(buf, want, a, true, &in) != SE_OK || in.len == 0)
+        if (got == 0 || se_decode_exec(buf, got, a, got < sizeof buf, &in) != SE_OK) {
+            out->n_insns++;
             break;
+        }
+        if (in.kind != SE_INSN_INVALID && se_be_engine_misdecodes(buf, got))
+            in.kind = SE_INSN_MISDECODED;
         se_account_add(m, &in, out, &first_phase);
-        if (in.kind == SE_INSN_INVALID)
-            break; /* execution never passes it: its hook raises the exception */
+        if (in.kind == SE_INSN_INVALID || in.kind == SE_INSN_MISDECODED || a + in.len >= end)
+            break;
         a += in.len;
     }
     out->single_phase = (int8_t)(first_phase >= 0 ? first_phase : -1);
@@ -289,6 +290,8 @@ static se_block_verdict se_block_scan(se_machine *m, se_block_info *bi, bool *ad
             bi->n_insns++;
             break;
         }
+        if (in.kind != SE_INSN_INVALID && se_be_engine_misdecodes(bytes + off, avail))
+            in.kind = SE_INSN_MISDECODED; /* stopped before it runs (hooks.c) */
         offs[bi->n_insns] = (uint16_t)off;
         se_account_add(m, &in, bi, &first_phase);
         bool a = false;
@@ -300,7 +303,7 @@ static se_block_verdict se_block_scan(se_machine *m, se_block_info *bi, bool *ad
         /* The CPU raises its exception at an invalid encoding: nothing after it runs. An
          * instruction reaching past the block's end is the last one the engine translated
          * (it ended the block there, e.g. on an encoding it rejects itself). */
-        if (in.kind == SE_INSN_INVALID || off + in.len >= bi->size)
+        if (in.kind == SE_INSN_INVALID || in.kind == SE_INSN_MISDECODED || off + in.len >= bi->size)
             break;
         off += in.len;
     }

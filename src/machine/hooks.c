@@ -524,6 +524,17 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             break; /* only RFLAGS.IF changes: the engine does exactly that */
         goto unmodelled;
     }
+    case SE_INSN_MISDECODED:
+        /* the engine would run other instructions than the CPU from here on: no verdict from
+         * that could be trusted */
+        se_uncount_from(m, addr);
+        m->run.error = se_fail(m, SE_ERR_UNSUPPORTED,
+                               "the engine decodes the instruction at 0x%" PRIx64
+                               " (%s, a REX prefix before a legacy prefix) differently from "
+                               "the CPU",
+                               addr, se_insn_mnemonic(&h->insn));
+        uc_emu_stop(m->uc);
+        return;
     case SE_INSN_PRIV_OTHER:
     case SE_INSN_INVPCID:
     case SE_INSN_IRET_OTHER:
@@ -616,6 +627,8 @@ static void se_hook_refresh(se_machine *m, se_hooked_insn *h, uint64_t addr)
         memset(&in, 0, sizeof in); /* not decidable here: the fetch faults first */
         in.addr = addr;
         in.kind = SE_INSN_OTHER;
+    } else if (in.kind != SE_INSN_INVALID && se_be_engine_misdecodes(buf, got)) {
+        in.kind = SE_INSN_MISDECODED;
     }
     se_hook_set_insn(h, &in, buf, got);
 }

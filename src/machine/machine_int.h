@@ -282,6 +282,8 @@ void se_be_discard_code(se_machine *m, uint64_t va, uint64_t len);
 se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host);
 /* hazard.c: whether the instruction at p would abort the engine when translated */
 bool se_be_hazard_at(const uint8_t *p, size_t n);
+/* Whether the engine would decode the (valid) instruction at p differently from the CPU. */
+bool se_be_engine_misdecodes(const uint8_t *p, size_t n);
 /* Re-examine [va, va + len) after the host wrote it: every instruction start that would abort
  * the engine becomes an exit of the engine, so that it is never translated. */
 se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len);

@@ -307,6 +307,23 @@ static void test_lock_privileged_in_entry(void **s)
     }
 }
 
+/* A REX prefix before a legacy prefix: the CPU ignores it, the engine does not, so the two
+ * would run different instructions from there; the machine refuses to run it. */
+static void test_engine_misdecode_refused(void **s)
+{
+    (void)s;
+    se_machine *m = mk_linux(true);
+    uint64_t entry = lstar(m);
+    static const uint8_t code[] = {0x48, 0x3E, 0xBE, 0xBB, 0x9E, 0xFD, 0xE0, 0x90, 0x90, 0x90};
+    assert_int_equal(se_mem_write(m, entry + 3, code, sizeof code), SE_OK);
+    se_regs u = user_at(UPAGE, 39);
+    se_outcome o;
+    assert_int_equal(se_syscall(m, &u, &o), SE_ERR_UNSUPPORTED);
+    assert_non_null(strstr(se_machine_last_error(m), "REX"));
+    assert_int_equal(o.instructions, 2); /* SYSCALL and SWAPGS ran */
+    se_machine_destroy(m);
+}
+
 /* Privileged instructions the machine does not model end the run with a status at CPL0 and
  * #GP(0) at CPL3: the engine never runs them. */
 static void test_unmodelled_privileged(void **s)
@@ -584,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_illegal_lock_loop_faults),
         cmocka_unit_test(test_lock_privileged_in_entry),
         cmocka_unit_test(test_unmodelled_privileged),
+        cmocka_unit_test(test_engine_misdecode_refused),
         cmocka_unit_test(test_trace_toggle),
         cmocka_unit_test(test_engine_abort_encodings_fault),
         cmocka_unit_test(test_differential_random_user_code),
