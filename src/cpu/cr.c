@@ -136,11 +136,25 @@ se_fault_kind se_cpu_mov_to_cr4(const se_cpu_features *f, se_cpu_state *st, uint
     if (st->cpl != 0 || !se_cr4_write_ok(f, st, src))
         return se_raise_gp0(st, fault);
     uint64_t changed = st->cr4 ^ src;
-    /* CR3-6: dropping PCIDs or global pages leaves no tag that could keep any entry valid */
+    /* Intel SDM Vol. 3A §4.10.4.1 (CR3-6): changing PGE or clearing PCIDE invalidates every
+     * entry of every PCID, globals included: no tag is left that could keep one valid */
     bool full = ((changed & SE_CR4_PCIDE) && !(src & SE_CR4_PCIDE)) || (changed & SE_CR4_PGE);
+    /* Intel SDM Vol. 3A §4.10.4.1: changing PAE (another paging-structure format) or setting
+     * SMEP (entries cached without the execute check) invalidates the current PCID. PCIDE is
+     * the same before and after here (1 -> 0 is a full flush, 0 -> 1 needs CR3[11:0] = 0), so
+     * the current PCID does not depend on which CR4 value is used. PSE is not in the SDM's
+     * list and is not claimed (CR3-5: a CPU may flush more). */
+    bool current = (changed & SE_CR4_PAE) || ((changed & src) & SE_CR4_SMEP);
+    uint16_t pcid = (src & SE_CR4_PCIDE) ? (uint16_t)(st->cr3 & SE_CR3_PCID_MASK) : 0;
     st->cr4 = src;
-    if (full && tlb != NULL)
-        se_tlb_flush_all(tlb);
+    if (tlb != NULL) {
+        if (full) {
+            se_tlb_flush_all(tlb);
+        } else if (current) {
+            se_tlb_flush_pcid(tlb, pcid);
+            tlb->pcid_flushes++;
+        }
+    }
     return se_completed(fault);
 }
 

@@ -136,6 +136,8 @@ typedef struct se_tlb {
     uint64_t flushing_writes; /* writes that invalidated at least one PCID (CR3-5) */
     uint64_t noflush_writes;  /* PCIDE=1 writes with bit 63 set: nothing invalidated */
     uint64_t full_flushes;    /* invalidations of every PCID incl. globals (CR3-6) */
+    uint64_t pcid_flushes;    /* MOV to CR4 that invalidated only the current PCID (PAE
+                                 changed, SMEP 0 -> 1: Intel SDM Vol. 3A §4.10.4.1) */
 } se_tlb;
 
 /* What one MOV to CR3 did to the TLB model. */
@@ -157,7 +159,8 @@ se_fault_kind se_cpu_mov_to_cr3(const se_cpu_features *f, se_cpu_state *st, uint
                                 se_tlb *tlb, se_cr3_effect *effect, se_fault *fault);
 
 /* MOV to CR4: the PCIDE preconditions (CR3-6), reserved/unsupported bits, LA57 and PAE in
- * long mode; clearing PCIDE or toggling PGE flushes everything. `tlb` may be NULL. */
+ * long mode; clearing PCIDE or toggling PGE flushes everything, changing PAE or setting SMEP
+ * flushes the current PCID (Intel SDM Vol. 3A §4.10.4.1). `tlb` may be NULL. */
 se_fault_kind se_cpu_mov_to_cr4(const se_cpu_features *f, se_cpu_state *st, uint64_t src,
                                 se_tlb *tlb, se_fault *fault);
 

@@ -266,6 +266,7 @@ typedef struct cr4_row {
     uint64_t cr4, cr3, src;
     se_fault_kind kind; /* FAULT rows are always #GP(0) */
     bool full_flush;
+    bool pcid_flush; /* only the current PCID is invalidated (Intel SDM Vol. 3A §4.10.4.1) */
 } cr4_row;
 
 static const cr4_row cr4_rows[] = {
@@ -304,7 +305,8 @@ static const cr4_row cr4_rows[] = {
      .cpu_pcid = true,
      .cr4 = C4 | SE_CR4_PCIDE,
      .cr3 = T_CR3 | 5,
-     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMEP},
+     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMEP,
+     .pcid_flush = true},
     /* CR3-6: clearing PCIDE or toggling PGE drops everything, globals included */
     {.name = "test_cr4_clear_pcide_full_flush",
      .cpu_pcid = true,
@@ -329,11 +331,54 @@ static const cr4_row cr4_rows[] = {
      .cr4 = C4 | SE_CR4_PCIDE,
      .cr3 = T_CR3 | 1,
      .src = C4 | SE_CR4_PCIDE},
-    {.name = "test_cr4_set_smep_smap_no_flush",
+    /* Intel SDM Vol. 3A §4.10.4.1: SMEP 0 -> 1 and any PAE change invalidate the current
+     * PCID (non-global entries; globals survive in the model, CR3-5 allows more) */
+    {.name = "test_cr4_set_smep_flushes_current_pcid",
+     .cpu_pcid = true,
+     .cr4 = C4 | SE_CR4_PCIDE,
+     .cr3 = T_CR3 | 5,
+     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMEP | SE_CR4_SMAP,
+     .pcid_flush = true},
+    {.name = "test_cr4_set_smep_pcide_off_flushes_pcid0",
      .cpu_pcid = true,
      .cr4 = C4,
      .cr3 = T_CR3,
-     .src = C4 | SE_CR4_SMEP | SE_CR4_SMAP},
+     .src = C4 | SE_CR4_SMEP,
+     .pcid_flush = true},
+    {.name = "test_cr4_clear_smep_no_flush",
+     .cpu_pcid = true,
+     .cr4 = C4 | SE_CR4_PCIDE | SE_CR4_SMEP,
+     .cr3 = T_CR3 | 5,
+     .src = C4 | SE_CR4_PCIDE},
+    {.name = "test_cr4_set_smap_no_flush",
+     .cpu_pcid = true,
+     .cr4 = C4 | SE_CR4_PCIDE,
+     .cr3 = T_CR3 | 5,
+     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMAP},
+    {.name = "test_cr4_set_smep_cpl3_gp_no_flush",
+     .cpu_pcid = true,
+     .cpl = 3,
+     .cr4 = C4 | SE_CR4_PCIDE,
+     .cr3 = T_CR3 | 5,
+     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMEP,
+     GP},
+    {.name = "test_cr4_set_pae_outside_long_mode_flushes_pcid0",
+     .no_lma = true,
+     .cr4 = C4 & ~SE_CR4_PAE,
+     .cr3 = T_CR3,
+     .src = C4,
+     .pcid_flush = true},
+    {.name = "test_cr4_set_pse_no_flush",
+     .no_lma = true,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_PSE},
+    {.name = "test_cr4_set_smep_and_pge_full_flush",
+     .cpu_pcid = true,
+     .cr4 = C4 & ~SE_CR4_PGE,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_SMEP,
+     .full_flush = true},
     {.name = "test_cr4_set_fsgsbase_osxsave_umip_ok",
      .cpu_pcid = true,
      .cr4 = C4,
@@ -356,7 +401,8 @@ static const cr4_row cr4_rows[] = {
      .cpu_la57 = true,
      .cr4 = C4 | SE_CR4_LA57,
      .cr3 = T_CR3,
-     .src = C4 | SE_CR4_LA57 | SE_CR4_SMEP},
+     .src = C4 | SE_CR4_LA57 | SE_CR4_SMEP,
+     .pcid_flush = true},
     {.name = "test_cr4_set_la57_outside_long_mode_ok",
      .cpu_la57 = true,
      .no_lma = true,
@@ -379,7 +425,8 @@ static const cr4_row cr4_rows[] = {
      .no_lma = true,
      .cr4 = C4,
      .cr3 = T_CR3,
-     .src = C4 & ~SE_CR4_PAE},
+     .src = C4 & ~SE_CR4_PAE,
+     .pcid_flush = true},
     /* bits of features the modelled CPU does not have, and reserved bits */
     {.name = "test_cr4_vmxe_unsupported_gp", .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_VMXE, GP},
     {.name = "test_cr4_smxe_unsupported_gp", .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_SMXE, GP},
@@ -444,9 +491,13 @@ static void test_cr4(void **state)
     t_expect_state(&want, &st);
     t_expect_no_fault(&fault);
     assert_int_equal(tlb.full_flushes, r->full_flush ? 1 : 0);
+    assert_int_equal(tlb.pcid_flushes, r->pcid_flush ? 1 : 0);
     assert_int_equal(tlb.cr3_writes, 0);
-    for (size_t i = 0; i < sizeof t_live_pcids / sizeof t_live_pcids[0]; i++)
-        assert_int_equal(se_tlb_pcid_live(&tlb, t_live_pcids[i]), !r->full_flush);
+    uint16_t current = (r->src & SE_CR4_PCIDE) ? (uint16_t)(r->cr3 & SE_CR3_PCID_MASK) : 0;
+    for (size_t i = 0; i < sizeof t_live_pcids / sizeof t_live_pcids[0]; i++) {
+        bool flushed = r->full_flush || (r->pcid_flush && t_live_pcids[i] == current);
+        assert_int_equal(se_tlb_pcid_live(&tlb, t_live_pcids[i]), !flushed);
+    }
 }
 
 static void test_cr4_without_tlb(void **state)
