@@ -261,7 +261,10 @@ static void test_tlb_touch_reset_and_wrap(void **state)
 typedef struct cr4_row {
     const char *name;
     bool cpu_pcid, cpu_la57;
-    bool no_lma; /* EFER.LME/LMA clear: legacy paging */
+    bool amd;                   /* Zen 4 reference CPU instead of the Skylake-class Intel */
+    unsigned feat_on, feat_off; /* T_F_* changes to the reference CPU */
+    bool no_wp;                 /* CR0.WP clear */
+    bool no_lma;                /* EFER.LME/LMA clear: legacy paging */
     uint8_t cpl;
     uint64_t cr4, cr3, src;
     se_fault_kind kind; /* FAULT rows are always #GP(0) */
@@ -432,6 +435,45 @@ static const cr4_row cr4_rows[] = {
     {.name = "test_cr4_smxe_unsupported_gp", .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_SMXE, GP},
     {.name = "test_cr4_pke_unsupported_gp", .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_PKE, GP},
     {.name = "test_cr4_cet_unsupported_gp", .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_CET, GP},
+    /* Intel SDM Vol. 3A §2.5: PKE and CET exist with their CPUID bits (se_cpu_features) */
+    {.name = "test_cr4_pke_with_pku_ok",
+     .feat_on = T_F_PKU,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_PKE},
+    {.name = "test_cr4_pke_zen4_ok", .amd = true, .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_PKE},
+    {.name = "test_cr4_pke_zen4_without_pku_gp",
+     .amd = true,
+     .feat_off = T_F_PKU,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_PKE,
+     GP},
+    {.name = "test_cr4_cet_with_shstk_ok",
+     .feat_on = T_F_CET_SS,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_CET},
+    {.name = "test_cr4_cet_with_ibt_only_ok",
+     .feat_on = T_F_CET_IBT,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_CET},
+    {.name = "test_cr4_cet_zen4_ok", .amd = true, .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_CET},
+    /* Intel SDM Vol. 3A §2.5 (CR4.CET): only with CR0.WP = 1 */
+    {.name = "test_cr4_cet_with_wp_clear_gp",
+     .feat_on = T_F_CET_SS,
+     .no_wp = true,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_CET,
+     GP},
+    {.name = "test_cr4_cet_cpu_wp_clear_without_cet_ok",
+     .feat_on = T_F_CET_SS,
+     .no_wp = true,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_SMAP},
     {.name = "test_cr4_lam_sup_unsupported_gp",
      .cr4 = C4,
      .cr3 = T_CR3,
@@ -459,13 +501,16 @@ static const cr4_row cr4_rows[] = {
 static void test_cr4(void **state)
 {
     const cr4_row *r = *state;
-    se_cpu_features f = t_features(SE_VENDOR_INTEL, r->cpu_la57);
+    se_cpu_features f = t_features(r->amd ? SE_VENDOR_AMD : SE_VENDOR_INTEL, r->cpu_la57);
     f.pcid = r->cpu_pcid;
+    t_features_adjust(&f, r->feat_on, r->feat_off);
     se_cpu_state st;
     t_kernel_state(&st);
     st.cpl = r->cpl;
     st.cr4 = r->cr4;
     st.cr3 = r->cr3;
+    if (r->no_wp)
+        st.cr0 &= ~SE_CR0_WP;
     if (r->no_lma)
         st.efer &= ~(SE_EFER_LME | SE_EFER_LMA);
     se_tlb tlb;
@@ -620,8 +665,7 @@ static const cr0_row cr0_rows[] = {
      .cr4_clear = SE_CR4_PAE,
      .src = K0,
      .want_cr0 = K0},
-    /* Vol. 3A §2.5 (WP): not with CR4.CET = 1 (a state this model cannot reach: CET is
-     * reserved in CR4) */
+    /* Vol. 3A §2.5 (WP): not with CR4.CET = 1 (reachable on a CPU with CET) */
     {.name = "test_cr0_clear_wp_without_cet_ok",
      .src = K0 & ~SE_CR0_WP,
      .want_cr0 = K0 & ~SE_CR0_WP},
