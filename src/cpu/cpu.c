@@ -39,7 +39,7 @@ static const se_vendor_traits se_vendor_table[] = {
             .sysret_ss_rpl3 = false,      /* SYSRET-7A */
             .sysret_ss_reload = false,    /* SYSRET-7A: X86_BUG_SYSRET_SS_ATTRS */
             .syscall_needs_64bit = false, /* SYSCALL-2 (AMD): compatibility and legacy mode */
-            .efer_amd_bits = true,        /* MSR-7: SVME, LMSLE, FFXSR, TCE */
+            .efer_amd_bits = true,        /* MSR-7: SVME, FFXSR, TCE */
         },
 };
 _Static_assert(sizeof se_vendor_table / sizeof se_vendor_table[0] == SE_VENDOR_MAX_VALUE + 1,
@@ -50,6 +50,27 @@ const se_vendor_traits *se_vendor_traits_get(se_vendor vendor)
     if ((unsigned)vendor > SE_VENDOR_MAX_VALUE)
         return NULL;
     return &se_vendor_table[vendor];
+}
+
+void se_cpu_features_vendor_defaults(se_cpu_features *f)
+{
+    assert(f != NULL);
+    bool amd = f->vendor == SE_VENDOR_AMD;
+    /* Intel: a Skylake-class client part. Protection keys came with the server parts
+     * (Skylake-SP) and to clients with Ice Lake, CET with Tiger Lake, and the SPEC_CTRL
+     * controls RRSBA_DIS_S, PSFD and BHI_DIS_S with later generations (CPUID.(EAX=7,ECX=2):EDX
+     * bits 2, 0 and 4). AMD: Zen 4, which has PKU, shadow stacks (no IBT on AMD), Automatic
+     * IBRS (CPUID Fn8000_0021_EAX[8]) and PSFD (Fn8000_0008_EBX[28]), and no longer LMSLE
+     * (Fn8000_0008_EBX[20] EferLmsleUnsupported, since Zen 3); RRSBA_DIS_S and BHI_DIS_S are
+     * Intel's. */
+    f->pku = amd;
+    f->cet_ss = amd;
+    f->cet_ibt = false;
+    f->lmsle = false;
+    f->auto_ibrs = amd;
+    f->rrsba_ctrl = false;
+    f->psfd = amd;
+    f->bhi_ctrl = false;
 }
 
 unsigned se_cpu_va_width(const se_cpu_state *st)

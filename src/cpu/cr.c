@@ -92,7 +92,8 @@ se_fault_kind se_cpu_mov_to_cr3(const se_cpu_features *f, se_cpu_state *st, uint
 }
 
 /* CR4 bits the modelled CPU implements (SMEP/SMAP are honoured by the software page walker);
- * every other bit, and PCIDE/LA57 on a CPU without them, is reserved. */
+ * every other bit, and a feature's bit on a CPU without the feature, is reserved (Intel SDM
+ * Vol. 3A §2.5: "reserved ... #GP", which is how kernels probe). */
 static uint64_t se_cr4_supported(const se_cpu_features *f)
 {
     uint64_t ok = SE_CR4_VME | SE_CR4_PVI | SE_CR4_TSD | SE_CR4_DE | SE_CR4_PSE | SE_CR4_PAE |
@@ -102,6 +103,12 @@ static uint64_t se_cr4_supported(const se_cpu_features *f)
         ok |= SE_CR4_PCIDE;
     if (f->la57)
         ok |= SE_CR4_LA57;
+    /* Intel SDM Vol. 3A §2.5: PKE exists with CPUID.(EAX=7,ECX=0):ECX.PKU, CET with either
+     * CET_SS (ECX[7]) or CET_IBT (EDX[20]) */
+    if (f->pku)
+        ok |= SE_CR4_PKE;
+    if (f->cet_ss || f->cet_ibt)
+        ok |= SE_CR4_CET;
     return ok;
 }
 
@@ -125,6 +132,10 @@ static bool se_cr4_write_ok(const se_cpu_features *f, const se_cpu_state *st, ui
     /* IA-32e paging is PAE paging; it cannot be switched off while long mode is active */
     if (long_mode && !(src & SE_CR4_PAE))
         return false;
+    /* Intel SDM Vol. 3A §2.5 (CR4.CET): shadow stacks rely on supervisor write protection,
+     * so CET can be set only with CR0.WP = 1 (MOV to CR0 keeps the converse) */
+    if ((src & SE_CR4_CET) && !(st->cr0 & SE_CR0_WP))
+        return false;
     return true;
 }
 
@@ -136,11 +147,25 @@ se_fault_kind se_cpu_mov_to_cr4(const se_cpu_features *f, se_cpu_state *st, uint
     if (st->cpl != 0 || !se_cr4_write_ok(f, st, src))
         return se_raise_gp0(st, fault);
     uint64_t changed = st->cr4 ^ src;
-    /* CR3-6: dropping PCIDs or global pages leaves no tag that could keep any entry valid */
+    /* Intel SDM Vol. 3A §4.10.4.1 (CR3-6): changing PGE or clearing PCIDE invalidates every
+     * entry of every PCID, globals included: no tag is left that could keep one valid */
     bool full = ((changed & SE_CR4_PCIDE) && !(src & SE_CR4_PCIDE)) || (changed & SE_CR4_PGE);
+    /* Intel SDM Vol. 3A §4.10.4.1: changing PAE (another paging-structure format) or setting
+     * SMEP (entries cached without the execute check) invalidates the current PCID. PCIDE is
+     * the same before and after here (1 -> 0 is a full flush, 0 -> 1 needs CR3[11:0] = 0), so
+     * the current PCID does not depend on which CR4 value is used. PSE is not in the SDM's
+     * list and is not claimed (CR3-5: a CPU may flush more). */
+    bool current = (changed & SE_CR4_PAE) || ((changed & src) & SE_CR4_SMEP);
+    uint16_t pcid = (src & SE_CR4_PCIDE) ? (uint16_t)(st->cr3 & SE_CR3_PCID_MASK) : 0;
     st->cr4 = src;
-    if (full && tlb != NULL)
-        se_tlb_flush_all(tlb);
+    if (tlb != NULL) {
+        if (full) {
+            se_tlb_flush_all(tlb);
+        } else if (current) {
+            se_tlb_flush_pcid(tlb, pcid);
+            tlb->pcid_flushes++;
+        }
+    }
     return se_completed(fault);
 }
 
@@ -170,8 +195,8 @@ static bool se_cr0_write_ok(const se_cpu_state *st, uint64_t src)
     /* Vol. 3A §4.1.2: IA-32e paging is PAE paging, so it cannot be activated without PAE */
     if (paging_on && (st->efer & SE_EFER_LME) && !(st->cr4 & SE_CR4_PAE))
         return false;
-    /* Vol. 3A §2.5 (WP): shadow stacks rely on supervisor write protection. Unreachable while
-     * CR4.CET is reserved in this model; kept so that supporting CET cannot forget it. */
+    /* Vol. 3A §2.5 (WP): shadow stacks rely on supervisor write protection (CR4.CET is set
+     * only on a CPU with CET, se_cpu_features.cet_ss/cet_ibt) */
     if ((st->cr4 & SE_CR4_CET) && !(src & SE_CR0_WP))
         return false;
     return true;

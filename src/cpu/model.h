@@ -63,14 +63,26 @@
 #define SE_CR4_VMXE    (1ull << 13) /* VMX enable (the modelled CPU has no VMX) */
 #define SE_CR4_SMXE    (1ull << 14) /* SMX enable (not modelled) */
 #define SE_CR4_OSXSAVE (1ull << 18) /* XSAVE and XGETBV/XSETBV enable */
-#define SE_CR4_PKE     (1ull << 22) /* protection keys for user pages (not modelled) */
-#define SE_CR4_CET     (1ull << 23) /* control-flow enforcement (not modelled) */
+#define SE_CR4_PKE     (1ull << 22) /* protection keys for user pages (features.pku) */
+#define SE_CR4_CET     (1ull << 23) /* control-flow enforcement (features.cet_ss/cet_ibt) */
 #define SE_CR4_LAM_SUP (1ull << 28) /* LAM for supervisor pointers (no LAM modelled) */
 #define SE_CR4_FRED    (1ull << 32) /* flexible return and event delivery (SWAPGS-5) */
 #endif
+#ifndef SE_EFER_AIBRSE
+#define SE_EFER_AIBRSE (1ull << 21) /* AMD: automatic IBRS enable (AMD APM Vol. 2 §3.1.7) */
+#endif
+#ifndef SE_SPEC_CTRL_RRSBA_DIS_S
+#define SE_SPEC_CTRL_RRSBA_DIS_S (1ull << 6)  /* no alternate RET predictors at CPL0 */
+#define SE_SPEC_CTRL_PSFD        (1ull << 7)  /* predictive store forwarding disable */
+#define SE_SPEC_CTRL_BHI_DIS_S   (1ull << 10) /* no branch history for CPL0 predictions */
+#endif
 
 /* What the modelled CPU reports in CPUID: fixed per machine. SYSCALL/SYSRET (CPUID
- * 8000_0001h:EDX[11]) are always present. */
+ * 8000_0001h:EDX[11]) are always present. A control bit whose feature is absent is reserved
+ * (#GP(0) on MOV to CR4 / WRMSR), which is how kernels probe; so every bit a kernel sets on a
+ * CPU that has the feature is accepted exactly when the flag is true. The names in brackets
+ * are Linux's X86_FEATURE_* names. se_cpu_features_vendor_defaults() sets the flags below
+ * `nx` for a reference CPU of each vendor. */
 typedef struct se_cpu_features {
     se_vendor vendor;
     bool la57;           /* CPU supports 5-level paging: WRMSR canonical width is 57 (CANON-3) */
@@ -78,7 +90,23 @@ typedef struct se_cpu_features {
     bool nx;             /* EFER.NXE may be set (MSR-7) */
     unsigned maxphyaddr; /* physical-address width, 32..52: CR3 bits from here up are
                             reserved (CR3-2) */
+    /* CR4 (Intel SDM Vol. 3A §2.5) */
+    bool pku;     /* CR4.PKE may be set [PKU] */
+    bool cet_ss;  /* shadow stacks [SHSTK]: CR4.CET may be set */
+    bool cet_ibt; /* indirect-branch tracking [IBT]: CR4.CET may be set */
+    /* IA32_EFER on AMD (AMD APM Vol. 2 §3.1.7); both false on Intel, which defines neither */
+    bool lmsle;     /* EFER.LMSLE exists: AMD before Zen 3; [EFER_LMSLE_MBZ] says it does not */
+    bool auto_ibrs; /* EFER.AIBRSE (bit 21) may be set [AUTOIBRS], AMD Zen 4 and later */
+    /* IA32_SPEC_CTRL (IBRS, STIBP and SSBD are always present) */
+    bool rrsba_ctrl; /* RRSBA_DIS_S (bit 6) may be set [RRSBA_CTRL] */
+    bool psfd;       /* PSFD (bit 7) may be set [PSFD] */
+    bool bhi_ctrl;   /* BHI_DIS_S (bit 10) may be set [BHI_CTRL] */
 } se_cpu_features;
+
+/* Set pku .. bhi_ctrl to a reference CPU of f->vendor, leaving the other fields alone:
+ * Intel = a Skylake-class client part (none of them), AMD = Zen 4 (PKU, SHSTK, AUTOIBRS,
+ * PSFD; no LMSLE). docs/model.md lists the sources. */
+void se_cpu_features_vendor_defaults(se_cpu_features *f);
 
 /* Vendor differences, one table with designated initializers (x86-semantics §3, §4, §9). */
 typedef struct se_vendor_traits {
@@ -91,7 +119,8 @@ typedef struct se_vendor_traits {
                                  (AMD): SYSCALL from compatibility mode goes to CSTAR, from
                                  legacy mode to STAR[31:0]; SYSRET outside 64-bit mode returns
                                  to 32-bit code (AMD APM pseudocode) */
-    bool efer_amd_bits;       /* SVME/LMSLE/FFXSR/TCE are defined EFER bits (MSR-7) */
+    bool efer_amd_bits;       /* SVME/FFXSR/TCE are defined EFER bits (MSR-7); LMSLE and
+                                 AIBRSE depend on se_cpu_features */
 } se_vendor_traits;
 
 const se_vendor_traits *se_vendor_traits_get(se_vendor vendor); /* NULL if out of range */
@@ -136,6 +165,8 @@ typedef struct se_tlb {
     uint64_t flushing_writes; /* writes that invalidated at least one PCID (CR3-5) */
     uint64_t noflush_writes;  /* PCIDE=1 writes with bit 63 set: nothing invalidated */
     uint64_t full_flushes;    /* invalidations of every PCID incl. globals (CR3-6) */
+    uint64_t pcid_flushes;    /* MOV to CR4 that invalidated only the current PCID (PAE
+                                 changed, SMEP 0 -> 1: Intel SDM Vol. 3A §4.10.4.1) */
 } se_tlb;
 
 /* What one MOV to CR3 did to the TLB model. */
@@ -157,7 +188,8 @@ se_fault_kind se_cpu_mov_to_cr3(const se_cpu_features *f, se_cpu_state *st, uint
                                 se_tlb *tlb, se_cr3_effect *effect, se_fault *fault);
 
 /* MOV to CR4: the PCIDE preconditions (CR3-6), reserved/unsupported bits, LA57 and PAE in
- * long mode; clearing PCIDE or toggling PGE flushes everything. `tlb` may be NULL. */
+ * long mode; clearing PCIDE or toggling PGE flushes everything, changing PAE or setting SMEP
+ * flushes the current PCID (Intel SDM Vol. 3A §4.10.4.1). `tlb` may be NULL. */
 se_fault_kind se_cpu_mov_to_cr4(const se_cpu_features *f, se_cpu_state *st, uint64_t src,
                                 se_tlb *tlb, se_fault *fault);
 

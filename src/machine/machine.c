@@ -195,6 +195,11 @@ static void se_features_for(se_machine *m)
         /* what the engine implements: PTE/CR3 bits 40 and up are reserved to it (§9.2) */
         .maxphyaddr = 40,
     };
+    /* EFER and SPEC_CTRL bits as the vendor's reference CPU has them (they live only in the
+     * model); CR4 values reach the engine, so PKE and CET stay reserved rather than be set
+     * in a register the engine's CPU does not give them a meaning in */
+    se_cpu_features_vendor_defaults(&m->feat);
+    m->feat.pku = m->feat.cet_ss = m->feat.cet_ibt = false;
 }
 
 /* Report a creation failure to the caller's buffer (there is no machine to hold it). */

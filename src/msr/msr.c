@@ -52,8 +52,15 @@ static uint64_t se_efer_defined(const se_cpu_features *f)
         defined |= SE_EFER_NXE;
     const se_vendor_traits *v = se_vendor_traits_get(f->vendor);
     assert(v != NULL);
-    if (v->efer_amd_bits)
-        defined |= SE_EFER_SVME | SE_EFER_LMSLE | SE_EFER_FFXSR | SE_EFER_TCE;
+    if (v->efer_amd_bits) {
+        defined |= SE_EFER_SVME | SE_EFER_FFXSR | SE_EFER_TCE;
+        /* AMD APM Vol. 2 §3.1.7: LMSLE is reserved (MBZ) on CPUs that report
+         * EferLmsleUnsupported (Zen 3 on); AIBRSE exists with AutomaticIBRS (Zen 4) */
+        if (f->lmsle)
+            defined |= SE_EFER_LMSLE;
+        if (f->auto_ibrs)
+            defined |= SE_EFER_AIBRSE;
+    }
     return defined;
 }
 
@@ -73,9 +80,19 @@ static bool se_msr_efer(const se_cpu_features *f, const se_cpu_state *st, uint64
 
 static bool se_msr_spec_ctrl(const se_cpu_features *f, const se_cpu_state *st, uint64_t *value)
 {
-    (void)f, (void)st;
-    /* MSR-8: IBRS, STIBP and SSBD are the controls the modelled CPU implements */
-    return (*value & ~(SE_SPEC_CTRL_IBRS | SE_SPEC_CTRL_STIBP | SE_SPEC_CTRL_SSBD)) == 0;
+    (void)st;
+    /* MSR-8: IBRS, STIBP and SSBD are always implemented; each later control exists only
+     * with its CPUID bit (Intel SDM Vol. 4 Table 2-2, IA32_SPEC_CTRL: RRSBA_DIS_S, PSFD and
+     * BHI_DIS_S with CPUID.(EAX=7,ECX=2):EDX bits 2, 0 and 4; AMD: PSFD with CPUID
+     * Fn8000_0008_EBX[28]), and a bit of a control the CPU lacks is reserved */
+    uint64_t ok = SE_SPEC_CTRL_IBRS | SE_SPEC_CTRL_STIBP | SE_SPEC_CTRL_SSBD;
+    if (f->rrsba_ctrl)
+        ok |= SE_SPEC_CTRL_RRSBA_DIS_S;
+    if (f->psfd)
+        ok |= SE_SPEC_CTRL_PSFD;
+    if (f->bhi_ctrl)
+        ok |= SE_SPEC_CTRL_BHI_DIS_S;
+    return (*value & ~ok) == 0;
 }
 
 static bool se_msr_pred_cmd(const se_cpu_features *f, const se_cpu_state *st, uint64_t *value)

@@ -261,11 +261,15 @@ static void test_tlb_touch_reset_and_wrap(void **state)
 typedef struct cr4_row {
     const char *name;
     bool cpu_pcid, cpu_la57;
-    bool no_lma; /* EFER.LME/LMA clear: legacy paging */
+    bool amd;                   /* Zen 4 reference CPU instead of the Skylake-class Intel */
+    unsigned feat_on, feat_off; /* T_F_* changes to the reference CPU */
+    bool no_wp;                 /* CR0.WP clear */
+    bool no_lma;                /* EFER.LME/LMA clear: legacy paging */
     uint8_t cpl;
     uint64_t cr4, cr3, src;
     se_fault_kind kind; /* FAULT rows are always #GP(0) */
     bool full_flush;
+    bool pcid_flush; /* only the current PCID is invalidated (Intel SDM Vol. 3A §4.10.4.1) */
 } cr4_row;
 
 static const cr4_row cr4_rows[] = {
@@ -304,7 +308,8 @@ static const cr4_row cr4_rows[] = {
      .cpu_pcid = true,
      .cr4 = C4 | SE_CR4_PCIDE,
      .cr3 = T_CR3 | 5,
-     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMEP},
+     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMEP,
+     .pcid_flush = true},
     /* CR3-6: clearing PCIDE or toggling PGE drops everything, globals included */
     {.name = "test_cr4_clear_pcide_full_flush",
      .cpu_pcid = true,
@@ -329,11 +334,54 @@ static const cr4_row cr4_rows[] = {
      .cr4 = C4 | SE_CR4_PCIDE,
      .cr3 = T_CR3 | 1,
      .src = C4 | SE_CR4_PCIDE},
-    {.name = "test_cr4_set_smep_smap_no_flush",
+    /* Intel SDM Vol. 3A §4.10.4.1: SMEP 0 -> 1 and any PAE change invalidate the current
+     * PCID (non-global entries; globals survive in the model, CR3-5 allows more) */
+    {.name = "test_cr4_set_smep_flushes_current_pcid",
+     .cpu_pcid = true,
+     .cr4 = C4 | SE_CR4_PCIDE,
+     .cr3 = T_CR3 | 5,
+     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMEP | SE_CR4_SMAP,
+     .pcid_flush = true},
+    {.name = "test_cr4_set_smep_pcide_off_flushes_pcid0",
      .cpu_pcid = true,
      .cr4 = C4,
      .cr3 = T_CR3,
-     .src = C4 | SE_CR4_SMEP | SE_CR4_SMAP},
+     .src = C4 | SE_CR4_SMEP,
+     .pcid_flush = true},
+    {.name = "test_cr4_clear_smep_no_flush",
+     .cpu_pcid = true,
+     .cr4 = C4 | SE_CR4_PCIDE | SE_CR4_SMEP,
+     .cr3 = T_CR3 | 5,
+     .src = C4 | SE_CR4_PCIDE},
+    {.name = "test_cr4_set_smap_no_flush",
+     .cpu_pcid = true,
+     .cr4 = C4 | SE_CR4_PCIDE,
+     .cr3 = T_CR3 | 5,
+     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMAP},
+    {.name = "test_cr4_set_smep_cpl3_gp_no_flush",
+     .cpu_pcid = true,
+     .cpl = 3,
+     .cr4 = C4 | SE_CR4_PCIDE,
+     .cr3 = T_CR3 | 5,
+     .src = C4 | SE_CR4_PCIDE | SE_CR4_SMEP,
+     GP},
+    {.name = "test_cr4_set_pae_outside_long_mode_flushes_pcid0",
+     .no_lma = true,
+     .cr4 = C4 & ~SE_CR4_PAE,
+     .cr3 = T_CR3,
+     .src = C4,
+     .pcid_flush = true},
+    {.name = "test_cr4_set_pse_no_flush",
+     .no_lma = true,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_PSE},
+    {.name = "test_cr4_set_smep_and_pge_full_flush",
+     .cpu_pcid = true,
+     .cr4 = C4 & ~SE_CR4_PGE,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_SMEP,
+     .full_flush = true},
     {.name = "test_cr4_set_fsgsbase_osxsave_umip_ok",
      .cpu_pcid = true,
      .cr4 = C4,
@@ -356,7 +404,8 @@ static const cr4_row cr4_rows[] = {
      .cpu_la57 = true,
      .cr4 = C4 | SE_CR4_LA57,
      .cr3 = T_CR3,
-     .src = C4 | SE_CR4_LA57 | SE_CR4_SMEP},
+     .src = C4 | SE_CR4_LA57 | SE_CR4_SMEP,
+     .pcid_flush = true},
     {.name = "test_cr4_set_la57_outside_long_mode_ok",
      .cpu_la57 = true,
      .no_lma = true,
@@ -379,12 +428,52 @@ static const cr4_row cr4_rows[] = {
      .no_lma = true,
      .cr4 = C4,
      .cr3 = T_CR3,
-     .src = C4 & ~SE_CR4_PAE},
+     .src = C4 & ~SE_CR4_PAE,
+     .pcid_flush = true},
     /* bits of features the modelled CPU does not have, and reserved bits */
     {.name = "test_cr4_vmxe_unsupported_gp", .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_VMXE, GP},
     {.name = "test_cr4_smxe_unsupported_gp", .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_SMXE, GP},
     {.name = "test_cr4_pke_unsupported_gp", .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_PKE, GP},
     {.name = "test_cr4_cet_unsupported_gp", .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_CET, GP},
+    /* Intel SDM Vol. 3A §2.5: PKE and CET exist with their CPUID bits (se_cpu_features) */
+    {.name = "test_cr4_pke_with_pku_ok",
+     .feat_on = T_F_PKU,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_PKE},
+    {.name = "test_cr4_pke_zen4_ok", .amd = true, .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_PKE},
+    {.name = "test_cr4_pke_zen4_without_pku_gp",
+     .amd = true,
+     .feat_off = T_F_PKU,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_PKE,
+     GP},
+    {.name = "test_cr4_cet_with_shstk_ok",
+     .feat_on = T_F_CET_SS,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_CET},
+    {.name = "test_cr4_cet_with_ibt_only_ok",
+     .feat_on = T_F_CET_IBT,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_CET},
+    {.name = "test_cr4_cet_zen4_ok", .amd = true, .cr4 = C4, .cr3 = T_CR3, .src = C4 | SE_CR4_CET},
+    /* Intel SDM Vol. 3A §2.5 (CR4.CET): only with CR0.WP = 1 */
+    {.name = "test_cr4_cet_with_wp_clear_gp",
+     .feat_on = T_F_CET_SS,
+     .no_wp = true,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_CET,
+     GP},
+    {.name = "test_cr4_cet_cpu_wp_clear_without_cet_ok",
+     .feat_on = T_F_CET_SS,
+     .no_wp = true,
+     .cr4 = C4,
+     .cr3 = T_CR3,
+     .src = C4 | SE_CR4_SMAP},
     {.name = "test_cr4_lam_sup_unsupported_gp",
      .cr4 = C4,
      .cr3 = T_CR3,
@@ -412,13 +501,16 @@ static const cr4_row cr4_rows[] = {
 static void test_cr4(void **state)
 {
     const cr4_row *r = *state;
-    se_cpu_features f = t_features(SE_VENDOR_INTEL, r->cpu_la57);
+    se_cpu_features f = t_features(r->amd ? SE_VENDOR_AMD : SE_VENDOR_INTEL, r->cpu_la57);
     f.pcid = r->cpu_pcid;
+    t_features_adjust(&f, r->feat_on, r->feat_off);
     se_cpu_state st;
     t_kernel_state(&st);
     st.cpl = r->cpl;
     st.cr4 = r->cr4;
     st.cr3 = r->cr3;
+    if (r->no_wp)
+        st.cr0 &= ~SE_CR0_WP;
     if (r->no_lma)
         st.efer &= ~(SE_EFER_LME | SE_EFER_LMA);
     se_tlb tlb;
@@ -444,9 +536,13 @@ static void test_cr4(void **state)
     t_expect_state(&want, &st);
     t_expect_no_fault(&fault);
     assert_int_equal(tlb.full_flushes, r->full_flush ? 1 : 0);
+    assert_int_equal(tlb.pcid_flushes, r->pcid_flush ? 1 : 0);
     assert_int_equal(tlb.cr3_writes, 0);
-    for (size_t i = 0; i < sizeof t_live_pcids / sizeof t_live_pcids[0]; i++)
-        assert_int_equal(se_tlb_pcid_live(&tlb, t_live_pcids[i]), !r->full_flush);
+    uint16_t current = (r->src & SE_CR4_PCIDE) ? (uint16_t)(r->cr3 & SE_CR3_PCID_MASK) : 0;
+    for (size_t i = 0; i < sizeof t_live_pcids / sizeof t_live_pcids[0]; i++) {
+        bool flushed = r->full_flush || (r->pcid_flush && t_live_pcids[i] == current);
+        assert_int_equal(se_tlb_pcid_live(&tlb, t_live_pcids[i]), !flushed);
+    }
 }
 
 static void test_cr4_without_tlb(void **state)
@@ -569,8 +665,7 @@ static const cr0_row cr0_rows[] = {
      .cr4_clear = SE_CR4_PAE,
      .src = K0,
      .want_cr0 = K0},
-    /* Vol. 3A §2.5 (WP): not with CR4.CET = 1 (a state this model cannot reach: CET is
-     * reserved in CR4) */
+    /* Vol. 3A §2.5 (WP): not with CR4.CET = 1 (reachable on a CPU with CET) */
     {.name = "test_cr0_clear_wp_without_cet_ok",
      .src = K0 & ~SE_CR0_WP,
      .want_cr0 = K0 & ~SE_CR0_WP},

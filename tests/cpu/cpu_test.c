@@ -6,8 +6,28 @@
 
 se_cpu_features t_features(se_vendor vendor, bool la57)
 {
-    return (se_cpu_features){
+    se_cpu_features f = {
         .vendor = vendor, .la57 = la57, .pcid = true, .nx = true, .maxphyaddr = T_MAXPHYADDR};
+    se_cpu_features_vendor_defaults(&f);
+    return f;
+}
+
+void t_features_adjust(se_cpu_features *f, unsigned on, unsigned off)
+{
+    struct {
+        unsigned bit;
+        bool *flag;
+    } map[] = {
+        {T_F_PKU, &f->pku},     {T_F_CET_SS, &f->cet_ss},       {T_F_CET_IBT, &f->cet_ibt},
+        {T_F_LMSLE, &f->lmsle}, {T_F_AUTO_IBRS, &f->auto_ibrs}, {T_F_RRSBA_CTRL, &f->rrsba_ctrl},
+        {T_F_PSFD, &f->psfd},   {T_F_BHI_CTRL, &f->bhi_ctrl},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (on & map[i].bit)
+            *map[i].flag = true;
+        if (off & map[i].bit)
+            *map[i].flag = false;
+    }
 }
 
 void t_user_state(se_cpu_state *st)

@@ -63,7 +63,23 @@ typedef enum t_mode {
     T_MODE_REAL,   /* CR0.PE = 0 */
 } t_mode;
 
+/* The vendor's reference CPU (se_cpu_features_vendor_defaults) with LA57 as asked, PCID, NX
+ * and MAXPHYADDR 40. */
 se_cpu_features t_features(se_vendor vendor, bool la57);
+
+/* Feature flags a row turns on or off on top of the vendor's reference CPU. */
+enum {
+    T_F_PKU = 1u << 0,
+    T_F_CET_SS = 1u << 1,
+    T_F_CET_IBT = 1u << 2,
+    T_F_LMSLE = 1u << 3,
+    T_F_AUTO_IBRS = 1u << 4,
+    T_F_RRSBA_CTRL = 1u << 5,
+    T_F_PSFD = 1u << 6,
+    T_F_BHI_CTRL = 1u << 7,
+};
+/* Set the flags in `on`, then clear those in `off`. */
+void t_features_adjust(se_cpu_features *f, unsigned on, unsigned off);
 
 /* Linux user mode (CPL3, 64-bit) just before SYSCALL: user GS base loaded, the per-CPU base in
  * KERNEL_GS_BASE, no data segments in use. GPRs carry distinct marks. */

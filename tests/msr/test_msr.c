@@ -38,8 +38,9 @@ typedef struct wrmsr_row {
     uint32_t msr;
     uint64_t value;
     bool gp;
-    size_t field;    /* where the value must land */
-    uint64_t stored; /* what must land there (and what RDMSR returns) */
+    size_t field;               /* where the value must land */
+    uint64_t stored;            /* what must land there (and what RDMSR returns) */
+    unsigned feat_on, feat_off; /* T_F_* changes to the vendor's reference CPU */
 } wrmsr_row;
 
 #define GP .gp = true
@@ -140,12 +141,38 @@ static const wrmsr_row wrmsr_rows[] = {
      .msr = SE_MSR_IA32_EFER,
      .value = EFER_LINUX | SE_EFER_LMSLE,
      GP},
-    {.name = "test_wrmsr_efer_lmsle_amd_ok",
+    /* AMD APM Vol. 2 §3.1.7: LMSLE only before Zen 3 (EferLmsleUnsupported from then on) */
+    {.name = "test_wrmsr_efer_lmsle_amd_pre_zen3_ok",
      .vendor = VA,
+     .feat_on = T_F_LMSLE,
      .msr = SE_MSR_IA32_EFER,
      .value = EFER_LINUX | SE_EFER_LMSLE,
      .field = AT(efer),
      .stored = EFER_LINUX | SE_EFER_LMSLE},
+    {.name = "test_wrmsr_efer_lmsle_amd_zen4_gp",
+     .vendor = VA,
+     .msr = SE_MSR_IA32_EFER,
+     .value = EFER_LINUX | SE_EFER_LMSLE,
+     GP},
+    /* AMD APM Vol. 2 §3.1.7: AIBRSE (bit 21) with AutomaticIBRS, which Linux sets on Zen 4 */
+    {.name = "test_wrmsr_efer_aibrse_amd_zen4_ok",
+     .vendor = VA,
+     .msr = SE_MSR_IA32_EFER,
+     .value = EFER_LINUX | SE_EFER_AIBRSE,
+     .field = AT(efer),
+     .stored = EFER_LINUX | SE_EFER_AIBRSE},
+    {.name = "test_wrmsr_efer_aibrse_amd_without_autoibrs_gp",
+     .vendor = VA,
+     .feat_off = T_F_AUTO_IBRS,
+     .msr = SE_MSR_IA32_EFER,
+     .value = EFER_LINUX | SE_EFER_AIBRSE,
+     GP},
+    {.name = "test_wrmsr_efer_aibrse_intel_gp",
+     .vendor = VI,
+     .feat_on = T_F_AUTO_IBRS, /* an AMD-only bit, whatever the flag says */
+     .msr = SE_MSR_IA32_EFER,
+     .value = EFER_LINUX | SE_EFER_AIBRSE,
+     GP},
     {.name = "test_wrmsr_efer_ffxsr_intel_gp",
      .vendor = VI,
      .msr = SE_MSR_IA32_EFER,
@@ -412,6 +439,68 @@ static const wrmsr_row wrmsr_rows[] = {
      .value = SPEC_ALL,
      .field = AT(spec_ctrl),
      .stored = SPEC_ALL},
+    /* MSR-8: the later controls exist only with their CPUID bits (Intel SDM Vol. 4 Table 2-2;
+     * AMD: PSFD). A newer Intel has all three; the Skylake-class reference none; Zen 4 PSFD */
+    {.name = "test_wrmsr_spec_ctrl_rrsba_dis_s_ok",
+     .vendor = VI,
+     .feat_on = T_F_RRSBA_CTRL,
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SE_SPEC_CTRL_RRSBA_DIS_S,
+     .field = AT(spec_ctrl),
+     .stored = SE_SPEC_CTRL_RRSBA_DIS_S},
+    {.name = "test_wrmsr_spec_ctrl_rrsba_dis_s_skylake_gp",
+     .vendor = VI,
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SE_SPEC_CTRL_RRSBA_DIS_S,
+     GP},
+    {.name = "test_wrmsr_spec_ctrl_rrsba_dis_s_zen4_gp",
+     .vendor = VA,
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SE_SPEC_CTRL_RRSBA_DIS_S,
+     GP},
+    {.name = "test_wrmsr_spec_ctrl_psfd_zen4_ok",
+     .vendor = VA,
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SE_SPEC_CTRL_SSBD | SE_SPEC_CTRL_PSFD,
+     .field = AT(spec_ctrl),
+     .stored = SE_SPEC_CTRL_SSBD | SE_SPEC_CTRL_PSFD},
+    {.name = "test_wrmsr_spec_ctrl_psfd_intel_with_psfd_ok",
+     .vendor = VI,
+     .feat_on = T_F_PSFD,
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SE_SPEC_CTRL_PSFD,
+     .field = AT(spec_ctrl),
+     .stored = SE_SPEC_CTRL_PSFD},
+    {.name = "test_wrmsr_spec_ctrl_psfd_skylake_gp",
+     .vendor = VI,
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SE_SPEC_CTRL_PSFD,
+     GP},
+    {.name = "test_wrmsr_spec_ctrl_bhi_dis_s_ok",
+     .vendor = VI,
+     .feat_on = T_F_BHI_CTRL,
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SE_SPEC_CTRL_BHI_DIS_S,
+     .field = AT(spec_ctrl),
+     .stored = SE_SPEC_CTRL_BHI_DIS_S},
+    {.name = "test_wrmsr_spec_ctrl_bhi_dis_s_skylake_gp",
+     .vendor = VI,
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SE_SPEC_CTRL_IBRS | SE_SPEC_CTRL_BHI_DIS_S,
+     GP},
+    {.name = "test_wrmsr_spec_ctrl_rrsba_dis_s_with_only_bhi_ctrl_gp",
+     .vendor = VI,
+     .feat_on = T_F_BHI_CTRL, /* each control stands alone: RRSBA_DIS_S still reserved */
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SE_SPEC_CTRL_RRSBA_DIS_S | SE_SPEC_CTRL_BHI_DIS_S,
+     GP},
+    {.name = "test_wrmsr_spec_ctrl_all_controls_newer_intel_ok",
+     .vendor = VI,
+     .feat_on = T_F_RRSBA_CTRL | T_F_PSFD | T_F_BHI_CTRL,
+     .msr = SE_MSR_IA32_SPEC_CTRL,
+     .value = SPEC_ALL | SE_SPEC_CTRL_RRSBA_DIS_S | SE_SPEC_CTRL_BHI_DIS_S,
+     .field = AT(spec_ctrl),
+     .stored = SPEC_ALL | SE_SPEC_CTRL_RRSBA_DIS_S | SE_SPEC_CTRL_BHI_DIS_S},
     {.name = "test_wrmsr_spec_ctrl_reserved_bit3_gp",
      .vendor = VI,
      .msr = SE_MSR_IA32_SPEC_CTRL,
@@ -489,6 +578,7 @@ static void test_wrmsr(void **state)
     const wrmsr_row *r = *state;
     se_cpu_features f = t_features(r->vendor, r->cpu_la57);
     f.nx = !r->no_nx;
+    t_features_adjust(&f, r->feat_on, r->feat_off);
     se_cpu_state st;
     t_kernel_state(&st);
     st.cpl = r->cpl;
