@@ -105,7 +105,7 @@ static const anchor anchors[] = {
      "339 ns, +139 ns",
      "https://reviews.freebsd.org/D13985"},
     {"linux-iret", SKL(false, false, false, true), true, SKL(false, false, false, false), 80, 0, 0,
-     "Linux 3.17 x86_64 entry, CPU and clock not stated: returning with SYSRET instead of IRET "
+     "Linux x86_64 entry change, CPU and clock not stated: returning with SYSRET instead of IRET "
      "cut getpid (context tracking forced) from ~360 to ~280 ns",
      "https://git.kernel.org/torvalds/c/2a23c6b8a9c42620182a2d2cfc7c16f6ff8c42b4"},
 };
