@@ -1,7 +1,7 @@
 /*
  * The cycle model's data: built-in CPU profiles, the profile text format, names.
- * Every number below carries its source (shared/docs/costs.md row ids P1..P14, §3) or its
- * derivation; docs/cycle-model.md explains them and records the calibration table.
+ * Every number below carries its public source or its derivation, or says it is a parameter;
+ * docs/cycle-model.md explains them and records the calibration (`sysentry calibrate`).
  */
 #include <sysentry/timing.h>
 
@@ -68,14 +68,16 @@ const char *se_phase_name(se_phase p)
  *   echo '<insn>' | llvm-mca-14 -mcpu=skylake -iterations=100   (Block RThroughput)
  *   push %rax 1.0, pop %rax 0.5, mov 8(%rsp),%rcx 0.5, mov %rcx,8(%rsp) 1.0,
  *   xor %esi,%esi 0.2, cmp %rcx,%r11 0.3; znver3 gives the same whole-cycle values.
- * llvm-mca's figures for privileged instructions are placeholders (costs.md §2) and are not
+ * llvm-mca's figures for privileged instructions are placeholders (100 cycles each) and are not
  * used for any of the classes below SE_COST_NOP.
  */
 static const se_cost_profile se_builtin_profiles[] = {
     {
         .name = "skylake",
-        /* no single published clock: a 3.0 GHz Skylake-class server core (assumption) */
-        .ghz = 3.0,
+        /* the Skylake anchors' machine: i5-6500, 3.2 GHz base clock (DragonFly BSD commit
+         * 9283c84bb165, see docs/cycle-model.md); the clock of the FreeBSD and Linux
+         * differentials was not stated and is taken to be the same */
+        .ghz = 3.2,
         .cycles =
             {
                 [SE_COST_ALU] = 1,    /* llvm-mca: 0.2-0.3, rounded up */
@@ -87,39 +89,40 @@ static const se_cost_profile se_builtin_profiles[] = {
                 [SE_COST_CALL] = 2,   /* llvm-mca call/ret pair ~ 2 each */
                 [SE_COST_RET] = 2,
                 [SE_COST_NOP] = 0, /* NOPs retire 4 a cycle: free on this path */
-                /* P1: bare SYSCALL->SYSRET round trip 99 cycles, split 50/50 (costs.md §4) */
+                /* bare SYSCALL->SYSRET round trip ~99 cycles (no public source found for this
+                 * figure: a parameter), split 50/50 */
                 [SE_COST_SYSCALL] = 50,
                 [SE_COST_SYSRET] = 49,
-                /* no published figure (costs.md §4: "tens of cycles"): a parameter */
+                /* no published figure ("tens of cycles"): a parameter */
                 [SE_COST_SWAPGS] = 20,
-                /* P9: PTI with PCID adds 139 ns per round trip (two no-flush switches and the
-                 * trampoline), ~417 cycles at 3.0 GHz; minus ~15 extra instructions per
-                 * switch: ~190 each. A flushing write also pays the refill of the kernel
-                 * working set (P7 "order of a hundred" for the write, P11 the TLB cost):
-                 * modelled as +60 (a modelling choice, see docs/cycle-model.md). */
-                [SE_COST_MOV_CR3_NOFLUSH] = 190,
-                [SE_COST_MOV_CR3_FLUSH] = 250,
+                /* Fitted by `sysentry calibrate` (least squares over the anchors of
+                 * docs/cycle-model.md). noflush: only the FreeBSD PTI+PCID differential
+                 * (reviews.freebsd.org/D13985) sees it. flush: the DragonFly isolation rows
+                 * without PCID (dragonfly.git commit 8ed0657196b6); it includes the TLB refill
+                 * that a flushing switch causes, hence far above the no-flush write. */
+                [SE_COST_MOV_CR3_NOFLUSH] = 217,
+                [SE_COST_MOV_CR3_FLUSH] = 444,
                 [SE_COST_MOV_FROM_CR] = 2, /* no source; a register read, not serializing */
-                /* P10: toggling IBRS at entry and exit added 488 ns (~1460 cycles) on
-                 * Skylake: ~700 per WRMSR (above P13's 100-300 because the toggle also
-                 * slows what follows; low confidence) */
-                [SE_COST_WRMSR_SPEC_CTRL] = 700,
-                [SE_COST_WRMSR] = 200, /* P13: 100-300 */
-                [SE_COST_RDMSR] = 40,  /* P13: 30-50 */
-                /* P5: SYSRET instead of IRET saves "nearly 80 ns" (~240 cycles): IRETQ =
-                 * SYSRET + ~230 once the IRET exit's ~10 extra instructions are counted */
-                [SE_COST_IRETQ] = 280,
+                /* Fitted: only DragonFly's IBRS-toggling row (+488 ns over isolation without
+                 * PCID) sees it; above the bare WRMSR because the toggle slows what follows */
+                [SE_COST_WRMSR_SPEC_CTRL] = 746,
+                [SE_COST_WRMSR] = 200, /* no public figure for this path: a parameter */
+                [SE_COST_RDMSR] = 40,  /* no public figure for this path: a parameter */
+                /* Fitted: only Linux commit 2a23c6b8a9c4's "nearly 80 ns" for SYSRET instead of
+                 * IRET sees it */
+                [SE_COST_IRETQ] = 319,
                 [SE_COST_LFENCE] = 20, /* no source for this path: a parameter */
-                [SE_COST_VERW] = 40,   /* P14: unknown; "a small number of cycles" */
+                [SE_COST_VERW] = 40,   /* no public figure for this path: a parameter */
                 [SE_COST_OTHER] = 5,
-                /* P10: no-isolation null syscall 103 ns (~310 cycles at 3.0 GHz) minus the
-                 * modelled path without it (~215): the kernel's own work for getppid */
-                [SE_COST_HANDLER] = 95,
+                /* Fitted, shared with zen4: the kernel's own work for getppid, seen by the
+                 * DragonFly rows (103 ns without isolation) and this project's Zen 4 figure */
+                [SE_COST_HANDLER] = 90,
             },
     },
     {
         .name = "zen4",
-        /* costs.md §3: TSC ~2.59 GHz; TSC ticks are not core cycles (boost), see docs */
+        /* the TSC rate of the Zen 4 anchor's machine; cycles of this profile are TSC ticks
+         * (not core cycles under boost), see docs/cycle-model.md */
         .ghz = 2.59,
         .cycles =
             {
@@ -132,25 +135,24 @@ static const se_cost_profile se_builtin_profiles[] = {
                 [SE_COST_CALL] = 2,
                 [SE_COST_RET] = 2,
                 [SE_COST_NOP] = 0,
-                [SE_COST_SYSCALL] = 50, /* P1 split as for Intel: no AMD-specific figure */
+                [SE_COST_SYSCALL] = 50, /* as for Intel: no AMD-specific figure */
                 [SE_COST_SYSRET] = 49,
                 [SE_COST_SWAPGS] = 20,
-                /* AMD is not affected by Meltdown (no PTI on the measured machine, §3): the
-                 * CR3 figures are only used if PTI is forced on; same derivation as Intel */
-                [SE_COST_MOV_CR3_NOFLUSH] = 190,
-                [SE_COST_MOV_CR3_FLUSH] = 250,
+                /* AMD is not affected by Meltdown (no PTI on the measured machine): the CR3
+                 * figures are only used if PTI is forced on; the fit is shared with Intel */
+                [SE_COST_MOV_CR3_NOFLUSH] = 217,
+                [SE_COST_MOV_CR3_FLUSH] = 444,
                 [SE_COST_MOV_FROM_CR] = 2,
-                [SE_COST_WRMSR_SPEC_CTRL] = 700,
+                [SE_COST_WRMSR_SPEC_CTRL] = 746,
                 [SE_COST_WRMSR] = 200,
                 [SE_COST_RDMSR] = 40,
-                [SE_COST_IRETQ] = 280,
+                [SE_COST_IRETQ] = 319,
                 [SE_COST_LFENCE] = 20,
                 [SE_COST_VERW] = 40,
                 [SE_COST_OTHER] = 5,
-                /* §3: getppid round trip 313 TSC ticks with retpolines and SRSO "Safe RET"
-                 * return thunks; minus the modelled path (~215): the kernel body and its
-                 * mitigations */
-                [SE_COST_HANDLER] = 98,
+                /* the shared fit (see skylake): 313 TSC ticks measured on a Zen 4 guest is one
+                 * of the rows that determine it */
+                [SE_COST_HANDLER] = 90,
             },
     },
 };
