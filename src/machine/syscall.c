@@ -4,8 +4,9 @@
  * The entry code calls a do_syscall_64 stub whose first instruction is hooked here. The hook
  * follows Linux 6.6's do_syscall_64 (linux-6.6-entry §7): the number is the sign-extended EAX
  * the entry code put in RSI (only the low 32 bits of RAX matter), 0 <= nr < nr_syscalls
- * reaches the handler, nr == -1 leaves pt_regs->ax alone, anything else gets -ENOSYS.
- * For the 6.7 profile it also returns the SYSRET verdict in AL, computed in C as 6.7 does.
+ * (the profile's table size unless the config overrides it) reaches the handler, nr == -1 leaves
+ * pt_regs->ax alone, anything else gets -ENOSYS. For the 6.7 profile it also returns the SYSRET
+ * verdict in AL, computed in C as 6.7 does.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
         return;
     }
     unsigned unr = (unsigned)nr32;
-    if (unr < m->cfg.nr_syscalls) {
+    if (unr < se_config_nr_syscalls(&m->cfg)) {
         if (m->handler != NULL) {
             m->in_handler = true;
             m->handler(m, nr, &regs, m->handler_ctx);

@@ -540,6 +540,43 @@ static void test_selftest_syscall_numbering(void **s)
     se_machine_destroy(m);
 }
 
+/* The table size belongs to the profile (syscall_64.tbl@v6.6 ends at 453, @v6.7 at 456
+ * futex_requeue): 454..456 reach the handler on 6.7 and get -ENOSYS on 6.6; an explicit
+ * nr_syscalls overrides either. */
+static void test_profile_table_size(void **s)
+{
+    (void)s;
+    static const struct {
+        se_kernel_profile kernel;
+        uint32_t override;
+        uint32_t first_enosys;
+    } rows[] = {
+        {SE_KERNEL_6_6, 0, 454},
+        {SE_KERNEL_6_7, 0, 457},
+        {SE_KERNEL_6_7, 455, 455},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        se_config cfg;
+        se_config_default(&cfg);
+        cfg.kernel = rows[i].kernel;
+        cfg.nr_syscalls = rows[i].override;
+        ctx c = {.act = ACT_NONE};
+        se_machine *m = NULL;
+        assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+        assert_int_equal(se_set_syscall_handler(m, handler, &c), SE_OK);
+        for (uint32_t nr = 453; nr <= 457; nr++) {
+            se_regs u = user();
+            u.rax = nr;
+            c.calls = 0;
+            se_outcome o = call(m, &u);
+            bool dispatched = nr < rows[i].first_enosys;
+            assert_int_equal(c.calls, dispatched ? 1 : 0);
+            se_assert_eq_hex("rax", o.user.rax, dispatched ? PID : (uint64_t)-SE_LINUX_ENOSYS);
+        }
+        se_machine_destroy(m);
+    }
+}
+
 /* syscall_arg_fault.c "SYSCALL with invalid state": movl $-1 into EAX..ESP. */
 static void test_selftest_invalid_state(void **s)
 {
@@ -713,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_c1_disabled_c2_blind_to_high_cx_bits),
         cmocka_unit_test(test_xen_pv_always_iret),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_profile_table_size),
     };
     int failed = cmocka_run_group_tests_name("syscall_selftests", tests, NULL, NULL);
     size_t n = build_matrix();
