@@ -47,8 +47,8 @@
  *
  * Not modelled (documented deviations from 6.6.47): ENDBR (no kernel IBT), UNTRAIN_RET,
  * CLEAR_BRANCH_HISTORY, STACKLEAK, CONFIG_DEBUG_ENTRY, the Xen PV exit of the IRET path (C0
- * simply takes the native IRET exit), and the espfix64 test for an LDT stack segment before
- * IRETQ (the model has no LDT).
+ * simply takes the native IRET exit), and the body of the espfix64 path (the model has no LDT
+ * and no espfix stack: its test is kept and its outcome reported, see native_irq_return_ldt).
  */
 #include "entry/layout.h"
 
@@ -303,6 +303,7 @@
 	.globl	se_check_canonical, se_check_cs, se_check_r11_flags, se_check_rf_tf, se_check_ss
 	.globl	syscall_return_via_sysret, entry_SYSRETQ_unsafe_stack, se_sysretq, entry_SYSRETQ_end
 	.globl	swapgs_restore_regs_and_return_to_usermode, native_irq_return_iret, mds_verw_sel
+	.globl	native_irq_return_ldt, se_espfix_ldt
 	.globl	se_phase_entry, se_phase_cr3_kernel, se_phase_ptregs, se_phase_dispatch
 	.globl	se_phase_checks, se_phase_restore, se_phase_cr3_user, se_phase_sysret
 	.globl	se_phase_restore_iret, se_phase_cr3_user_iret, se_phase_iret
@@ -525,10 +526,32 @@ se_phase_iret:
 	/* IRETQ reads the GDT for CS and SS after this (IRET-3/4), which the user tables map. */
 	swapgs
 	se_clear_cpu_buffers
+	/* espfix64 (entry_64.S@v6.6, .Lnative_iret): IRET to a 16-bit stack segment restores only
+	 * SP[15:0] and would leak kernel stack bits, so an SS from the LDT (TI, bit 2, the only way
+	 * to get one) leaves through native_irq_return_ldt instead. The frame is ip, cs, flags,
+	 * sp, ss from RSP up. */
+	SE_NOTE "espfix64: is the user SS an LDT selector (TI bit)? then the espfix path"
+	testb	$SE_ENTRY_SEL_TI, SE_IRET_FRAME_SS(%rsp)
+	jnz	native_irq_return_ldt
 native_irq_return_iret:
 	/* Restores RF, TF, any CS/SS and any RIP; a non-canonical RIP faults here at CPL0
 	 * (IRET-5), which Linux turns into a SIGSEGV (fixup_bad_iret). */
 	iretq
+	int3
+
+/*
+ * native_irq_return_ldt (entry_64.S@v6.6) copies the IRET frame to this CPU's espfix stack
+ * (a read-only alias whose bits 31:16 match the user RSP) and runs the same IRETQ from there.
+ * The model has no LDT and no espfix stack, so its end is fixed: with no LDT installed the
+ * IRETQ #GPs on the LDT selector; the CPU cannot push that frame on the read-only stack, the
+ * #GP becomes a #DF, and exc_double_fault (traps.c@v6.6, its espfix64 branch) rewrites it as
+ * a #GP(0) from user mode at the frame's ip: the task gets SIGSEGV. The library hooks
+ * se_espfix_ldt and reports exactly that outcome (docs/entry.md, "espfix64").
+ */
+native_irq_return_ldt:
+se_espfix_ldt:
+	SE_NOTE "espfix64 path: not modelled; ends as Linux's #DF fixup does, #GP(0) from user mode"
+	nop						/* hooked by the library */
 	int3
 	.size	swapgs_restore_regs_and_return_to_usermode, . - swapgs_restore_regs_and_return_to_usermode
 

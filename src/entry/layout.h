@@ -41,6 +41,15 @@
 #define SE_ENTRY_PTI_USER_PCID_BIT    11 /* kernel PCID | bit 11 = user PCID */
 #define SE_ENTRY_PTI_USER_PGTABLE_BIT 12 /* CR3 + 4096 = the user half of the PGD pair */
 #define SE_ENTRY_CR3_KPCID_MASK       0x7ff /* low PCID bits without the user bit: the kPCID */
+#define SE_ENTRY_SEL_TI               0x4   /* selector bit 2: the descriptor is in the LDT */
+#define SE_ENTRY_SEL_RPL              0x3   /* selector bits 1:0: the requested privilege level */
+
+/* ---- The five-slot IRETQ frame, from RSP up ---------------------------------------------- */
+#define SE_IRET_FRAME_IP    0
+#define SE_IRET_FRAME_CS    8
+#define SE_IRET_FRAME_FLAGS 16
+#define SE_IRET_FRAME_SP    24
+#define SE_IRET_FRAME_SS    32
 
 /* ---- struct pt_regs (linux-6.6-entry §4) ------------------------------------------------ */
 #define SE_PTREGS_R15     0

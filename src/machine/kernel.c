@@ -99,6 +99,7 @@ static se_status se_resolve_syms(se_machine *m, const se_elf_image *img, const s
     /* informational labels of the built-in code, for tests and traces */
     se_elf_symbol(img, "se_sysretq", &s.sysretq);
     se_elf_symbol(img, "native_irq_return_iret", &s.iretq);
+    se_elf_symbol(img, "se_espfix_ldt", &s.espfix);
     s.loaded = true;
     m->sym = s;
     return SE_OK;
@@ -340,7 +341,10 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
         return st;
     m->arch.lstar = m->sym.entry;
     m->code_gen++;
-    return m->sym.dispatch ? se_install_dispatch_hook(m, m->sym.dispatch) : SE_OK;
+    se_status hs = m->sym.dispatch ? se_install_dispatch_hook(m, m->sym.dispatch) : SE_OK;
+    if (hs == SE_OK && m->sym.espfix != 0)
+        hs = se_install_espfix_hook(m, m->sym.espfix);
+    return hs;
 }
 
 se_status se_load_builtin_entry(se_machine *m)

@@ -68,6 +68,49 @@ se_status se_install_dispatch_hook(se_machine *m, uint64_t va)
     return se_hook_code_at(m, &h, (se_uc_fn)se_hook_dispatch, m, va);
 }
 
+/*
+ * The espfix64 path was taken (pt_regs->ss is an LDT selector). Linux copies the frame to the
+ * read-only espfix stack and IRETs from there; with no LDT that IRETQ #GPs, the #GP cannot be
+ * pushed on the read-only stack and becomes a #DF, and exc_double_fault's espfix64 branch
+ * (arch/x86/kernel/traps.c@v6.6) turns it into a #GP with error code 0 (the real one is lost)
+ * raised from user mode at the frame's ip, so the task gets SIGSEGV. The model has no espfix
+ * stack: it reports that end directly. The kernel did execute an IRETQ, so chosen is IRET.
+ */
+static void se_hook_espfix(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    se_machine *m = user;
+    (void)uc;
+    (void)size;
+    uint64_t frame[5];
+    se_fault f;
+    memset(&f, 0, sizeof f);
+    if (se_mem_read(m, se_be_get(m, UC_X86_REG_RSP), frame, sizeof frame) != SE_OK) {
+        f.kind = SE_FAULT_FAULT;
+        f.vector = SE_VEC_GP;
+        f.has_error_code = true;
+        f.rip = addr;
+        f.cpl = m->arch.cpl;
+    } else {
+        f.kind = SE_FAULT_FAULT;
+        f.vector = SE_VEC_GP;
+        f.error_code = 0;
+        f.has_error_code = true;
+        f.rip = frame[0];
+        f.cpl = 3;
+        if (m->run.in_syscall_path)
+            m->run.exit_chosen = SE_EXIT_IRET;
+    }
+    se_machine_record_fault(m, &f);
+    m->run.reason = SE_STOP_FAULT;
+    uc_emu_stop(m->uc);
+}
+
+se_status se_install_espfix_hook(se_machine *m, uint64_t va)
+{
+    uc_hook h;
+    return se_hook_code_at(m, &h, (se_uc_fn)se_hook_espfix, m, va);
+}
+
 se_status se_set_syscall_handler(se_machine *m, se_syscall_fn fn, void *ctx)
 {
     if (m == NULL)

@@ -34,6 +34,7 @@ typedef enum action {
     ACT_TF,       /* single-stepped task: flags and r11 with TF (C5) */
     ACT_SS,       /* sigreturn with another user data segment as SS (C6) */
     ACT_SET_IPCX, /* ip = cx = arg, r11 = flags (selftest sysret_rip) */
+    ACT_SS_ARG,   /* ss = arg */
 } action;
 
 typedef struct ctx {
@@ -77,6 +78,9 @@ static void handler(se_machine *m, long nr, se_pt_regs *r, void *p)
     case ACT_SET_IPCX:
         r->ip = r->cx = c->arg;
         r->r11 = r->flags;
+        break;
+    case ACT_SS_ARG:
+        r->ss = c->arg;
         break;
     }
 }
@@ -577,6 +581,42 @@ static void test_profile_table_size(void **s)
     }
 }
 
+/* pt_regs->ss = 0x7, an LDT selector with RPL 3 (a ptracer may set it: putreg only wants
+ * RPL 3). C6 sends the return to IRET, and before IRETQ Linux tests SS's TI bit and takes the
+ * espfix64 path (entry_64.S@v6.6, native_irq_return_ldt). With no LDT that path ends, through
+ * exc_double_fault's espfix64 fixup (traps.c@v6.6), in a #GP(0) from user mode at
+ * pt_regs->ip: not in an IRETQ #GP at CPL0. A GDT SS (0x63) still leaves through IRETQ. */
+static void test_espfix64_ldt_ss(void **s)
+{
+    (void)s;
+    for (int k = 0; k <= SE_KERNEL_PROFILE_MAX_VALUE; k++) {
+        for (int pti = 0; pti < 2; pti++) {
+            cfg_desc d = {
+                .vendor = SE_VENDOR_INTEL, .pti = pti, .pcid = pti, .kernel = (se_kernel_profile)k};
+            ctx c = {.act = ACT_SS_ARG, .arg = 0x7};
+            se_machine *m = mk(&d, &c);
+            se_regs u = user();
+            se_outcome o = call(m, &u);
+            assert_int_equal(o.failed_check, SE_CHECK_SS);
+            assert_int_equal(o.chosen, SE_EXIT_IRET);
+            assert_int_equal(o.path, SE_EXIT_FAULT);
+            assert_int_equal(o.fault.kind, SE_FAULT_FAULT);
+            assert_int_equal(o.fault.vector, SE_VEC_GP);
+            assert_true(o.fault.has_error_code);
+            assert_int_equal(o.fault.error_code, 0);
+            assert_int_equal(o.fault.cpl, 3);
+            se_assert_eq_hex("fault rip", o.fault.rip, URET);
+            se_assert_eq_hex("rip", o.user.rip, URET);
+
+            c.arg = SE_USER_TLS_DS; /* GDT: TI clear, an ordinary IRET */
+            o = call(m, &u);
+            assert_int_equal(o.path, SE_EXIT_IRET);
+            se_assert_eq_hex("ss", o.user.ss, SE_USER_TLS_DS);
+            se_machine_destroy(m);
+        }
+    }
+}
+
 /* syscall_arg_fault.c "SYSCALL with invalid state": movl $-1 into EAX..ESP. */
 static void test_selftest_invalid_state(void **s)
 {
@@ -751,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_xen_pv_always_iret),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_profile_table_size),
+        cmocka_unit_test(test_espfix64_ldt_ss),
     };
     int failed = cmocka_run_group_tests_name("syscall_selftests", tests, NULL, NULL);
     size_t n = build_matrix();
