@@ -19,9 +19,11 @@ extern "C" {
 
 /** Which kernel's return decision the built-in entry code follows (linux-6.6-entry §1). */
 typedef enum se_kernel_profile {
-    SE_KERNEL_6_6, /**< checks in assembly after do_syscall_64, canonical test by shifts */
-    SE_KERNEL_6_7, /**< checks in C at the end of do_syscall_64, `ip >= TASK_SIZE_MAX` */
-    SE_KERNEL_PROFILE_MAX_VALUE = SE_KERNEL_6_7
+    SE_KERNEL_6_6,  /**< checks in assembly after do_syscall_64, canonical test by shifts */
+    SE_KERNEL_6_7,  /**< checks in C at the end of do_syscall_64, `ip >= TASK_SIZE_MAX` */
+    SE_KERNEL_6_12, /**< Linux 6.12 (Debian trixie): 6.7's checks; the 6.8+ IRET exit returns
+                         directly without PTI and asserts a user CS (ud2 otherwise) */
+    SE_KERNEL_PROFILE_MAX_VALUE = SE_KERNEL_6_12
 } se_kernel_profile;
 
 /**

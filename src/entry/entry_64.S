@@ -303,7 +303,7 @@
 	.globl	se_check_canonical, se_check_cs, se_check_r11_flags, se_check_rf_tf, se_check_ss
 	.globl	syscall_return_via_sysret, entry_SYSRETQ_unsafe_stack, se_sysretq, entry_SYSRETQ_end
 	.globl	swapgs_restore_regs_and_return_to_usermode, native_irq_return_iret, mds_verw_sel
-	.globl	native_irq_return_ldt, se_espfix_ldt
+	.globl	native_irq_return_ldt, se_espfix_ldt, se_iret_cs_ud2, se_iret_espfix_test
 	.globl	se_phase_entry, se_phase_cr3_kernel, se_phase_ptregs, se_phase_dispatch
 	.globl	se_phase_checks, se_phase_restore, se_phase_cr3_user, se_phase_sysret
 	.globl	se_phase_restore_iret, se_phase_cr3_user_iret, se_phase_iret
@@ -371,7 +371,7 @@ se_call_do_syscall_64:
  * test. RCX and R11 are free here: both exits reload them from pt_regs.
  */
 se_phase_checks:
-	/* 6.7 profile: do_syscall_64 already decided (bool in AL; false = IRET). */
+	/* 6.7 and 6.12 profiles: do_syscall_64 already decided (bool in AL; false = IRET). */
 	SE_ALT_BLOCK_IF SE_FEAT_KERNEL_6_7
 se_check_c_verdict:
 	SE_NOTE "6.7+: do_syscall_64 returned false (AL = 0) when SYSRET is not safe"
@@ -505,6 +505,18 @@ swapgs_restore_regs_and_return_to_usermode:
 .Lse_iret_exit:
 se_phase_restore_iret:
 	se_ibrs_exit
+	/* 6.12 profile without PTI: since 6.8 (entry_64.S@v6.12, swapgs_restore_regs_and_return_
+	 * to_usermode) only PTI needs the trampoline stack, so the native path pops the registers
+	 * and IRETs from the task stack itself, the frame already in place above orig_ax. */
+	SE_ALT_BLOCK_IF SE_FEAT_KERNEL_6_12
+	SE_ALT_BLOCK_IFNOT SE_FEAT_PTI
+	se_restore_gprs_but_rdi
+	SE_NOTE "6.8+ without PTI: no trampoline copy; RDI back and skip orig_ax"
+	popq	%rdi
+	addq	$8, %rsp				/* orig_ax: RSP now points at the IRET frame */
+	jmp	.Lse_swapgs_and_iret
+	SE_ALT_END
+	SE_ALT_END
 	se_restore_gprs_but_rdi
 	/* Rebuild the five-slot IRETQ frame (IRET-2) on the trampoline stack, which stays
 	 * mapped after the switch to the user CR3, plus the user RDI. */
@@ -523,9 +535,22 @@ se_phase_cr3_user_iret:
 	se_switch_to_user_cr3_stack
 	popq	%rdi
 se_phase_iret:
+.Lse_swapgs_and_iret:
 	/* IRETQ reads the GDT for CS and SS after this (IRET-3/4), which the user tables map. */
 	swapgs
 	se_clear_cpu_buffers
+	/* 6.12 profile: since 6.8 the return to user mode asserts that the frame's CS is a user
+	 * selector (entry_64.S@v6.12, .Lswapgs_and_iret): RPL != 3 ends in ud2, a #UD at CPL0.
+	 * 6.6/6.7 have no such test and hand any CS to IRETQ. */
+	SE_ALT_BLOCK_IF SE_FEAT_KERNEL_6_12
+	SE_NOTE "6.8+: assert that the IRET frame returns to user mode (CS RPL 3)"
+	testb	$SE_ENTRY_SEL_RPL, SE_IRET_FRAME_CS(%rsp)
+	jnz	.Lse_native_iret
+se_iret_cs_ud2:
+	ud2
+	SE_ALT_END
+.Lse_native_iret:
+se_iret_espfix_test:
 	/* espfix64 (entry_64.S@v6.6, .Lnative_iret): IRET to a 16-bit stack segment restores only
 	 * SP[15:0] and would leak kernel stack bits, so an SS from the LDT (TI, bit 2, the only way
 	 * to get one) leaves through native_irq_return_ldt instead. The frame is ip, cs, flags,

@@ -84,14 +84,15 @@
 #define SE_FEAT_IBRS            4  /* IBRS_ENTER / IBRS_EXIT */
 #define SE_FEAT_XENPV           5  /* C0: a Xen PV guest always returns with IRET */
 #define SE_FEAT_VERW            6  /* CLEAR_CPU_BUFFERS before SYSRETQ / IRETQ */
-#define SE_FEAT_KERNEL_6_7      7  /* 6.7 profile: do_syscall_64 returns the verdict in AL */
+#define SE_FEAT_KERNEL_6_7      7  /* 6.7+ profiles: do_syscall_64 returns the verdict in AL */
 #define SE_FEAT_CHECK_RCX_RIP   8  /* C1 */
 #define SE_FEAT_CHECK_CANONICAL 9  /* C2 */
 #define SE_FEAT_CHECK_CS        10 /* C3 */
 #define SE_FEAT_CHECK_R11_FLAGS 11 /* C4 */
 #define SE_FEAT_CHECK_RF_TF     12 /* C5 */
 #define SE_FEAT_CHECK_SS        13 /* C6 */
-#define SE_FEAT_COUNT           14 /* one past the highest feature number */
+#define SE_FEAT_KERNEL_6_12     14 /* 6.12 profile: the 6.8+ IRET exit (direct, CS asserted) */
+#define SE_FEAT_COUNT           15 /* one past the highest feature number */
 
 /* ---- .se_patch records (one per alternative block) ------------------------------------- */
 /* Layout: .quad start (absolute, relocated by the ELF loader), .long length, .short feature,

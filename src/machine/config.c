@@ -5,13 +5,16 @@
 /* NR_syscalls of each profile: one past the highest native number in
  * arch/x86/entry/syscalls/syscall_64.tbl at that tag (the x32 range 512..547 is not native).
  * v6.6 ends at 453 map_shadow_stack; v6.7 adds 454 futex_wake, 455 futex_wait and
- * 456 futex_requeue (the futex2 calls). Linux 6.7 dispatches 454..456, 6.6 returns -ENOSYS. */
+ * 456 futex_requeue (the futex2 calls). Linux 6.7 dispatches 454..456, 6.6 returns -ENOSYS.
+ * v6.12 ends at 462 mseal (6.8: 457 statmount, 458 listmount, 459..461 lsm_*; 6.10: mseal;
+ * 6.11's uretprobe took the free native slot 335, not a new top). */
 static const struct {
     const char *name;
     uint32_t nr_syscalls;
 } se_kernels[SE_KERNEL_PROFILE_MAX_VALUE + 1] = {
     [SE_KERNEL_6_6] = {"6.6", 454},
     [SE_KERNEL_6_7] = {"6.7", 457},
+    [SE_KERNEL_6_12] = {"6.12", 463},
 };
 
 const char *se_kernel_name(se_kernel_profile kernel)

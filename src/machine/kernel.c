@@ -100,6 +100,7 @@ static se_status se_resolve_syms(se_machine *m, const se_elf_image *img, const s
     se_elf_symbol(img, "se_sysretq", &s.sysretq);
     se_elf_symbol(img, "native_irq_return_iret", &s.iretq);
     se_elf_symbol(img, "se_espfix_ldt", &s.espfix);
+    se_elf_symbol(img, "se_iret_cs_ud2", &s.cs_ud2);
     s.loaded = true;
     m->sym = s;
     return SE_OK;
@@ -186,8 +187,10 @@ static const char *se_dropped_note(const se_patch_record *rec)
         [SE_FEAT_CHECK_R11_FLAGS] = "check C4 disabled by the configuration: patched out",
         [SE_FEAT_CHECK_RF_TF] = "check C5 disabled by the configuration: patched out",
         [SE_FEAT_CHECK_SS] = "check C6 disabled by the configuration: patched out",
+        [SE_FEAT_KERNEL_6_12] = "alternative: the other kernel profile's IRET exit is patched out",
     };
-    if (rec->feature == SE_FEAT_LA57 || rec->feature == SE_FEAT_KERNEL_6_7)
+    if (rec->feature == SE_FEAT_LA57 || rec->feature == SE_FEAT_KERNEL_6_7 ||
+        rec->feature == SE_FEAT_KERNEL_6_12)
         return on[rec->feature];
     return rec->feature < SE_FEAT_COUNT && on[rec->feature] ? on[rec->feature]
                                                             : "alternative: patched out";

@@ -80,6 +80,7 @@ typedef struct se_entry_syms {
     bool loaded;
     uint64_t entry, after_hwframe, call_dispatch, dispatch, sysret_exit, sysretq, iret_exit, iretq;
     uint64_t espfix; /* se_espfix_ldt: where the built-in code's espfix64 path ends (0: none) */
+    uint64_t cs_ud2; /* se_iret_cs_ud2: the 6.12 user-CS assertion's ud2 (0: none) */
     uint64_t checks[SE_CHECK_MAX_VALUE + 1]; /* start label of each check block (0: none) */
 } se_entry_syms;
 

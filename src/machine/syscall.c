@@ -53,7 +53,8 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
     se_mem_write(m, regs_va, &regs, sizeof regs);
     m->run.frame = regs;
     m->run.frame_valid = true;
-    if (m->cfg.kernel == SE_KERNEL_6_7) {
+    if (m->cfg.kernel == SE_KERNEL_6_7 || m->cfg.kernel == SE_KERNEL_6_12) {
+        /* common.c@v6.12 keeps 6.7's checks in do_syscall_64 unchanged */
         se_check c = se_verdict_6_7(&regs, m->cfg.la57, m->cfg.disabled_checks, m->cfg.xen_pv);
         m->run.failed_check = c;
         m->run.verdict_from_c = true;
@@ -81,7 +82,7 @@ static void se_hook_espfix(uc_engine *uc, uint64_t addr, uint32_t size, void *us
     se_machine *m = user;
     (void)uc;
     (void)size;
-    uint64_t frame[5];
+    uint64_t frame[5] = {0};
     se_fault f;
     memset(&f, 0, sizeof f);
     if (se_mem_read(m, se_be_get(m, UC_X86_REG_RSP), frame, sizeof frame) != SE_OK) {

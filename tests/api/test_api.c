@@ -80,6 +80,9 @@ static void test_config(void **s)
     assert_int_equal(se_config_nr_syscalls(&c), 454);
     c.kernel = SE_KERNEL_6_7;
     assert_int_equal(se_config_nr_syscalls(&c), 457);
+    c.kernel = SE_KERNEL_6_12;
+    assert_int_equal(se_config_nr_syscalls(&c), 463);
+    assert_string_equal(se_kernel_name(SE_KERNEL_6_12), "6.12");
     c.nr_syscalls = 10;
     assert_int_equal(se_config_nr_syscalls(&c), 10);
     assert_string_equal(se_kernel_name(SE_KERNEL_6_7), "6.7");

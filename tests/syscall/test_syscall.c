@@ -35,6 +35,7 @@ typedef enum action {
     ACT_SS,       /* sigreturn with another user data segment as SS (C6) */
     ACT_SET_IPCX, /* ip = cx = arg, r11 = flags (selftest sysret_rip) */
     ACT_SS_ARG,   /* ss = arg */
+    ACT_CS_ARG,   /* cs = arg */
 } action;
 
 typedef struct ctx {
@@ -81,6 +82,9 @@ static void handler(se_machine *m, long nr, se_pt_regs *r, void *p)
         break;
     case ACT_SS_ARG:
         r->ss = c->arg;
+        break;
+    case ACT_CS_ARG:
+        r->cs = c->arg;
         break;
     }
 }
@@ -265,7 +269,7 @@ static void test_matrix(void **state)
     se_machine_destroy(m);
 }
 
-static matrix_row matrix_rows[2 * 2 * 3 * 2 * 7];
+static matrix_row matrix_rows[2 * 2 * 3 * (SE_KERNEL_PROFILE_MAX_VALUE + 1) * 7];
 
 static size_t build_matrix(void)
 {
@@ -276,7 +280,7 @@ static size_t build_matrix(void)
     for (int v = 0; v < 2; v++)
         for (int l = 0; l < 2; l++)
             for (int p = 0; p < 3; p++)
-                for (int k = 0; k < 2; k++)
+                for (int k = 0; k <= SE_KERNEL_PROFILE_MAX_VALUE; k++)
                     for (int a = 0; a <= ACT_SS; a++) {
                         matrix_row *r = &matrix_rows[n++];
                         r->cfg = (cfg_desc){.vendor = (se_vendor)v,
@@ -290,7 +294,7 @@ static size_t build_matrix(void)
                                  p == 0   ? "nopti"
                                  : p == 1 ? "pti"
                                           : "pti_pcid",
-                                 k ? "6.7" : "6.6", act_names[a]);
+                                 se_kernel_name((se_kernel_profile)k), act_names[a]);
                         r->name = r->name_buf;
                     }
     return n;
@@ -558,6 +562,7 @@ static void test_profile_table_size(void **s)
         {SE_KERNEL_6_6, 0, 454},
         {SE_KERNEL_6_7, 0, 457},
         {SE_KERNEL_6_7, 455, 455},
+        {SE_KERNEL_6_12, 0, 463},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         se_config cfg;
@@ -568,7 +573,7 @@ static void test_profile_table_size(void **s)
         se_machine *m = NULL;
         assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
         assert_int_equal(se_set_syscall_handler(m, handler, &c), SE_OK);
-        for (uint32_t nr = 453; nr <= 457; nr++) {
+        for (uint32_t nr = 453; nr <= 464; nr++) {
             se_regs u = user();
             u.rax = nr;
             c.calls = 0;
@@ -614,6 +619,40 @@ static void test_espfix64_ldt_ss(void **s)
             se_assert_eq_hex("ss", o.user.ss, SE_USER_TLS_DS);
             se_machine_destroy(m);
         }
+    }
+}
+
+/* 6.12: since 6.8 the return to user mode asserts that the IRET frame's CS has RPL 3
+ * (entry_64.S@v6.12, .Lswapgs_and_iret): pt_regs->cs = __KERNEL_CS fails C3, takes the IRET
+ * exit and ends in that ud2, a #UD at CPL0, with or without PTI; IRETQ is never reached. */
+static void test_6_12_user_cs_assertion(void **s)
+{
+    (void)s;
+    for (int pti = 0; pti < 2; pti++) {
+        cfg_desc d = {.vendor = SE_VENDOR_INTEL, .pti = pti, .pcid = pti, .kernel = SE_KERNEL_6_12};
+        ctx c = {.act = ACT_CS_ARG, .arg = SE_KERNEL_CS};
+        se_machine *m = mk(&d, &c);
+        se_regs u = user();
+        se_outcome o = call(m, &u);
+        assert_int_equal(o.failed_check, SE_CHECK_CS);
+        assert_int_equal(o.path, SE_EXIT_FAULT);
+        assert_int_equal(o.chosen, SE_EXIT_NONE);
+        assert_int_equal(o.fault.vector, SE_VEC_UD);
+        assert_int_equal(o.fault.cpl, 0);
+        assert_int_equal(o.cpl, 0);
+        uint8_t insn[2] = {0};
+        assert_int_equal(se_mem_read(m, o.fault.rip, insn, sizeof insn), SE_OK);
+        assert_int_equal(insn[0], 0x0F); /* ud2 */
+        assert_int_equal(insn[1], 0x0B);
+
+        /* an ordinary IRET (compat CS, RPL 3) still returns, also without the trampoline */
+        c.arg = SE_USER32_CS;
+        o = call(m, &u);
+        assert_int_equal(o.path, SE_EXIT_IRET);
+        se_assert_eq_hex("cs", o.user.cs, SE_USER32_CS);
+        se_assert_eq_hex("rsp", o.user.rsp, u.rsp);
+        se_assert_eq_hex("rax", o.user.rax, PID);
+        se_machine_destroy(m);
     }
 }
 
@@ -792,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_profile_table_size),
         cmocka_unit_test(test_espfix64_ldt_ss),
+        cmocka_unit_test(test_6_12_user_cs_assertion),
     };
     int failed = cmocka_run_group_tests_name("syscall_selftests", tests, NULL, NULL);
     size_t n = build_matrix();
