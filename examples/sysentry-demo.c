@@ -2,7 +2,7 @@
  * sysentry-demo: one getpid-like system call through libsysentry's rebuild of Linux 6.6's
  * entry_SYSCALL_64, printing the CPU state that SYSCALL and SYSRET change: before the call
  * (user mode), inside the C handler (kernel mode, after SWAPGS and the PTI CR3 switch) and
- * after the return. Options: --vendor intel|amd, --no-pti, --no-pcid, --la57, --kernel 6.7.
+ * after the return. Options: --vendor intel|amd, --no-pti, --no-pcid, --la57, --kernel 6.7|6.12.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,9 +38,10 @@ static void getpid_handler(se_machine *m, long nr, se_pt_regs *regs, void *ctx)
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr,
-            "usage: %s [--vendor intel|amd] [--no-pti] [--no-pcid] [--la57] [--kernel 6.6|6.7]\n",
-            argv0);
+    fprintf(
+        stderr,
+        "usage: %s [--vendor intel|amd] [--no-pti] [--no-pcid] [--la57] [--kernel 6.6|6.7|6.12]\n",
+        argv0);
     return 2;
 }
 
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
                 cfg.kernel = SE_KERNEL_6_6;
             else if (!strcmp(argv[i], "6.7"))
                 cfg.kernel = SE_KERNEL_6_7;
+            else if (!strcmp(argv[i], "6.12"))
+                cfg.kernel = SE_KERNEL_6_12;
             else
                 return usage(argv[0]);
         } else {
@@ -83,9 +86,8 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("libsysentry %s: Linux %s entry_SYSCALL_64 on %s, %u-level paging, PTI %s, PCID %s\n",
-           SE_VERSION_STRING, cfg.kernel == SE_KERNEL_6_6 ? "6.6" : "6.7+",
-           se_vendor_name(cfg.vendor), cfg.la57 ? 5 : 4, cfg.pti ? "on" : "off",
-           cfg.pcid ? "on" : "off");
+           SE_VERSION_STRING, se_kernel_name(cfg.kernel), se_vendor_name(cfg.vendor),
+           cfg.la57 ? 5 : 4, cfg.pti ? "on" : "off", cfg.pcid ? "on" : "off");
     se_set_syscall_handler(m, getpid_handler, NULL);
 
     se_regs user;

@@ -43,7 +43,7 @@ void cli_common_help(FILE *out)
           "  --ibrs                  IBRS_ENTER/IBRS_EXIT writes to IA32_SPEC_CTRL\n"
           "  --verw                  CLEAR_CPU_BUFFERS (VERW) before the return\n"
           "  --xen-pv                behave as a Xen PV guest (check C0)\n"
-          "  --kernel 6.6|6.7        where the SYSRET checks live (default 6.6)\n"
+          "  --kernel 6.6|6.7|6.12   kernel profile: SYSRET checks, exit path (default 6.6)\n"
           "  --disable CHECK         patch a check out: rcx_rip canonical cs r11_flags rf_tf ss\n"
           "                          xen_pv (repeatable)\n"
           "  --cpu skylake|zen4|FILE cost profile, built-in or a profile file\n"
@@ -134,8 +134,10 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
             run->cfg.kernel = SE_KERNEL_6_6;
         else if (!strcmp(v, "6.7") || !strcmp(v, "6.7+"))
             run->cfg.kernel = SE_KERNEL_6_7;
+        else if (!strcmp(v, "6.12"))
+            run->cfg.kernel = SE_KERNEL_6_12;
         else
-            return cli_err("unknown kernel profile '%s' (6.6 or 6.7)", v);
+            return cli_err("unknown kernel profile '%s' (6.6, 6.7 or 6.12)", v);
     } else if (!strcmp(o, "--disable")) {
         NEED_ARG();
         int found = 0;
@@ -271,7 +273,7 @@ const char *cli_config_label(const se_config *cfg)
     snprintf(buf, sizeof buf, "%s, %s-level paging, PTI %s, PCID %s%s%s%s, Linux %s",
              se_vendor_name(cfg->vendor), cfg->la57 ? "5" : "4", cfg->pti ? "on" : "off",
              cfg->pcid ? "on" : "off", cfg->ibrs ? ", IBRS" : "", cfg->verw ? ", VERW" : "",
-             cfg->xen_pv ? ", Xen PV" : "", cfg->kernel == SE_KERNEL_6_6 ? "6.6" : "6.7+");
+             cfg->xen_pv ? ", Xen PV" : "", se_kernel_name(cfg->kernel));
     return buf;
 }
 

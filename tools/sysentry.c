@@ -582,7 +582,7 @@ static int cmd_check(int argc, char **argv)
                 const scenario *sc = &scenarios[s];
                 char name[128];
                 snprintf(name, sizeof name, "%s/%s/%s", se_vendor_name(cfg.vendor),
-                         k == SE_KERNEL_6_6 ? "6.6" : "6.7", sc->name);
+                         se_kernel_name((se_kernel_profile)k), sc->name);
                 printf("[RUN]  %s: %s\n", name, sc->what);
                 se_set_syscall_handler(m, check_handler, (void *)sc);
                 se_regs u = base.user;

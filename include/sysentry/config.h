@@ -19,10 +19,25 @@ extern "C" {
 
 /** Which kernel's return decision the built-in entry code follows (linux-6.6-entry §1). */
 typedef enum se_kernel_profile {
-    SE_KERNEL_6_6, /**< checks in assembly after do_syscall_64, canonical test by shifts */
-    SE_KERNEL_6_7, /**< checks in C at the end of do_syscall_64, `ip >= TASK_SIZE_MAX` */
-    SE_KERNEL_PROFILE_MAX_VALUE = SE_KERNEL_6_7
+    SE_KERNEL_6_6,  /**< checks in assembly after do_syscall_64, canonical test by shifts */
+    SE_KERNEL_6_7,  /**< checks in C at the end of do_syscall_64, `ip >= TASK_SIZE_MAX` */
+    SE_KERNEL_6_12, /**< Linux 6.12 (Debian trixie): 6.7's checks; the 6.8+ IRET exit returns
+                         directly without PTI and asserts a user CS (ud2 otherwise) */
+    SE_KERNEL_PROFILE_MAX_VALUE = SE_KERNEL_6_12
 } se_kernel_profile;
+
+/**
+ * @brief Name of a kernel profile ("6.6", "6.7", ...), as the CLI's --kernel accepts it.
+ * @return a static string; "unknown" for a value outside the enum (never NULL).
+ */
+SE_API const char *se_kernel_name(se_kernel_profile kernel);
+
+/**
+ * @brief NR_syscalls of the profile's kernel: one past the highest number in
+ * arch/x86/entry/syscalls/syscall_64.tbl of that release (x32 numbers excluded).
+ * @return the table size; 0 for a value outside the enum.
+ */
+SE_API uint32_t se_kernel_nr_syscalls(se_kernel_profile kernel);
 
 /**
  * @brief The SYSRET-eligibility checks of the entry path, in Linux 6.6 order (C1..C6).
@@ -92,7 +107,9 @@ typedef struct se_config {
     bool xen_pv;              /**< behave as a Xen PV guest for check C0 (always IRET) */
     se_kernel_profile kernel; /**< where the SYSRET checks live and which ip test is used */
     uint32_t disabled_checks; /**< OR of SE_CHECK_BIT(): checks patched out of the code */
-    uint32_t nr_syscalls;     /**< numbers 0 <= nr < nr_syscalls reach the handler (454) */
+    uint32_t nr_syscalls;     /**< numbers 0 <= nr < nr_syscalls reach the handler; 0 (the
+                                   default) takes the kernel profile's table size, see
+                                   se_kernel_nr_syscalls(); any other value overrides it */
     uint16_t asid;            /**< Linux ASID 0..5; kernel PCID = asid + 1 */
     uint64_t insn_budget;     /**< guest instructions one run may execute (default 100000) */
     size_t phys_mem_size;     /**< guest RAM for page tables, kernel and user pages (bytes) */
@@ -102,8 +119,8 @@ typedef struct se_config {
 
 /**
  * @brief Fill `cfg` with the defaults: Linux 6.6 on Intel, 4-level paging, PTI and PCID on,
- * no IBRS, no VERW, all checks enabled, 454 syscalls, ASID 0, a 100000-instruction budget,
- * 4 MiB of guest RAM, automatic CPL switching, the built-in entry code.
+ * no IBRS, no VERW, all checks enabled, nr_syscalls 0 (the profile's table size), ASID 0, a
+ * 100000-instruction budget, 4 MiB of guest RAM, automatic CPL switching, the built-in entry code.
  * @param cfg destination; NULL is ignored.
  */
 SE_API void se_config_default(se_config *cfg);
@@ -113,10 +130,17 @@ SE_API void se_config_default(se_config *cfg);
  * @param cfg the configuration
  * @param why optional: receives a static explanation of the first problem found (or "").
  * @return ::SE_OK, or ::SE_ERR_INVALID_ARG for NULL, out-of-range enums, unknown check bits,
- *         asid > 5, nr_syscalls = 0, budget = 0, RAM not a multiple of 4 KiB or outside
+ *         asid > 5, nr_syscalls > 0x40000000, budget = 0, RAM not a multiple of 4 KiB or outside
  *         [1 MiB, 1 GiB], and ::SE_ERR_UNSUPPORTED for combinations the library cannot model.
  */
 SE_API se_status se_config_validate(const se_config *cfg, const char **why);
+
+/**
+ * @brief The number of system calls a machine with this configuration dispatches:
+ * ::se_config::nr_syscalls when it is set, else se_kernel_nr_syscalls() of its profile.
+ * @return 0 for NULL or an out-of-range profile with nr_syscalls 0.
+ */
+SE_API uint32_t se_config_nr_syscalls(const se_config *cfg);
 
 #ifdef __cplusplus
 }

@@ -47,8 +47,8 @@
  *
  * Not modelled (documented deviations from 6.6.47): ENDBR (no kernel IBT), UNTRAIN_RET,
  * CLEAR_BRANCH_HISTORY, STACKLEAK, CONFIG_DEBUG_ENTRY, the Xen PV exit of the IRET path (C0
- * simply takes the native IRET exit), and the espfix64 test for an LDT stack segment before
- * IRETQ (the model has no LDT).
+ * simply takes the native IRET exit), and the body of the espfix64 path (the model has no LDT
+ * and no espfix stack: its test is kept and its outcome reported, see native_irq_return_ldt).
  */
 #include "entry/layout.h"
 
@@ -303,6 +303,7 @@
 	.globl	se_check_canonical, se_check_cs, se_check_r11_flags, se_check_rf_tf, se_check_ss
 	.globl	syscall_return_via_sysret, entry_SYSRETQ_unsafe_stack, se_sysretq, entry_SYSRETQ_end
 	.globl	swapgs_restore_regs_and_return_to_usermode, native_irq_return_iret, mds_verw_sel
+	.globl	native_irq_return_ldt, se_espfix_ldt, se_iret_cs_ud2, se_iret_espfix_test
 	.globl	se_phase_entry, se_phase_cr3_kernel, se_phase_ptregs, se_phase_dispatch
 	.globl	se_phase_checks, se_phase_restore, se_phase_cr3_user, se_phase_sysret
 	.globl	se_phase_restore_iret, se_phase_cr3_user_iret, se_phase_iret
@@ -370,7 +371,7 @@ se_call_do_syscall_64:
  * test. RCX and R11 are free here: both exits reload them from pt_regs.
  */
 se_phase_checks:
-	/* 6.7 profile: do_syscall_64 already decided (bool in AL; false = IRET). */
+	/* 6.7 and 6.12 profiles: do_syscall_64 already decided (bool in AL; false = IRET). */
 	SE_ALT_BLOCK_IF SE_FEAT_KERNEL_6_7
 se_check_c_verdict:
 	SE_NOTE "6.7+: do_syscall_64 returned false (AL = 0) when SYSRET is not safe"
@@ -504,6 +505,18 @@ swapgs_restore_regs_and_return_to_usermode:
 .Lse_iret_exit:
 se_phase_restore_iret:
 	se_ibrs_exit
+	/* 6.12 profile without PTI: since 6.8 (entry_64.S@v6.12, swapgs_restore_regs_and_return_
+	 * to_usermode) only PTI needs the trampoline stack, so the native path pops the registers
+	 * and IRETs from the task stack itself, the frame already in place above orig_ax. */
+	SE_ALT_BLOCK_IF SE_FEAT_KERNEL_6_12
+	SE_ALT_BLOCK_IFNOT SE_FEAT_PTI
+	se_restore_gprs_but_rdi
+	SE_NOTE "6.8+ without PTI: no trampoline copy; RDI back and skip orig_ax"
+	popq	%rdi
+	addq	$8, %rsp				/* orig_ax: RSP now points at the IRET frame */
+	jmp	.Lse_swapgs_and_iret
+	SE_ALT_END
+	SE_ALT_END
 	se_restore_gprs_but_rdi
 	/* Rebuild the five-slot IRETQ frame (IRET-2) on the trampoline stack, which stays
 	 * mapped after the switch to the user CR3, plus the user RDI. */
@@ -522,13 +535,48 @@ se_phase_cr3_user_iret:
 	se_switch_to_user_cr3_stack
 	popq	%rdi
 se_phase_iret:
+.Lse_swapgs_and_iret:
 	/* IRETQ reads the GDT for CS and SS after this (IRET-3/4), which the user tables map. */
 	swapgs
 	se_clear_cpu_buffers
+	/* 6.12 profile: since 6.8 the return to user mode asserts that the frame's CS is a user
+	 * selector (entry_64.S@v6.12, .Lswapgs_and_iret): RPL != 3 ends in ud2, a #UD at CPL0.
+	 * 6.6/6.7 have no such test and hand any CS to IRETQ. */
+	SE_ALT_BLOCK_IF SE_FEAT_KERNEL_6_12
+	SE_NOTE "6.8+: assert that the IRET frame returns to user mode (CS RPL 3)"
+	testb	$SE_ENTRY_SEL_RPL, SE_IRET_FRAME_CS(%rsp)
+	jnz	.Lse_native_iret
+se_iret_cs_ud2:
+	ud2
+	SE_ALT_END
+.Lse_native_iret:
+se_iret_espfix_test:
+	/* espfix64 (entry_64.S@v6.6, .Lnative_iret): IRET to a 16-bit stack segment restores only
+	 * SP[15:0] and would leak kernel stack bits, so an SS from the LDT (TI, bit 2, the only way
+	 * to get one) leaves through native_irq_return_ldt instead. The frame is ip, cs, flags,
+	 * sp, ss from RSP up. */
+	SE_NOTE "espfix64: is the user SS an LDT selector (TI bit)? then the espfix path"
+	testb	$SE_ENTRY_SEL_TI, SE_IRET_FRAME_SS(%rsp)
+	jnz	native_irq_return_ldt
 native_irq_return_iret:
 	/* Restores RF, TF, any CS/SS and any RIP; a non-canonical RIP faults here at CPL0
 	 * (IRET-5), which Linux turns into a SIGSEGV (fixup_bad_iret). */
 	iretq
+	int3
+
+/*
+ * native_irq_return_ldt (entry_64.S@v6.6) copies the IRET frame to this CPU's espfix stack
+ * (a read-only alias whose bits 31:16 match the user RSP) and runs the same IRETQ from there.
+ * The model has no LDT and no espfix stack, so its end is fixed: with no LDT installed the
+ * IRETQ #GPs on the LDT selector; the CPU cannot push that frame on the read-only stack, the
+ * #GP becomes a #DF, and exc_double_fault (traps.c@v6.6, its espfix64 branch) rewrites it as
+ * a #GP(0) from user mode at the frame's ip: the task gets SIGSEGV. The library hooks
+ * se_espfix_ldt and reports exactly that outcome (docs/entry.md, "espfix64").
+ */
+native_irq_return_ldt:
+se_espfix_ldt:
+	SE_NOTE "espfix64 path: not modelled; ends as Linux's #DF fixup does, #GP(0) from user mode"
+	nop						/* hooked by the library */
 	int3
 	.size	swapgs_restore_regs_and_return_to_usermode, . - swapgs_restore_regs_and_return_to_usermode
 

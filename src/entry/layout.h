@@ -41,6 +41,15 @@
 #define SE_ENTRY_PTI_USER_PCID_BIT    11 /* kernel PCID | bit 11 = user PCID */
 #define SE_ENTRY_PTI_USER_PGTABLE_BIT 12 /* CR3 + 4096 = the user half of the PGD pair */
 #define SE_ENTRY_CR3_KPCID_MASK       0x7ff /* low PCID bits without the user bit: the kPCID */
+#define SE_ENTRY_SEL_TI               0x4   /* selector bit 2: the descriptor is in the LDT */
+#define SE_ENTRY_SEL_RPL              0x3   /* selector bits 1:0: the requested privilege level */
+
+/* ---- The five-slot IRETQ frame, from RSP up ---------------------------------------------- */
+#define SE_IRET_FRAME_IP    0
+#define SE_IRET_FRAME_CS    8
+#define SE_IRET_FRAME_FLAGS 16
+#define SE_IRET_FRAME_SP    24
+#define SE_IRET_FRAME_SS    32
 
 /* ---- struct pt_regs (linux-6.6-entry §4) ------------------------------------------------ */
 #define SE_PTREGS_R15     0
@@ -75,14 +84,15 @@
 #define SE_FEAT_IBRS            4  /* IBRS_ENTER / IBRS_EXIT */
 #define SE_FEAT_XENPV           5  /* C0: a Xen PV guest always returns with IRET */
 #define SE_FEAT_VERW            6  /* CLEAR_CPU_BUFFERS before SYSRETQ / IRETQ */
-#define SE_FEAT_KERNEL_6_7      7  /* 6.7 profile: do_syscall_64 returns the verdict in AL */
+#define SE_FEAT_KERNEL_6_7      7  /* 6.7+ profiles: do_syscall_64 returns the verdict in AL */
 #define SE_FEAT_CHECK_RCX_RIP   8  /* C1 */
 #define SE_FEAT_CHECK_CANONICAL 9  /* C2 */
 #define SE_FEAT_CHECK_CS        10 /* C3 */
 #define SE_FEAT_CHECK_R11_FLAGS 11 /* C4 */
 #define SE_FEAT_CHECK_RF_TF     12 /* C5 */
 #define SE_FEAT_CHECK_SS        13 /* C6 */
-#define SE_FEAT_COUNT           14 /* one past the highest feature number */
+#define SE_FEAT_KERNEL_6_12     14 /* 6.12 profile: the 6.8+ IRET exit (direct, CS asserted) */
+#define SE_FEAT_COUNT           15 /* one past the highest feature number */
 
 /* ---- .se_patch records (one per alternative block) ------------------------------------- */
 /* Layout: .quad start (absolute, relocated by the ELF loader), .long length, .short feature,

@@ -225,8 +225,11 @@ uint64_t se_entry_features(const se_config *cfg)
         f |= SE_FEAT_BIT(SE_FEAT_XENPV);
     if (cfg->verw)
         f |= SE_FEAT_BIT(SE_FEAT_VERW);
-    if (cfg->kernel == SE_KERNEL_6_7)
+    /* 6.12 keeps 6.7's C verdict; its own feature selects the 6.8+ IRET exit */
+    if (cfg->kernel == SE_KERNEL_6_7 || cfg->kernel == SE_KERNEL_6_12)
         f |= SE_FEAT_BIT(SE_FEAT_KERNEL_6_7);
+    if (cfg->kernel == SE_KERNEL_6_12)
+        f |= SE_FEAT_BIT(SE_FEAT_KERNEL_6_12);
     for (int c = SE_CHECK_RCX_RIP; c <= SE_CHECK_SS; c++) {
         if ((cfg->disabled_checks & SE_CHECK_BIT(c)) == 0)
             f |= SE_FEAT_BIT(SE_FEAT_FOR_CHECK(c));

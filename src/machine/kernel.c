@@ -99,6 +99,8 @@ static se_status se_resolve_syms(se_machine *m, const se_elf_image *img, const s
     /* informational labels of the built-in code, for tests and traces */
     se_elf_symbol(img, "se_sysretq", &s.sysretq);
     se_elf_symbol(img, "native_irq_return_iret", &s.iretq);
+    se_elf_symbol(img, "se_espfix_ldt", &s.espfix);
+    se_elf_symbol(img, "se_iret_cs_ud2", &s.cs_ud2);
     s.loaded = true;
     m->sym = s;
     return SE_OK;
@@ -185,8 +187,10 @@ static const char *se_dropped_note(const se_patch_record *rec)
         [SE_FEAT_CHECK_R11_FLAGS] = "check C4 disabled by the configuration: patched out",
         [SE_FEAT_CHECK_RF_TF] = "check C5 disabled by the configuration: patched out",
         [SE_FEAT_CHECK_SS] = "check C6 disabled by the configuration: patched out",
+        [SE_FEAT_KERNEL_6_12] = "alternative: the other kernel profile's IRET exit is patched out",
     };
-    if (rec->feature == SE_FEAT_LA57 || rec->feature == SE_FEAT_KERNEL_6_7)
+    if (rec->feature == SE_FEAT_LA57 || rec->feature == SE_FEAT_KERNEL_6_7 ||
+        rec->feature == SE_FEAT_KERNEL_6_12)
         return on[rec->feature];
     return rec->feature < SE_FEAT_COUNT && on[rec->feature] ? on[rec->feature]
                                                             : "alternative: patched out";
@@ -340,7 +344,10 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
         return st;
     m->arch.lstar = m->sym.entry;
     m->code_gen++;
-    return m->sym.dispatch ? se_install_dispatch_hook(m, m->sym.dispatch) : SE_OK;
+    se_status hs = m->sym.dispatch ? se_install_dispatch_hook(m, m->sym.dispatch) : SE_OK;
+    if (hs == SE_OK && m->sym.espfix != 0)
+        hs = se_install_espfix_hook(m, m->sym.espfix);
+    return hs;
 }
 
 se_status se_load_builtin_entry(se_machine *m)

@@ -79,6 +79,8 @@ typedef struct se_symbol {
 typedef struct se_entry_syms {
     bool loaded;
     uint64_t entry, after_hwframe, call_dispatch, dispatch, sysret_exit, sysretq, iret_exit, iretq;
+    uint64_t espfix; /* se_espfix_ldt: where the built-in code's espfix64 path ends (0: none) */
+    uint64_t cs_ud2; /* se_iret_cs_ud2: the 6.12 user-CS assertion's ud2 (0: none) */
     uint64_t checks[SE_CHECK_MAX_VALUE + 1]; /* start label of each check block (0: none) */
 } se_entry_syms;
 
@@ -320,6 +322,7 @@ se_status se_load_code_pages(se_machine *m, uint64_t va, const uint8_t *code, si
                              uint32_t flags, bool scan);
 /* ---- syscall.c ------------------------------------------------------------------------- */
 se_status se_install_dispatch_hook(se_machine *m, uint64_t va);
+se_status se_install_espfix_hook(se_machine *m, uint64_t va);
 
 /* ---- account.c: the cycle model inside the machine --------------------------------------- */
 se_status se_account_init(se_machine *m);

@@ -4,8 +4,9 @@
  * The entry code calls a do_syscall_64 stub whose first instruction is hooked here. The hook
  * follows Linux 6.6's do_syscall_64 (linux-6.6-entry §7): the number is the sign-extended EAX
  * the entry code put in RSI (only the low 32 bits of RAX matter), 0 <= nr < nr_syscalls
- * reaches the handler, nr == -1 leaves pt_regs->ax alone, anything else gets -ENOSYS.
- * For the 6.7 profile it also returns the SYSRET verdict in AL, computed in C as 6.7 does.
+ * (the profile's table size unless the config overrides it) reaches the handler, nr == -1 leaves
+ * pt_regs->ax alone, anything else gets -ENOSYS. For the 6.7 profile it also returns the SYSRET
+ * verdict in AL, computed in C as 6.7 does.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
         return;
     }
     unsigned unr = (unsigned)nr32;
-    if (unr < m->cfg.nr_syscalls) {
+    if (unr < se_config_nr_syscalls(&m->cfg)) {
         if (m->handler != NULL) {
             m->in_handler = true;
             m->handler(m, nr, &regs, m->handler_ctx);
@@ -52,7 +53,8 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
     se_mem_write(m, regs_va, &regs, sizeof regs);
     m->run.frame = regs;
     m->run.frame_valid = true;
-    if (m->cfg.kernel == SE_KERNEL_6_7) {
+    if (m->cfg.kernel == SE_KERNEL_6_7 || m->cfg.kernel == SE_KERNEL_6_12) {
+        /* common.c@v6.12 keeps 6.7's checks in do_syscall_64 unchanged */
         se_check c = se_verdict_6_7(&regs, m->cfg.la57, m->cfg.disabled_checks, m->cfg.xen_pv);
         m->run.failed_check = c;
         m->run.verdict_from_c = true;
@@ -65,6 +67,49 @@ se_status se_install_dispatch_hook(se_machine *m, uint64_t va)
 {
     uc_hook h;
     return se_hook_code_at(m, &h, (se_uc_fn)se_hook_dispatch, m, va);
+}
+
+/*
+ * The espfix64 path was taken (pt_regs->ss is an LDT selector). Linux copies the frame to the
+ * read-only espfix stack and IRETs from there; with no LDT that IRETQ #GPs, the #GP cannot be
+ * pushed on the read-only stack and becomes a #DF, and exc_double_fault's espfix64 branch
+ * (arch/x86/kernel/traps.c@v6.6) turns it into a #GP with error code 0 (the real one is lost)
+ * raised from user mode at the frame's ip, so the task gets SIGSEGV. The model has no espfix
+ * stack: it reports that end directly. The kernel did execute an IRETQ, so chosen is IRET.
+ */
+static void se_hook_espfix(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    se_machine *m = user;
+    (void)uc;
+    (void)size;
+    uint64_t frame[5] = {0};
+    se_fault f;
+    memset(&f, 0, sizeof f);
+    if (se_mem_read(m, se_be_get(m, UC_X86_REG_RSP), frame, sizeof frame) != SE_OK) {
+        f.kind = SE_FAULT_FAULT;
+        f.vector = SE_VEC_GP;
+        f.has_error_code = true;
+        f.rip = addr;
+        f.cpl = m->arch.cpl;
+    } else {
+        f.kind = SE_FAULT_FAULT;
+        f.vector = SE_VEC_GP;
+        f.error_code = 0;
+        f.has_error_code = true;
+        f.rip = frame[0];
+        f.cpl = 3;
+        if (m->run.in_syscall_path)
+            m->run.exit_chosen = SE_EXIT_IRET;
+    }
+    se_machine_record_fault(m, &f);
+    m->run.reason = SE_STOP_FAULT;
+    uc_emu_stop(m->uc);
+}
+
+se_status se_install_espfix_hook(se_machine *m, uint64_t va)
+{
+    uc_hook h;
+    return se_hook_code_at(m, &h, (se_uc_fn)se_hook_espfix, m, va);
 }
 
 se_status se_set_syscall_handler(se_machine *m, se_syscall_fn fn, void *ctx)

@@ -71,8 +71,23 @@ static void test_config(void **s)
     c.entry = (se_entry_code)9;
     assert_int_equal(se_config_validate(&c, &why), SE_ERR_INVALID_ARG);
     se_config_default(&c);
-    c.nr_syscalls = 0;
+    c.nr_syscalls = 0x40000001u;
     assert_int_equal(se_config_validate(&c, &why), SE_ERR_INVALID_ARG);
+    /* 0 is "the profile's table size", not an error (issue 10) */
+    se_config_default(&c);
+    assert_int_equal(c.nr_syscalls, 0);
+    assert_int_equal(se_config_validate(&c, &why), SE_OK);
+    assert_int_equal(se_config_nr_syscalls(&c), 454);
+    c.kernel = SE_KERNEL_6_7;
+    assert_int_equal(se_config_nr_syscalls(&c), 457);
+    c.kernel = SE_KERNEL_6_12;
+    assert_int_equal(se_config_nr_syscalls(&c), 463);
+    assert_string_equal(se_kernel_name(SE_KERNEL_6_12), "6.12");
+    c.nr_syscalls = 10;
+    assert_int_equal(se_config_nr_syscalls(&c), 10);
+    assert_string_equal(se_kernel_name(SE_KERNEL_6_7), "6.7");
+    assert_string_equal(se_kernel_name((se_kernel_profile)99), "unknown");
+    assert_int_equal(se_kernel_nr_syscalls((se_kernel_profile)99), 0);
     se_config_default(&c);
     c.insn_budget = 0;
     assert_int_equal(se_config_validate(&c, &why), SE_ERR_INVALID_ARG);

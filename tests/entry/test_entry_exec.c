@@ -49,7 +49,7 @@ struct se_x_run {
     int al;                  /* 6.7: do_syscall_64's return value; -1: leave RAX alone */
     bool ibrs;
     /* addresses */
-    uint64_t a_dispatch, a_sysretq, a_iretq, a_iret_exit;
+    uint64_t a_dispatch, a_sysretq, a_iretq, a_iret_exit, a_espfix, a_cs_ud2;
     /* observations */
     bool frame_ok, regs_clear;
     char frame_err[128];
@@ -165,8 +165,10 @@ static void se_x_hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *us
                 (se_x_get(uc, UC_X86_REG_RDX) << 32) | (uint32_t)se_x_get(uc, UC_X86_REG_RAX);
         r->n_spec++;
     }
-    if (addr == r->a_sysretq || addr == r->a_iretq) {
-        r->exit = addr == r->a_sysretq ? 1 : 2;
+    if (addr == r->a_sysretq || addr == r->a_iretq || addr == r->a_espfix || addr == r->a_cs_ud2) {
+        /* 3: the espfix64 path (an LDT SS), whose end the library reports; 4: the 6.12
+         * user-CS assertion's ud2 */
+        r->exit = addr == r->a_sysretq ? 1 : addr == r->a_iretq ? 2 : addr == r->a_espfix ? 3 : 4;
         uc_emu_stop(uc);
     }
 }
@@ -267,6 +269,8 @@ static void se_x_execute(const struct se_t_patched *p, const se_pt_regs *frame, 
     r->a_dispatch = se_t_image_sym(&g_image, "do_syscall_64");
     r->a_sysretq = se_t_image_sym(&g_image, "se_sysretq");
     r->a_iretq = se_t_image_sym(&g_image, "native_irq_return_iret");
+    r->a_espfix = se_t_image_sym(&g_image, "se_espfix_ldt");
+    r->a_cs_ud2 = se_t_image_sym(&g_image, "se_iret_cs_ud2");
     r->a_iret_exit = se_t_image_sym(&g_image, "swapgs_restore_regs_and_return_to_usermode");
     uc_hook hb, hc;
     assert_int_equal(uc_hook_add(uc, &hb, UC_HOOK_BLOCK,
@@ -292,13 +296,13 @@ static void se_x_execute(const struct se_t_patched *p, const se_pt_regs *frame, 
     res->kernel_gs_base = kgs.value;
     uc_mem_read(uc, SE_X_PCPU + SE_PCPU_TSS + SE_TSS_SP2, &res->sp2, 8);
     uc_mem_read(uc, SE_X_PCPU + SE_PCPU_USER_PCID_FLUSH_MASK, &res->flush_mask, 2);
-    if (r->exit == 2)
+    if (r->exit >= 2)
         uc_mem_read(uc, res->rsp, res->iret_frame, sizeof res->iret_frame);
     uc_close(uc);
 
     /* the check whose label is the greatest one not above the last block before the exit */
     res->failed = SE_CHECK_NONE;
-    if (r->exit == 2) {
+    if (r->exit >= 2) {
         static const struct {
             const char *label;
             se_check check;
@@ -348,6 +352,8 @@ static const struct se_x_frame se_x_frames[] = {
     {"bit48_tf_cs_ss", 1ull << 48, 1ull << 48, UFL | TF, UFL | TF, SE_USER32_CS, 0},
     {"flags_tf_only_ss_ldt", UIP, UIP, UFL, UFL | TF, SE_USER_CS, 0x1F},
     {"cs_and_r11", UIP, UIP, 0, UFL, SE_USER32_CS, SE_USER_DS},
+    /* RPL 0: 6.6/6.7 hand it to IRETQ, 6.12 stops at the user-CS assertion */
+    {"cs_kernel_rpl0", UIP, UIP, UFL, UFL, SE_KERNEL_CS, SE_USER_DS},
 };
 
 static se_pt_regs se_x_make_frame(const struct se_x_frame *f)
@@ -397,6 +403,10 @@ static const struct exec_row exec_rows[] = {
     {"default_6_7", true, true, false, false, false, false, SE_KERNEL_6_7, 0},
     {"la57_6_7_ibrs_verw", false, false, true, true, true, false, SE_KERNEL_6_7, 0},
     {"xen_pv_6_7", true, true, false, false, false, true, SE_KERNEL_6_7, 0},
+    {"default_6_12", true, true, false, false, false, false, SE_KERNEL_6_12, 0},
+    {"no_pti_6_12", false, false, false, false, false, false, SE_KERNEL_6_12, 0},
+    {"no_pti_6_12_la57_ibrs_verw", false, false, true, true, true, false, SE_KERNEL_6_12, 0},
+    {"pti_no_pcid_6_12_xen_pv", true, false, false, false, false, true, SE_KERNEL_6_12, 0},
     {"c1_c5_disabled_6_7", true, false, false, false, false, false, SE_KERNEL_6_7,
      DIS(RCX_RIP) | DIS(RF_TF)},
 };
@@ -405,17 +415,21 @@ static void se_x_check_run(const struct exec_row *row, const struct se_x_frame *
                            const struct se_t_patched *p, uint16_t flush_mask)
 {
     se_pt_regs frame = se_x_make_frame(fr);
-    se_check want = row->kernel == SE_KERNEL_6_7
+    se_check want = row->kernel != SE_KERNEL_6_6
                         ? se_verdict_6_7(&frame, row->la57, row->disabled, row->xen_pv)
                         : se_verdict_6_6(&frame, row->la57, row->disabled, row->xen_pv);
-    int al = row->kernel == SE_KERNEL_6_7 ? (want == SE_CHECK_NONE) : -1;
+    int al = row->kernel != SE_KERNEL_6_6 ? (want == SE_CHECK_NONE) : -1;
     uint64_t ucr3 = SE_X_KCR3 | SE_PTI_USER_PGTABLE_BIT | (row->pcid ? SE_PTI_USER_PCID_BIT : 0);
     struct se_x_run r;
     struct se_x_result res;
     se_x_execute(p, &frame, al, row->ibrs, ucr3, flush_mask, &r, &res);
 
-    print_message("  %-22s mask %u: %s", fr->name, flush_mask, res.exit == 1 ? "SYSRET" : "IRET");
-    if (res.exit == 2)
+    print_message("  %-22s mask %u: %s", fr->name, flush_mask,
+                  res.exit == 1   ? "SYSRET"
+                  : res.exit == 2 ? "IRET"
+                  : res.exit == 3 ? "IRET via espfix64"
+                                  : "ud2 (CS not a user selector)");
+    if (res.exit >= 2)
         print_message(" (%s)", row->kernel == SE_KERNEL_6_6 ? se_check_name(res.failed) : "C");
     print_message("\n");
 
@@ -427,7 +441,12 @@ static void se_x_check_run(const struct exec_row *row, const struct se_x_frame *
     se_assert_eq_hex("TSS.sp2", res.sp2, SE_X_USER_RSP);
 
     /* the decision */
-    assert_int_equal(res.exit, want == SE_CHECK_NONE ? 1 : 2);
+    /* an LDT SS (TI set) branches to the espfix64 path before IRETQ (entry_64.S@v6.6) */
+    bool cs_ud2 = row->kernel == SE_KERNEL_6_12 && (frame.cs & SE_ENTRY_SEL_RPL) != 3;
+    assert_int_equal(res.exit, want == SE_CHECK_NONE               ? 1
+                               : cs_ud2                            ? 4
+                               : (frame.ss & SE_ENTRY_SEL_TI) != 0 ? 3
+                                                                   : 2);
     if (row->kernel == SE_KERNEL_6_6 && res.failed != want)
         print_error("%s: the trace says %s, the C reference %s\n", fr->name,
                     se_check_name(res.failed), se_check_name(want));
@@ -441,7 +460,9 @@ static void se_x_check_run(const struct exec_row *row, const struct se_x_frame *
     if (res.exit == 1) {
         se_assert_eq_hex("rsp", res.rsp, frame.sp);
     } else {
-        se_assert_eq_hex("rsp", res.rsp, SE_X_TRAMP_TOP - 5 * 8);
+        /* 6.12 without PTI IRETs from the task stack (no trampoline copy since 6.8) */
+        bool direct = row->kernel == SE_KERNEL_6_12 && !row->pti;
+        se_assert_eq_hex("rsp", res.rsp, (direct ? SE_X_TASK_TOP : SE_X_TRAMP_TOP) - 5 * 8);
         const uint64_t iret[5] = {frame.ip, frame.cs, frame.flags, frame.sp, frame.ss};
         for (size_t i = 0; i < 5; i++)
             se_assert_eq_hex("iret frame", res.iret_frame[i], iret[i]);

@@ -88,7 +88,10 @@ static se_config fz_config(const fz_input *in)
     cfg.la57 = (in->config & 2) != 0;
     cfg.pti = (in->config & 4) != 0;
     cfg.pcid = cfg.pti && (in->config & 8);
-    cfg.kernel = (in->config & 16) ? SE_KERNEL_6_7 : SE_KERNEL_6_6;
+    /* bit 6 (6.12) wins over bit 4 (6.7) */
+    cfg.kernel = (in->config & 64)   ? SE_KERNEL_6_12
+                 : (in->config & 16) ? SE_KERNEL_6_7
+                                     : SE_KERNEL_6_6;
     /* IBRS and VERW add instructions but no decisions: one bit drives both */
     cfg.ibrs = cfg.verw = (in->config & 32) != 0;
     /* at most one check disabled (or Xen PV), and only when bit 7 asks for it: most inputs
@@ -183,7 +186,7 @@ static void fz_run(const fz_input *in)
 {
     se_config cfg = fz_config(in);
     uint16_t key =
-        (uint16_t)((in->config & 0x3F) | (cfg.disabled_checks << 8) | ((unsigned)cfg.xen_pv << 15));
+        (uint16_t)((in->config & 0x7F) | (cfg.disabled_checks << 8) | ((unsigned)cfg.xen_pv << 15));
     fz_slot *slot = fz_machine(&cfg, key);
     se_machine *m = slot->m;
     if (se_snapshot_restore(m, slot->snap) != SE_OK)
@@ -230,6 +233,14 @@ static void fz_run(const fz_input *in)
                 (unsigned long long)o.frame.r11, (unsigned long long)o.frame.flags);
         fz_fail("failed check differs from the C reference", in, &o);
     }
+    /* 6.12 (entry_64.S@v6.12): on the IRET exit a CS with RPL != 3 ends in the ud2 of the
+     * user-mode assertion, before IRETQ is reached */
+    if (ref != SE_CHECK_NONE && cfg.kernel == SE_KERNEL_6_12 && (o.frame.cs & 3) != 3) {
+        if (o.path != SE_EXIT_FAULT || o.fault.vector != SE_VEC_UD || o.fault.cpl != 0 ||
+            o.fault.rip != m->sym.cs_ud2 || o.chosen != SE_EXIT_NONE)
+            fz_fail("expected #UD at the user-CS assertion", in, &o);
+        return;
+    }
     bool cx_canon = fz_canonical(o.frame.cx, cfg.la57); /* what SYSRET loads into RIP */
     /* the exit the kernel took follows the verdict, also when that exit then faults: a fault
      * on the wrong exit instruction is a bug even where the fault itself is expected */
@@ -255,6 +266,14 @@ static void fz_run(const fz_input *in)
         if (o.path != SE_EXIT_SYSRET)
             fz_fail("expected SYSRET", in, &o);
     } else {
+        /* an LDT SS (TI) takes the espfix64 path, whose end is a #GP(0) from user mode at
+         * ip (entry_64.S@v6.6 native_irq_return_ldt, traps.c@v6.6 exc_double_fault) */
+        if (o.frame.ss & 4) {
+            if (o.path != SE_EXIT_FAULT || o.fault.vector != SE_VEC_GP || o.fault.cpl != 3 ||
+                o.fault.error_code != 0 || o.fault.rip != o.frame.ip)
+                fz_fail("expected the espfix64 end: #GP(0) from user mode at ip", in, &o);
+            return;
+        }
         if (o.path == SE_EXIT_FAULT) {
             /* IRETQ itself may refuse the frame: non-canonical RIP (IRET-5), bad CS/SS */
             if (o.chosen != SE_EXIT_IRET || o.fault.rip != m->sym.iretq || o.fault.cpl != 0)

@@ -34,6 +34,8 @@ typedef enum action {
     ACT_TF,       /* single-stepped task: flags and r11 with TF (C5) */
     ACT_SS,       /* sigreturn with another user data segment as SS (C6) */
     ACT_SET_IPCX, /* ip = cx = arg, r11 = flags (selftest sysret_rip) */
+    ACT_SS_ARG,   /* ss = arg */
+    ACT_CS_ARG,   /* cs = arg */
 } action;
 
 typedef struct ctx {
@@ -77,6 +79,12 @@ static void handler(se_machine *m, long nr, se_pt_regs *r, void *p)
     case ACT_SET_IPCX:
         r->ip = r->cx = c->arg;
         r->r11 = r->flags;
+        break;
+    case ACT_SS_ARG:
+        r->ss = c->arg;
+        break;
+    case ACT_CS_ARG:
+        r->cs = c->arg;
         break;
     }
 }
@@ -261,7 +269,7 @@ static void test_matrix(void **state)
     se_machine_destroy(m);
 }
 
-static matrix_row matrix_rows[2 * 2 * 3 * 2 * 7];
+static matrix_row matrix_rows[2 * 2 * 3 * (SE_KERNEL_PROFILE_MAX_VALUE + 1) * 7];
 
 static size_t build_matrix(void)
 {
@@ -272,7 +280,7 @@ static size_t build_matrix(void)
     for (int v = 0; v < 2; v++)
         for (int l = 0; l < 2; l++)
             for (int p = 0; p < 3; p++)
-                for (int k = 0; k < 2; k++)
+                for (int k = 0; k <= SE_KERNEL_PROFILE_MAX_VALUE; k++)
                     for (int a = 0; a <= ACT_SS; a++) {
                         matrix_row *r = &matrix_rows[n++];
                         r->cfg = (cfg_desc){.vendor = (se_vendor)v,
@@ -286,7 +294,7 @@ static size_t build_matrix(void)
                                  p == 0   ? "nopti"
                                  : p == 1 ? "pti"
                                           : "pti_pcid",
-                                 k ? "6.7" : "6.6", act_names[a]);
+                                 se_kernel_name((se_kernel_profile)k), act_names[a]);
                         r->name = r->name_buf;
                     }
     return n;
@@ -540,6 +548,114 @@ static void test_selftest_syscall_numbering(void **s)
     se_machine_destroy(m);
 }
 
+/* The table size belongs to the profile (syscall_64.tbl@v6.6 ends at 453, @v6.7 at 456
+ * futex_requeue): 454..456 reach the handler on 6.7 and get -ENOSYS on 6.6; an explicit
+ * nr_syscalls overrides either. */
+static void test_profile_table_size(void **s)
+{
+    (void)s;
+    static const struct {
+        se_kernel_profile kernel;
+        uint32_t override;
+        uint32_t first_enosys;
+    } rows[] = {
+        {SE_KERNEL_6_6, 0, 454},
+        {SE_KERNEL_6_7, 0, 457},
+        {SE_KERNEL_6_7, 455, 455},
+        {SE_KERNEL_6_12, 0, 463},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        se_config cfg;
+        se_config_default(&cfg);
+        cfg.kernel = rows[i].kernel;
+        cfg.nr_syscalls = rows[i].override;
+        ctx c = {.act = ACT_NONE};
+        se_machine *m = NULL;
+        assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+        assert_int_equal(se_set_syscall_handler(m, handler, &c), SE_OK);
+        for (uint32_t nr = 453; nr <= 464; nr++) {
+            se_regs u = user();
+            u.rax = nr;
+            c.calls = 0;
+            se_outcome o = call(m, &u);
+            bool dispatched = nr < rows[i].first_enosys;
+            assert_int_equal(c.calls, dispatched ? 1 : 0);
+            se_assert_eq_hex("rax", o.user.rax, dispatched ? PID : (uint64_t)-SE_LINUX_ENOSYS);
+        }
+        se_machine_destroy(m);
+    }
+}
+
+/* pt_regs->ss = 0x7, an LDT selector with RPL 3 (a ptracer may set it: putreg only wants
+ * RPL 3). C6 sends the return to IRET, and before IRETQ Linux tests SS's TI bit and takes the
+ * espfix64 path (entry_64.S@v6.6, native_irq_return_ldt). With no LDT that path ends, through
+ * exc_double_fault's espfix64 fixup (traps.c@v6.6), in a #GP(0) from user mode at
+ * pt_regs->ip: not in an IRETQ #GP at CPL0. A GDT SS (0x63) still leaves through IRETQ. */
+static void test_espfix64_ldt_ss(void **s)
+{
+    (void)s;
+    for (int k = 0; k <= SE_KERNEL_PROFILE_MAX_VALUE; k++) {
+        for (int pti = 0; pti < 2; pti++) {
+            cfg_desc d = {
+                .vendor = SE_VENDOR_INTEL, .pti = pti, .pcid = pti, .kernel = (se_kernel_profile)k};
+            ctx c = {.act = ACT_SS_ARG, .arg = 0x7};
+            se_machine *m = mk(&d, &c);
+            se_regs u = user();
+            se_outcome o = call(m, &u);
+            assert_int_equal(o.failed_check, SE_CHECK_SS);
+            assert_int_equal(o.chosen, SE_EXIT_IRET);
+            assert_int_equal(o.path, SE_EXIT_FAULT);
+            assert_int_equal(o.fault.kind, SE_FAULT_FAULT);
+            assert_int_equal(o.fault.vector, SE_VEC_GP);
+            assert_true(o.fault.has_error_code);
+            assert_int_equal(o.fault.error_code, 0);
+            assert_int_equal(o.fault.cpl, 3);
+            se_assert_eq_hex("fault rip", o.fault.rip, URET);
+            se_assert_eq_hex("rip", o.user.rip, URET);
+
+            c.arg = SE_USER_TLS_DS; /* GDT: TI clear, an ordinary IRET */
+            o = call(m, &u);
+            assert_int_equal(o.path, SE_EXIT_IRET);
+            se_assert_eq_hex("ss", o.user.ss, SE_USER_TLS_DS);
+            se_machine_destroy(m);
+        }
+    }
+}
+
+/* 6.12: since 6.8 the return to user mode asserts that the IRET frame's CS has RPL 3
+ * (entry_64.S@v6.12, .Lswapgs_and_iret): pt_regs->cs = __KERNEL_CS fails C3, takes the IRET
+ * exit and ends in that ud2, a #UD at CPL0, with or without PTI; IRETQ is never reached. */
+static void test_6_12_user_cs_assertion(void **s)
+{
+    (void)s;
+    for (int pti = 0; pti < 2; pti++) {
+        cfg_desc d = {.vendor = SE_VENDOR_INTEL, .pti = pti, .pcid = pti, .kernel = SE_KERNEL_6_12};
+        ctx c = {.act = ACT_CS_ARG, .arg = SE_KERNEL_CS};
+        se_machine *m = mk(&d, &c);
+        se_regs u = user();
+        se_outcome o = call(m, &u);
+        assert_int_equal(o.failed_check, SE_CHECK_CS);
+        assert_int_equal(o.path, SE_EXIT_FAULT);
+        assert_int_equal(o.chosen, SE_EXIT_NONE);
+        assert_int_equal(o.fault.vector, SE_VEC_UD);
+        assert_int_equal(o.fault.cpl, 0);
+        assert_int_equal(o.cpl, 0);
+        uint8_t insn[2] = {0};
+        assert_int_equal(se_mem_read(m, o.fault.rip, insn, sizeof insn), SE_OK);
+        assert_int_equal(insn[0], 0x0F); /* ud2 */
+        assert_int_equal(insn[1], 0x0B);
+
+        /* an ordinary IRET (compat CS, RPL 3) still returns, also without the trampoline */
+        c.arg = SE_USER32_CS;
+        o = call(m, &u);
+        assert_int_equal(o.path, SE_EXIT_IRET);
+        se_assert_eq_hex("cs", o.user.cs, SE_USER32_CS);
+        se_assert_eq_hex("rsp", o.user.rsp, u.rsp);
+        se_assert_eq_hex("rax", o.user.rax, PID);
+        se_machine_destroy(m);
+    }
+}
+
 /* syscall_arg_fault.c "SYSCALL with invalid state": movl $-1 into EAX..ESP. */
 static void test_selftest_invalid_state(void **s)
 {
@@ -713,6 +829,9 @@ int main(void)
         cmocka_unit_test(test_c1_disabled_c2_blind_to_high_cx_bits),
         cmocka_unit_test(test_xen_pv_always_iret),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_profile_table_size),
+        cmocka_unit_test(test_espfix64_ldt_ss),
+        cmocka_unit_test(test_6_12_user_cs_assertion),
     };
     int failed = cmocka_run_group_tests_name("syscall_selftests", tests, NULL, NULL);
     size_t n = build_matrix();
