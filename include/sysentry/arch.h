@@ -3,8 +3,8 @@
  * @brief Architectural constants, named as in the Intel SDM and the Linux sources.
  *
  * One place for every number the model and its tests use, so that no test carries raw hex.
- * Rule IDs in comments (SYSRET-5, CR3-2, ...) refer to docs/x86-semantics.md of the project's
- * reference material.
+ * Rule IDs in comments (SYSRET-5, CR3-2, ...) are those of the rules tables in docs/model.md,
+ * each with its Intel SDM / AMD APM section.
  */
 #ifndef SYSENTRY_ARCH_H
 #define SYSENTRY_ARCH_H
@@ -63,7 +63,8 @@
 #define SE_EFER_FFXSR (1ull << 14) /**< AMD: fast FXSAVE/FXRSTOR */
 #define SE_EFER_TCE   (1ull << 15) /**< AMD: translation cache extension */
 
-/** Linux 6.6 STAR: [47:32] = __KERNEL_CS, [63:48] = __USER32_CS (linux-6.6-entry §2.2). */
+/** Linux 6.6 STAR: [47:32] = __KERNEL_CS, [63:48] = __USER32_CS (arch/x86/kernel/cpu/common.c@v6.6,
+ * syscall_init()). */
 #define SE_LINUX_STAR 0x0023001000000000ull
 
 /* ---- Control registers ------------------------------------------------------------------ */
@@ -91,7 +92,8 @@
 #define SE_CR3_LAM_U57   (1ull << 61) /**< linear address masking, 57-bit user (CR3-2) */
 #define SE_CR3_LAM_U48   (1ull << 62) /**< linear address masking, 48-bit user (CR3-2) */
 #define SE_CR3_NOFLUSH   (1ull << 63) /**< MOV to CR3 source: keep this PCID's TLB (CR3-5) */
-/** PTI: CR3 bit that selects the user half of the 8 KiB PGD pair (linux-6.6-entry §10). */
+/** PTI: CR3 bit that selects the user half of the 8 KiB PGD pair (arch/x86/entry/calling.h@v6.6,
+ * SWITCH_TO_KERNEL_CR3/SWITCH_TO_USER_CR3). */
 #define SE_PTI_USER_PGTABLE_BIT (1ull << 12)
 /** PTI with PCID: CR3 bit that turns a kernel PCID into its user PCID. */
 #define SE_PTI_USER_PCID_BIT (1ull << 11)

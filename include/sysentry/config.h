@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-/** Which kernel's return decision the built-in entry code follows (linux-6.6-entry §1). */
+/** Which kernel's return decision the built-in entry code follows (docs/entry.md). */
 typedef enum se_kernel_profile {
     SE_KERNEL_6_6,  /**< checks in assembly after do_syscall_64, canonical test by shifts */
     SE_KERNEL_6_7,  /**< checks in C at the end of do_syscall_64, `ip >= TASK_SIZE_MAX` */

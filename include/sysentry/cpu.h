@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-/** CPU vendor whose SYSCALL/SYSRET behaviour the model follows (x86-semantics §3, §4). */
+/** CPU vendor whose SYSCALL/SYSRET behaviour the model follows (docs/model.md). */
 typedef enum se_vendor {
     SE_VENDOR_INTEL, /**< SYSRET #GP(0) at CPL0 on non-canonical RCX; SS gets RPL 3 */
     SE_VENDOR_AMD,   /**< no SYSRET canonical check; SS selector without RPL 3, cache kept */

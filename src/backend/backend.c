@@ -1,6 +1,6 @@
 /*
  * The Unicorn 2.0.1 backend: the one module that knows the engine's quirks
- * (unicorn-2.0.1.md). Nothing above it sees them:
+ * (docs/machine.md, engine limitations). Nothing above it sees them:
  *  - CPL cannot be changed through the public API (§5): by default we patch the CPL bits of
  *    hflags and the CS/SS caches in a saved context ("surgery", §5.2), after verifying this
  *    build's private layout at machine creation; otherwise the portable path is used.
@@ -13,7 +13,8 @@
 
 #include "machine/machine_int.h"
 
-/* Offsets into uc_context of this build, from unicorn-2.0.1.md §5.2 (verified at start-up). */
+/* Offsets into uc_context of this build, from docs/machine.md, engine limitations (verified at
+ * start-up). */
 enum {
     SE_CTX_HEADER = 16,       /* struct uc_context header before the CPUX86State copy */
     SE_CTX_EIP = 128,         /* env->eip */
@@ -253,7 +254,8 @@ se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host)
     return SE_OK;
 }
 
-/* ---- The portable path: public API only (unicorn-2.0.1 §5.1 (c), §7) ----------------------
+/* ---- The portable path: public API only (docs/machine.md, engine limitations)
+ * ----------------------
  *
  * CPL3 -> CPL0: the SYSCALL hook sends the engine to a user-executable trampoline whose
  * indirect far call goes through a DPL3 64-bit call gate to a kernel trampoline; a hook there

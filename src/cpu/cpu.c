@@ -1,6 +1,6 @@
 /*
  * Basics of the architectural model: canonical addresses, the vendor table, mode predicates,
- * fault records and descriptor decoding. Rule IDs refer to x86-semantics.md.
+ * fault records and descriptor decoding. Rule IDs refer to docs/model.md.
  */
 #include <assert.h>
 #include <string.h>
@@ -20,7 +20,7 @@ bool se_is_canonical(uint64_t addr, unsigned width)
     return top == 0 || top == (UINT64_MAX >> (width - 1));
 }
 
-/* x86-semantics §3, §4, §7 and the EMU table of §9: where Intel and AMD differ on this path.
+/* docs/model.md: where Intel and AMD differ on this path.
  * Emulator deviations (EMU-*) are not vendors and have no row here. */
 static const se_vendor_traits se_vendor_table[] = {
     [SE_VENDOR_INTEL] =
@@ -91,7 +91,7 @@ unsigned se_cpu_msr_va_width(const se_cpu_features *f)
 bool se_cpu_in_64bit_mode(const se_cpu_state *st)
 {
     assert(st != NULL);
-    /* x86-semantics preamble: 64-bit mode is LMA = 1 with CS.L = 1; LMA with CS.L = 0 is
+    /* docs/model.md: 64-bit mode is LMA = 1 with CS.L = 1; LMA with CS.L = 0 is
      * compatibility mode */
     return (st->efer & SE_EFER_LMA) != 0 && (st->cs_cache.ar & SE_SEG_AR_L) != 0;
 }

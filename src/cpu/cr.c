@@ -1,5 +1,5 @@
 /*
- * MOV to CR0, CR3 and CR4, and the TLB/PCID bookkeeping the cycle model uses (x86-semantics §6).
+ * MOV to CR0, CR3 and CR4, and the TLB/PCID bookkeeping the cycle model uses (docs/model.md).
  * The TLB model only records which PCIDs may hold translations and what each write
  * invalidated (see se_tlb in model.h).
  */

@@ -1,5 +1,5 @@
 /*
- * IRETQ in 64-bit mode (x86-semantics §8, IRET-1..9), following the SDM's protected-mode/IA-32e
+ * IRETQ in 64-bit mode (docs/model.md, IRET-1..9), following the SDM's protected-mode/IA-32e
  * IRET pseudocode: CS checks, SS checks, RIP check, then the state is loaded. Every check
  * precedes every write, so a fault is taken on the IRETQ itself at the old CPL.
  */

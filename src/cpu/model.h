@@ -1,7 +1,7 @@
 /*
  * The architectural model: SYSCALL, SYSRET, SWAPGS, MOV to CR0/CR3/CR4, IRETQ, RDMSR/WRMSR as
  * small pure functions over se_cpu_state. No Unicorn in here: the backend calls these and then
- * makes the engine agree. Rule IDs (SYSRET-3, CR3-5, ...) are those of x86-semantics.md;
+ * makes the engine agree. Rule IDs (SYSRET-3, CR3-5, ...) are those of docs/model.md;
  * docs/model.md lists what each function models and what it deliberately does not.
  *
  * Conventions for every transition function:
@@ -108,7 +108,7 @@ typedef struct se_cpu_features {
  * PSFD; no LMSLE). docs/model.md lists the sources. */
 void se_cpu_features_vendor_defaults(se_cpu_features *f);
 
-/* Vendor differences, one table with designated initializers (x86-semantics §3, §4, §9). */
+/* Vendor differences, one table with designated initializers (docs/model.md). */
 typedef struct se_vendor_traits {
     const char *name;         /* same string as se_vendor_name() */
     bool sysret_canonical_gp; /* SYSRET-3 (Intel): #GP(0) at CPL0 on non-canonical RCX;

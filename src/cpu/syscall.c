@@ -1,6 +1,6 @@
 /*
  * SYSCALL, SYSRET and SWAPGS in the shape of the SDM/APM pseudocode, one comment per step
- * (rule IDs of x86-semantics.md §3-§5). Every check comes before the first write, so a fault
+ * (rule IDs of docs/model.md). Every check comes before the first write, so a fault
  * leaves *st exactly as it was.
  */
 #include <assert.h>

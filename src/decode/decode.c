@@ -36,7 +36,7 @@ static se_insn_kind se_classify(const ZydisDecodedInstruction *in, const ZydisDe
     case ZYDIS_MNEMONIC_SYSCALL:
         return SE_INSN_SYSCALL;
     case ZYDIS_MNEMONIC_SYSRET:
-        /* sysretq and sysretl share the mnemonic (unicorn-2.0.1 §16) */
+        /* sysretq and sysretl share the mnemonic (docs/machine.md, engine limitations) */
         return in->operand_width == 64 ? SE_INSN_SYSRET64 : SE_INSN_SYSRET32;
     case ZYDIS_MNEMONIC_SWAPGS:
         return SE_INSN_SWAPGS;

@@ -3,7 +3,7 @@
  *
  * Unicorn executes ordinary instructions; the privileged ones on the syscall path (SYSCALL,
  * SYSRET, SWAPGS, MOV to CR3/CR4, RDMSR/WRMSR, IRETQ) are found by decoding loaded code once
- * and hooking exactly their addresses (unicorn-2.0.1 §6, §16).
+ * and hooking exactly their addresses (docs/machine.md, engine limitations).
  */
 #ifndef SE_DECODE_H
 #define SE_DECODE_H

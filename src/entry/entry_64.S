@@ -1,7 +1,7 @@
 /*
  * libsysentry's rebuild of Linux 6.6's 64-bit SYSCALL entry and exit (entry_SYSCALL_64),
- * written from the prose description in linux-6.6-entry.md (§5, §6, §8, §9, §10, §12); no
- * kernel source was copied. Rule IDs (SYSRET-3, CR3-5, ...) refer to x86-semantics.md.
+ * written from a description of arch/x86/entry/entry_64.S and calling.h at v6.6 (docs/entry.md); no
+ * kernel source was copied. Rule IDs (SYSRET-3, CR3-5, ...) refer to docs/model.md.
  *
  * What the object contains
  *   .entry.text  everything the PTI user page tables must map: the entry, both exits and the
@@ -135,7 +135,7 @@
 .Lse_note_at_\@:
 	.endm
 
-/* ---- Register frame helpers (linux-6.6-entry §5) -------------------------------------- */
+/* ---- Register frame helpers (arch/x86/entry/calling.h@v6.6) -------------------------------------- */
 
 	/* Save the general registers below the hardware-frame part of pt_regs. The ax slot gets
 	 * -ENOSYS, the value a syscall that dispatches nothing returns; the user's RAX is already
@@ -200,7 +200,7 @@
 	popq	%rsi
 	.endm
 
-/* ---- Speculation-control MSR (linux-6.6-entry §12, MSR-1, MSR-8) ----------------------- */
+/* ---- Speculation-control MSR (arch/x86/entry/calling.h@v6.6, IBRS_ENTER/IBRS_EXIT, MSR-1, MSR-8) ----------------------- */
 
 	/* Kernel IBRS on: SPEC_CTRL <- this CPU's x86_spec_ctrl_current (which has IBRS set).
 	 * WRMSR takes ECX = MSR and EDX:EAX = value, so RAX, RCX and RDX are clobbered: the entry
@@ -237,7 +237,7 @@
 	SE_ALT_END
 	.endm
 
-/* ---- PTI CR3 switches (linux-6.6-entry §10, CR3-2, CR3-5) ------------------------------ */
+/* ---- PTI CR3 switches (arch/x86/entry/calling.h@v6.6, SWITCH_TO_KERNEL_CR3/SWITCH_TO_USER_CR3, CR3-2, CR3-5) ------------------------------ */
 
 	/* Switch to the kernel page tables using RSP as the only free register (nothing else
 	 * may be touched yet: every GPR still holds a user value that pt_regs must record).
@@ -363,7 +363,7 @@ se_call_do_syscall_64:
 	SE_NOTE "call do_syscall_64(regs, nr)"
 	call	do_syscall_64
 
-/* ---- Return decision (linux-6.6-entry §8) ---------------------------------------------
+/* ---- Return decision (arch/x86/entry/entry_64.S@v6.6; common.c@v6.7) ---------------------------------------------
  * All checks read the saved pt_regs (RSP still points at it): the C code and ptrace may have
  * rewritten any slot. The first failing check takes the IRET exit, which can return to any
  * state; SYSRET can only return to a clean 64-bit state. Each check block loads what it
@@ -462,7 +462,7 @@ se_check_ss:
 
 	SE_ALT_END	/* end of the 6.6 checks */
 
-/* ---- SYSRET exit (linux-6.6-entry §9.1) ----------------------------------------------- */
+/* ---- SYSRET exit (arch/x86/entry/entry_64.S@v6.6, syscall_return_via_sysret) ----------------------------------------------- */
 syscall_return_via_sysret:
 se_phase_restore:
 	se_ibrs_exit
@@ -495,7 +495,7 @@ entry_SYSRETQ_end:
 	int3						/* never reached: SYSRETQ does not fall through */
 	.size	entry_SYSCALL_64, . - entry_SYSCALL_64
 
-/* ---- IRET exit (linux-6.6-entry §9.2) -------------------------------------------------- */
+/* ---- IRET exit (arch/x86/entry/entry_64.S@v6.6, swapgs_restore_regs_and_return_to_usermode) -------------------------------------------------- */
 	.balign	16, 0xcc
 	.type	swapgs_restore_regs_and_return_to_usermode, @function
 swapgs_restore_regs_and_return_to_usermode:

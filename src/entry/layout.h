@@ -12,7 +12,8 @@
 #ifndef SE_ENTRY_LAYOUT_H
 #define SE_ENTRY_LAYOUT_H
 
-/* ---- Per-CPU area, addressed from the kernel GS base (linux-6.6-entry §3) ---------------- */
+/* ---- Per-CPU area, addressed from the kernel GS base (arch/x86/include/asm/current.h and
+ * processor.h@v6.6) ---------------- */
 /* cpu_tss_rw: the hardware TSS is its first member. This first page must also be mapped,
  * writable, in the user page tables: the entry stores the user RSP into TSS.sp2 before the
  * CR3 switch, while the user CR3 is still loaded. */
@@ -51,7 +52,8 @@
 #define SE_IRET_FRAME_SP    24
 #define SE_IRET_FRAME_SS    32
 
-/* ---- struct pt_regs (linux-6.6-entry §4) ------------------------------------------------ */
+/* ---- struct pt_regs (arch/x86/include/asm/ptrace.h@v6.6)
+ * ------------------------------------------------ */
 #define SE_PTREGS_R15     0
 #define SE_PTREGS_R14     8
 #define SE_PTREGS_R13     16

@@ -1,5 +1,6 @@
 /*
- * The SYSRET-or-IRET decision in plain C, from the final pt_regs (linux-6.6-entry §1, §8).
+ * The SYSRET-or-IRET decision in plain C, from the final pt_regs (arch/x86/entry/entry_64.S@v6.6,
+ * docs/entry.md).
  *
  * se_verdict_6_6() is the reference for the assembly checks of entry_64.S (C0, C1..C6 in 6.6
  * order); se_verdict_6_7() is what 6.7's do_syscall_64 computes in C, and the library's

@@ -84,7 +84,8 @@ se_status se_config_validate(const se_config *cfg, const char **why)
     SE_REJECT((unsigned)cfg->entry > SE_ENTRY_CODE_MAX_VALUE, "entry out of range");
     SE_REJECT(cfg->disabled_checks & ~SE_CHECK_ALL_BITS,
               "disabled_checks has bits that name no check (SE_CHECK_BIT of C0..C6 only)");
-    /* Linux hands out ASIDs 0..TLB_NR_DYN_ASIDS-1 = 0..5 (linux-6.6-entry §10) */
+    /* Linux hands out ASIDs 0..TLB_NR_DYN_ASIDS-1 = 0..5 (arch/x86/include/asm/tlbflush.h@v6.6,
+     * TLB_NR_DYN_ASIDS) */
     SE_REJECT(cfg->asid > 5, "asid must be 0..5 (kernel PCID = asid + 1)");
     /* 0 means "the profile's table size"; the bound keeps nr (a C int) positive */
     SE_REJECT(cfg->nr_syscalls > 0x40000000u,

@@ -1,9 +1,9 @@
 /*
  * Hooks: where Unicorn hands control back so that the model can do what the engine cannot.
  *
- *  - SYSCALL: Unicorn only calls UC_HOOK_INSN and adds the length to RIP (unicorn-2.0.1 §4);
- *    the whole transition is se_cpu_syscall(), then the engine is moved to CPL0 and RIP is set
- *    to LSTAR - length so that the length Unicorn adds lands exactly on LSTAR.
+ *  - SYSCALL: Unicorn only calls UC_HOOK_INSN and adds the length to RIP (docs/machine.md, engine
+ * limitations); the whole transition is se_cpu_syscall(), then the engine is moved to CPL0 and RIP
+ * is set to LSTAR - length so that the length Unicorn adds lands exactly on LSTAR.
  *  - privileged instructions in loaded kernel code, found with Zydis and hooked one address
  *    each (§6): the model checks them first. SWAPGS, MOV to CR0/CR3/CR4, WRMSR then run
  *    natively (the engine does the same thing, and a MOV to CR3 flushes Unicorn's TLB; the

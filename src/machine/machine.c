@@ -1,8 +1,9 @@
 /*
- * Machine creation and the state/MSR API. The layout follows Linux 6.6 (linux-6.6-entry §2,
- * §3, §10, §11): GDT in the cpu_entry_area, an entry (trampoline) stack there whose top is
- * TSS.sp0, the per-CPU area with cpu_tss_rw first (mapped in the user page tables because the
- * sp2 store runs on the user CR3), a 16 KiB task stack, kernel text at 0xffffffff81000000.
+ * Machine creation and the state/MSR API. The layout follows Linux 6.6
+ * (arch/x86/include/asm/segment.h@v6.6, §3, §10, §11): GDT in the cpu_entry_area, an entry
+ * (trampoline) stack there whose top is TSS.sp0, the per-CPU area with cpu_tss_rw first (mapped in
+ * the user page tables because the sp2 store runs on the user CR3), a 16 KiB task stack, kernel
+ * text at 0xffffffff81000000.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <inttypes.h>
@@ -70,7 +71,8 @@ static void se_choose_layout(se_machine *m)
     l->user_stack_size = 8 * SE_PAGE;
 }
 
-/* GDT_ENTRY_INIT(flags, 0, 0xfffff) descriptors of arch/x86 (linux-6.6-entry §2.1). */
+/* GDT_ENTRY_INIT(flags, 0, 0xfffff) descriptors of arch/x86 (arch/x86/include/asm/segment.h@v6.6).
+ */
 static uint64_t se_flat_descriptor(uint16_t flags)
 {
     uint64_t d = 0xFFFFull;                      /* limit[15:0] */
@@ -104,7 +106,8 @@ static void se_init_arch(se_machine *m)
     se_cpu_state *a = &m->arch;
     memset(a, 0, sizeof *a);
     a->cr0 = SE_CR0_PE | SE_CR0_MP | SE_CR0_ET | SE_CR0_NE | SE_CR0_WP | SE_CR0_AM | SE_CR0_PG;
-    /* SMEP/SMAP/FSGSBASE stay off: Unicorn 2.0.1 cannot provide them (unicorn-2.0.1 §3, §8) */
+    /* SMEP/SMAP/FSGSBASE stay off: Unicorn 2.0.1 cannot provide them (docs/machine.md, engine
+     * limitations) */
     a->cr4 = SE_CR4_PAE | SE_CR4_PGE | SE_CR4_OSFXSR | SE_CR4_OSXMMEXCPT;
     if (m->cfg.la57)
         a->cr4 |= SE_CR4_LA57;
@@ -175,7 +178,7 @@ static se_status se_program_engine(se_machine *m)
         uc_reg_write(m->uc, UC_X86_REG_TR, &tr) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot load GDTR/TR");
     /* The engine's TLB is empty, so host writes of the control registers are safe here
-     * (they would not flush later on, unicorn-2.0.1 §9.1). */
+     * (they would not flush later on, docs/machine.md, engine limitations). */
     se_be_set(m, UC_X86_REG_CR4, m->arch.cr4);
     se_be_set(m, UC_X86_REG_CR3, m->kernel_cr3);
     se_be_set(m, UC_X86_REG_CR0, m->arch.cr0);
@@ -451,7 +454,8 @@ static void se_mirror_msr(se_machine *m, uint32_t msr)
     }
     default:
         /* EFER, STAR, LSTAR, CSTAR, FMASK, SPEC_CTRL live only in the model: the engine's
-         * SYSCALL/SYSRET never run, and it would drop EFER.SCE anyway (unicorn-2.0.1 §3) */
+         * SYSCALL/SYSRET never run, and it would drop EFER.SCE anyway (docs/machine.md, engine
+         * limitations) */
         break;
     }
 }

@@ -26,7 +26,8 @@
 /* Guest-physical window holding all machine RAM (docs/paging.md): reserved from user maps. */
 #define SE_PHYS_BASE          0xF000000000ull
 #define SE_PHYS_RESERVED_SIZE 0x1000000000ull /* 64 GiB window nobody else may map */
-/* A one-page region whose uc_mem_protect() flushes Unicorn's TLB (unicorn-2.0.1 §9.1). */
+/* A one-page region whose uc_mem_protect() flushes Unicorn's TLB (docs/machine.md, engine
+ * limitations). */
 #define SE_TLB_FLUSH_PAGE (SE_PHYS_BASE + SE_PHYS_RESERVED_SIZE - 0x1000)
 
 /* Linux-like virtual layout; the 5-level variant uses the LA57 direct-map/vmalloc bases. */
@@ -272,7 +273,8 @@ se_status se_be_portable_setup(se_machine *m);
 bool se_be_is_trampoline(const se_machine *m, uint64_t addr);
 bool se_be_tramp_landing(const se_machine *m, uint64_t addr);
 void se_be_fix_selectors(se_machine *m);
-/* After a caught exception: clear Unicorn's stuck escalation state (unicorn-2.0.1 §10). */
+/* After a caught exception: clear Unicorn's stuck escalation state (docs/machine.md, engine
+ * limitations). */
 void se_be_reset_exception(se_machine *m);
 /* The #PF/#GP error code Unicorn computed for the last exception, when known. */
 bool se_be_last_error_code(se_machine *m, uint32_t *code);

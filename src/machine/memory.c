@@ -2,7 +2,8 @@
  * Guest memory: one host buffer is the machine's guest-physical RAM (docs/paging.md). Every
  * mapping takes pages from it, is mapped into Unicorn at its physical address (what Unicorn
  * >= 2.1 accesses after a page walk) and again at its virtual address (what 2.0.1 accesses,
- * unicorn-2.0.1 §9.2), and gets PTEs in the kernel PGD and, where PTI calls for it, the user PGD.
+ * docs/machine.md, engine limitations), and gets PTEs in the kernel PGD and, where PTI calls for
+ * it, the user PGD.
  */
 #include <inttypes.h>
 #include <stdlib.h>

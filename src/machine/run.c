@@ -126,7 +126,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     if (r->fault.kind != SE_FAULT_NONE) {
         if (r->reason == SE_STOP_NONE || r->reason == SE_STOP_USER_RETURN)
             r->reason = SE_STOP_FAULT;
-        /* Unicorn never clears its exception state itself (unicorn-2.0.1 §10) */
+        /* Unicorn never clears its exception state itself (docs/machine.md, engine limitations) */
         se_be_reset_exception(m);
         return SE_OK;
     }

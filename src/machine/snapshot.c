@@ -1,6 +1,7 @@
 /*
- * Snapshots. Unicorn 2.0.1 contexts hold CPU state only (unicorn-2.0.1 §13), so guest memory
- * is copied by the library: only writable mappings, since nothing else can change in a run.
+ * Snapshots. Unicorn 2.0.1 contexts hold CPU state only (docs/machine.md, engine limitations), so
+ * guest memory is copied by the library: only writable mappings, since nothing else can change in a
+ * run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,7 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     m->engine_cpl = s->engine_cpl;
     m->cr_pending = NULL;
     m->fix_selectors = false;
-    /* a context restore does not flush the TLB (unicorn-2.0.1 §13) */
+    /* a context restore does not flush the TLB (docs/machine.md, engine limitations) */
     if (cr3_changed)
         se_be_flush_tlb(m);
     se_be_exits_sync(m);

@@ -2,11 +2,11 @@
  * One system call through the entry code, and the C side of do_syscall_64.
  *
  * The entry code calls a do_syscall_64 stub whose first instruction is hooked here. The hook
- * follows Linux 6.6's do_syscall_64 (linux-6.6-entry §7): the number is the sign-extended EAX
- * the entry code put in RSI (only the low 32 bits of RAX matter), 0 <= nr < nr_syscalls
- * (the profile's table size unless the config overrides it) reaches the handler, nr == -1 leaves
- * pt_regs->ax alone, anything else gets -ENOSYS. For the 6.7 profile it also returns the SYSRET
- * verdict in AL, computed in C as 6.7 does.
+ * follows Linux 6.6's do_syscall_64 (arch/x86/entry/common.c@v6.6, do_syscall_64()): the number is
+ * the sign-extended EAX the entry code put in RSI (only the low 32 bits of RAX matter), 0 <= nr <
+ * nr_syscalls (the profile's table size unless the config overrides it) reaches the handler, nr ==
+ * -1 leaves pt_regs->ax alone, anything else gets -ENOSYS. For the 6.7 profile it also returns the
+ * SYSRET verdict in AL, computed in C as 6.7 does.
  */
 #include <inttypes.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * RDMSR/WRMSR on the MSRs of the syscall path (x86-semantics §7, MSR-1..8). One descriptor per
+ * RDMSR/WRMSR on the MSRs of the syscall path (docs/model.md, MSR-1..8). One descriptor per
  * MSR says where it lives in se_cpu_state and which values it accepts. An MSR missing from the
  * table raises #GP(0), never a silent read of 0 or a dropped write (EMU-8).
  */

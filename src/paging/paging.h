@@ -21,7 +21,7 @@
 /**
  * Guest-physical RAM must end at or below 2^40: Unicorn's TCG physical-address width is 40 bits
  * (TCG_PHYS_ADDR_BITS), so a PTE frame at or above it is a reserved-bit #PF there
- * (unicorn-2.0.1 §9.2).
+ * (docs/machine.md, engine limitations).
  */
 #define SE_PT_PHYS_LIMIT (1ull << 40)
 

@@ -77,7 +77,7 @@ static void test_canonical(void **state)
     assert_int_equal(se_is_canonical(r->addr, r->width), r->canonical);
 }
 
-/* ---- widths and modes (CANON-3, x86-semantics preamble) ------------------------------------ */
+/* ---- widths and modes (CANON-3, docs/model.md) ------------------------------------ */
 
 typedef struct mode_row {
     const char *name;
@@ -111,7 +111,7 @@ static void test_mode(void **state)
     assert_int_equal(se_cpu_in_64bit_mode(&st), r->want_64bit);
 }
 
-/* ---- the vendor table (x86-semantics §3, §4, §7, §9) -------------------------------------- */
+/* ---- the vendor table (docs/model.md) -------------------------------------- */
 
 typedef struct vendor_row {
     const char *name;

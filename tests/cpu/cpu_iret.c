@@ -1,5 +1,5 @@
 /*
- * IRETQ in 64-bit mode (x86-semantics §8, IRET-1..9): CS and SS checks against a small GDT,
+ * IRETQ in 64-bit mode (docs/model.md, IRET-1..9): CS and SS checks against a small GDT,
  * the RIP check for both widths, RFLAGS per CPL/IOPL, and the data-segment rule.
  */
 #include "cpu_test.h"

@@ -1,4 +1,4 @@
-/* SWAPGS (x86-semantics §5, SWAPGS-1..3): one row per rule and case, both vendors. */
+/* SWAPGS (docs/model.md, SWAPGS-1..3): one row per rule and case, both vendors. */
 #include "cpu_test.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * SYSCALL (x86-semantics §3, SYSCALL-1..11): one row per rule and case, both vendors where
+ * SYSCALL (docs/model.md, SYSCALL-1..11): one row per rule and case, both vendors where
  * they differ. Oracle: rcx' = rip_next, r11' = rflags & ~RF, rflags' = rflags & ~FMASK & ~RF,
  * CS/SS from STAR[47:32] with the flat DPL0 caches, rip' = LSTAR, cpl' = 0, nothing else.
  */

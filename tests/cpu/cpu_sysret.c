@@ -1,5 +1,5 @@
 /*
- * SYSRET (x86-semantics §4, SYSRET-1..10): one row per rule and case, both vendors where they
+ * SYSRET (docs/model.md, SYSRET-1..10): one row per rule and case, both vendors where they
  * differ, 48- and 57-bit paging. The kernel state before each SYSRET is Linux's exit state:
  * user RSP and user GS base already loaded, so a #GP at CPL0 (SYSRET-3) is the CVE-2012-0217
  * situation and the rows check that it changes nothing.

@@ -1,6 +1,6 @@
 /*
  * The architectural model without Unicorn (src/cpu): one named cmocka test per table row, a
- * passing and a faulting row for every rule of x86-semantics.md, both vendors where they
+ * passing and a faulting row for every rule of docs/model.md, both vendors where they
  * differ, 48- and 57-bit widths. Every faulting row also checks that the state is
  * byte-identical afterwards.
  */

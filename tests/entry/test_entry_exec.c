@@ -9,11 +9,12 @@
  *    swapgs_restore_regs_and_return_to_usermode, mapped to the greatest check label not above
  *    it) is the one the C reference names;
  *  - the registers just before SYSRETQ/IRETQ hold the frame's user values, the IRETQ frame is
- *    right, GS is swapped back, the CR3 values written follow linux-6.6-entry §10 (including
- *    the deferred user-PCID flush), and IBRS writes SPEC_CTRL on entry and without IBRS on exit.
+ *    right, GS is swapped back, the CR3 values written follow arch/x86/entry/calling.h@v6.6,
+ * SWITCH_TO_KERNEL_CR3/SWITCH_TO_USER_CR3 (including the deferred user-PCID flush), and IBRS writes
+ * SPEC_CTRL on entry and without IBRS on exit.
  *
- * The engine stores CR3 bit 63 verbatim (unicorn-2.0.1 §9.4); like the library, the harness
- * clears it after every MOV to CR3 (CR3-2: the no-flush bit is never stored).
+ * The engine stores CR3 bit 63 verbatim (docs/machine.md, engine limitations); like the library,
+ * the harness clears it after every MOV to CR3 (CR3-2: the no-flush bit is never stored).
  */
 #include "se_test.h"
 
@@ -198,7 +199,7 @@ static void se_x_map_image(uc_engine *uc, const struct se_t_patched *p)
                          UC_ERR_OK);
 }
 
-/* Linux's GDT (linux-6.6-entry §2.1): VERW reads the __KERNEL_DS descriptor. */
+/* Linux's GDT (arch/x86/include/asm/segment.h@v6.6): VERW reads the __KERNEL_DS descriptor. */
 static void se_x_map_gdt(uc_engine *uc)
 {
     const uint64_t gdt[16] = {0,
@@ -470,7 +471,7 @@ static void se_x_check_run(const struct exec_row *row, const struct se_x_frame *
     se_assert_eq_hex("GS base", res.gs_base, SE_X_USER_GS);
     se_assert_eq_hex("KERNEL_GS_BASE", res.kernel_gs_base, SE_X_PCPU);
 
-    /* CR3 (linux-6.6-entry §10) */
+    /* CR3 (arch/x86/entry/calling.h@v6.6, SWITCH_TO_KERNEL_CR3/SWITCH_TO_USER_CR3) */
     if (!row->pti) {
         assert_int_equal(r.n_cr3, 0);
     } else {

@@ -1,8 +1,8 @@
 /*
  * The C reference of the SYSRET-or-IRET decision (src/entry/verdict.c), for both kernel
- * profiles: every check failing alone, the verdict examples of linux-6.6-entry §8, the
- * canonical boundaries (CANON-4/5), the order in which several failures are reported, and
- * disabled checks.
+ * profiles: every check failing alone, the verdict examples of arch/x86/entry/entry_64.S@v6.6;
+ * common.c@v6.7, the canonical boundaries (CANON-4/5), the order in which several failures are
+ * reported, and disabled checks.
  */
 #include "se_test.h"
 
@@ -97,7 +97,8 @@ static const struct verdict_row verdict_rows[] = {
     {"c6_ss_null_iret", {{F_SS, 0}}, false, 0, false, SS, SS},
     {"c6_ss_high_bits_iret", {{F_SS, (1ull << 32) | SE_USER_DS}}, false, 0, false, SS, SS},
 
-    /* ---- linux-6.6-entry §8 verdict examples ------------------------------------------ */
+    /* ---- arch/x86/entry/entry_64.S@v6.6; common.c@v6.7 verdict examples
+       ------------------------------------------ */
     {"doc_clean", {{F_NONE, 0}}, false, 0, false, NONE, NONE},
     {"doc_top_user_page", {{F_IP_CX, TOP_PAGE}}, false, 0, false, NONE, CANONICAL},
     {"doc_vsyscall_page", {{F_IP_CX, VSYSCALL}}, false, 0, false, NONE, CANONICAL},

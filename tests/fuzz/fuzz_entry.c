@@ -341,7 +341,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef SE_FUZZ_LIBFUZZER
-/* The seed corpus: the selftest scenarios of linux-6.6-entry §13, as inputs. */
+/* The seed corpus: the selftest scenarios of tools/testing/selftests/x86@v6.6, as inputs. */
 typedef struct fz_seed {
     const char *name;
     fz_input in;

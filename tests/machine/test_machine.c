@@ -3,7 +3,7 @@
  * returning by SYSRET and by IRETQ, for every vendor x paging x PTI x PCID combination;
  * PTI isolation; PCID/no-flush bookkeeping; #PF error codes and CR2; the GS swap seen through
  * %gs; LA57; vendor differences; faults that leave the machine reusable; the budget; and bad
- * arguments. Rule IDs refer to x86-semantics.md.
+ * arguments. Rule IDs refer to docs/model.md.
  */
 #include "se_test.h"
 
@@ -547,7 +547,7 @@ static void test_machine_reusable_after_faults(void **s)
     se_machine *m = mk(SE_VENDOR_INTEL, false, true, true);
     load_user(m, UCODE, user_read_rax, user_read_rax_end);
     /* Unicorn escalates a second #PF to #DF and a third to a silent halt unless its
-     * exception state is reset (unicorn-2.0.1 §10) */
+     * exception state is reset (docs/machine.md, engine limitations) */
     for (int i = 0; i < 4; i++) {
         se_regs u = user_regs(UCODE);
         u.rax = 0x20000000;

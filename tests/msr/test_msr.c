@@ -1,5 +1,5 @@
 /*
- * RDMSR/WRMSR on the syscall path's MSRs (x86-semantics §7, MSR-1..8): one named row per case,
+ * RDMSR/WRMSR on the syscall path's MSRs (docs/model.md, MSR-1..8): one named row per case,
  * both vendors where EFER differs, 48- and 57-bit CPUs for the canonical checks. A faulting
  * WRMSR must leave the state byte-identical; a successful one must land in exactly one field.
  */

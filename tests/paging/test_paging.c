@@ -1,5 +1,5 @@
 /*
- * Page tables and the C page walk (Intel SDM Vol. 3A §4.5-§4.7, x86-semantics CANON-1..5,
+ * Page tables and the C page walk (Intel SDM Vol. 3A §4.5-§4.7, docs/model.md CANON-1..5,
  * CR3-2). Every case is one named row: 4- and 5-level, user/supervisor, read/write/fetch,
  * not-present at each level, access rights combined over levels, reserved bits, CR0.WP,
  * SMEP/SMAP/AC, XD, 2 MiB / 1 GiB pages, canonical boundaries of both widths, CR3's

@@ -3,7 +3,8 @@
  * path, each of the six SYSRET checks failing alone, every check disabled in turn with its
  * consequence, for both vendors, 4/5-level paging, PTI/PCID on and off and both kernel
  * profiles; and the scenarios of Linux's tools/testing/selftests/x86 that run through this
- * path (linux-6.6-entry §13). Checks C1..C6 and rule IDs as in the reference documents.
+ * path (tools/testing/selftests/x86@v6.6). Checks C1..C6 and rule IDs as in the reference
+ * documents.
  */
 #include "se_test.h"
 
