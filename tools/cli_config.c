@@ -162,7 +162,7 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
             if (big)
                 return cli_err("profile file '%s' is larger than 64 KiB", v);
             text[n] = '\0';
-            char err[200];
+            char err[512]; /* an incomplete profile lists every missing key */
             if (se_cost_profile_parse(text, &run->profile, err, sizeof err) != SE_OK) {
                 fprintf(stderr, "sysentry: %s: %s\n", v, err);
                 return -1;
