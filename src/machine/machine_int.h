@@ -78,6 +78,7 @@ typedef struct se_symbol {
 /* Addresses of the entry code the library resolves by name (src/entry). */
 typedef struct se_entry_syms {
     bool loaded;
+    bool builtin; /* the library's own code: only then do its labels mean what notes.c says */
     uint64_t entry, after_hwframe, call_dispatch, dispatch, sysret_exit, sysretq, iret_exit, iretq;
     uint64_t checks[SE_CHECK_MAX_VALUE + 1]; /* start label of each check block (0: none) */
 } se_entry_syms;
