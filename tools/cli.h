@@ -29,11 +29,14 @@ typedef struct cli_run {
     /* your own entry code (se_load_entry_elf) instead of the built-in one */
     const char *entry_file;
     const char *entry_sym, *dispatch_sym;
+    bool profile_set; /* --cpu given: --vendor no longer picks the vendor's built-in profile */
 } cli_run;
 
 /* Create the machine for run->cfg, with the user's entry object if one was named.
  * Prints a message and returns NULL on failure. */
 se_machine *cli_machine(cli_run *run);
+/* The same without printing: on failure *st and why say what went wrong (for --json). */
+se_machine *cli_machine_ex(cli_run *run, se_status *st, char *why, size_t whylen);
 
 /* Parse one option shared by trace/compare/check. Returns 1 if consumed (advancing *i),
  * 0 if not an option of this family, -1 on error (message printed). */

@@ -37,7 +37,8 @@ void cli_run_defaults(cli_run *run)
 void cli_common_help(FILE *out)
 {
     fputs("configuration:\n"
-          "  --vendor intel|amd      CPU vendor semantics (default intel)\n"
+          "  --vendor intel|amd      CPU vendor semantics (default intel; amd also picks the\n"
+          "                          zen4 cost profile unless --cpu is given)\n"
           "  --la57                  5-level paging, 57-bit addresses\n"
           "  --no-pti / --no-pcid    page-table isolation / PCIDs off (default: both on)\n"
           "  --ibrs                  IBRS_ENTER/IBRS_EXIT writes to IA32_SPEC_CTRL\n"
@@ -114,6 +115,10 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
             run->cfg.vendor = SE_VENDOR_AMD;
         else
             return cli_err("unknown vendor '%s' (intel or amd)", v);
+        /* cycles of an AMD run priced as a Skylake would mislead: follow the vendor */
+        if (!run->profile_set)
+            se_cost_profile_builtin(run->cfg.vendor == SE_VENDOR_AMD ? "zen4" : "skylake",
+                                    &run->profile);
     } else if (!strcmp(o, "--la57")) {
         run->cfg.la57 = true;
     } else if (!strcmp(o, "--no-pti")) {
@@ -151,6 +156,7 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
                            v);
     } else if (!strcmp(o, "--cpu")) {
         NEED_ARG();
+        run->profile_set = true;
         if (se_cost_profile_builtin(v, &run->profile) != SE_OK) {
             FILE *f = fopen(v, "r");
             if (f == NULL)
@@ -164,7 +170,7 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
             if (big)
                 return cli_err("profile file '%s' is larger than 64 KiB", v);
             text[n] = '\0';
-            char err[200];
+            char err[512]; /* an incomplete profile lists every missing key */
             if (se_cost_profile_parse(text, &run->profile, err, sizeof err) != SE_OK) {
                 fprintf(stderr, "sysentry: %s: %s\n", v, err);
                 return -1;
@@ -270,14 +276,28 @@ void cli_install_handler(se_machine *m, cli_run *run)
 const char *cli_config_label(const se_config *cfg)
 {
     static char buf[160];
-    snprintf(buf, sizeof buf, "%s, %s-level paging, PTI %s, PCID %s%s%s%s, Linux %s",
-             se_vendor_name(cfg->vendor), cfg->la57 ? "5" : "4", cfg->pti ? "on" : "off",
-             cfg->pcid ? "on" : "off", cfg->ibrs ? ", IBRS" : "", cfg->verw ? ", VERW" : "",
-             cfg->xen_pv ? ", Xen PV" : "", se_kernel_name(cfg->kernel));
+    /* without PTI there is no CR3 switch on the path, so a PCID setting changes nothing */
+    snprintf(buf, sizeof buf, "%s, %s-level paging, PTI %s%s%s%s, Linux %s",
+             se_vendor_name(cfg->vendor), cfg->la57 ? "5" : "4",
+             !cfg->pti   ? "off"
+             : cfg->pcid ? "on, PCID on"
+                         : "on, PCID off",
+             cfg->ibrs ? ", IBRS" : "", cfg->verw ? ", VERW" : "", cfg->xen_pv ? ", Xen PV" : "",
+             se_kernel_name(cfg->kernel));
     return buf;
 }
 
 se_machine *cli_machine(cli_run *run)
+{
+    se_status st;
+    char why[512];
+    se_machine *m = cli_machine_ex(run, &st, why, sizeof why);
+    if (m == NULL)
+        fprintf(stderr, "sysentry: %s\n", why);
+    return m;
+}
+
+se_machine *cli_machine_ex(cli_run *run, se_status *st_out, char *msg, size_t msglen)
 {
     se_config cfg = run->cfg;
     if (run->entry_file != NULL)
@@ -285,9 +305,10 @@ se_machine *cli_machine(cli_run *run)
     se_machine *m = NULL;
     char why[256];
     se_status st = se_machine_create_ex(&cfg, &m, why, sizeof why);
+    *st_out = st;
     if (st != SE_OK) {
-        fprintf(stderr, "sysentry: cannot create the machine: %s%s%s\n", se_status_str(st),
-                why[0] ? ": " : "", why);
+        snprintf(msg, msglen, "cannot create the machine: %s%s%s", se_status_str(st),
+                 why[0] ? ": " : "", why);
         return NULL;
     }
     if (run->entry_file == NULL)
@@ -298,7 +319,8 @@ se_machine *cli_machine(cli_run *run)
     if (f != NULL)
         fclose(f);
     if (len == 0) {
-        fprintf(stderr, "sysentry: cannot read entry object '%s'\n", run->entry_file);
+        *st_out = SE_ERR_IO;
+        snprintf(msg, msglen, "cannot read entry object '%s'", run->entry_file);
         se_machine_destroy(m);
         return NULL;
     }
@@ -312,7 +334,8 @@ se_machine *cli_machine(cli_run *run)
     }
     st = se_load_entry_elf(m, obj, len, 0xffffffffa0000000ull, &names);
     if (st != SE_OK) {
-        fprintf(stderr, "sysentry: %s: %s\n", run->entry_file, se_machine_last_error(m));
+        *st_out = st;
+        snprintf(msg, msglen, "%s: %s", run->entry_file, se_machine_last_error(m));
         se_machine_destroy(m);
         return NULL;
     }

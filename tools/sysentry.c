@@ -43,6 +43,17 @@ static void chrome_event(trace_out *to, const char *name, const char *cat, int t
     to->first_chrome = false;
 }
 
+/* Chrome metadata event naming a row (thread) of the trace. */
+static void chrome_thread_name(trace_out *to, int tid, const char *name)
+{
+    fprintf(to->chrome,
+            "%s\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":",
+            to->first_chrome ? "" : ",", tid);
+    cli_json_string(to->chrome, name);
+    fprintf(to->chrome, "}}");
+    to->first_chrome = false;
+}
+
 static void chrome_phase_close(trace_out *to)
 {
     if (to->t > to->phase_start)
@@ -161,6 +172,8 @@ static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *ru
         fprintf(out, "; %s %s at 0x%" PRIx64 " in ring %u, error code 0x%x",
                 se_vector_name(o->fault.vector), se_fault_kind_name(o->fault.kind), o->fault.rip,
                 o->fault.cpl, o->fault.error_code);
+    if (o->fault.kind != SE_FAULT_NONE && o->fault.vector == 14) /* #PF: the faulting address */
+        fprintf(out, ", CR2 0x%" PRIx64, o->fault.cr2);
     fprintf(out,
             "\n%s: RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RCX 0x%" PRIx64 " R11 0x%" PRIx64
             " RSP 0x%" PRIx64 " RFLAGS 0x%" PRIx64 " CS 0x%x SS 0x%x\n"
@@ -199,14 +212,20 @@ static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *ru
     fprintf(out,
             ", \"cpl\": %u, \"user\": {\"rip\": \"0x%" PRIx64 "\", \"rax\": \"0x%" PRIx64
             "\", \"rcx\": \"0x%" PRIx64 "\", \"r11\": \"0x%" PRIx64 "\", \"rsp\": \"0x%" PRIx64
-            "\", \"rflags\": \"0x%" PRIx64 "\", \"cs\": %u, \"ss\": %u}}\n}\n",
+            "\", \"rflags\": \"0x%" PRIx64 "\", \"cs\": \"0x%x\", \"ss\": \"0x%x\"}}\n}\n",
             o->cpl, o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
             o->user.cs, o->user.ss);
 }
 
-static int run_one(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o)
+/* Why a run failed, kept so that --json can report it as one object instead of printing it. */
+typedef struct run_error {
+    se_status status;
+    char msg[512];
+} run_error;
+
+static int run_one_ex(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o, run_error *err)
 {
-    se_machine *m = cli_machine(run);
+    se_machine *m = cli_machine_ex(run, &err->status, err->msg, sizeof err->msg);
     if (m == NULL)
         return 1;
     cli_install_handler(m, run);
@@ -215,12 +234,86 @@ static int run_one(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o)
         se_set_trace(m, fn, ctx);
     se_status st = se_syscall(m, &run->user, o);
     if (st != SE_OK) {
-        fprintf(stderr, "sysentry: %s: %s\n", se_status_str(st), se_machine_last_error(m));
+        err->status = st;
+        snprintf(err->msg, sizeof err->msg, "%s: %s", se_status_str(st), se_machine_last_error(m));
         se_machine_destroy(m);
         return 1;
     }
     se_machine_destroy(m);
     return 0;
+}
+
+static int run_one(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o)
+{
+    run_error err;
+    int rc = run_one_ex(run, fn, ctx, o, &err);
+    if (rc != 0)
+        fprintf(stderr, "sysentry: %s\n", err.msg);
+    return rc;
+}
+
+/* Shared options a command does not use: accepting them silently would let a user believe
+ * they changed the result. Each list holds the option names its command refuses. */
+static const char *const compare_unused[] = {"--pti",  "--no-pti",  "--no-pcid", "--ibrs",
+                                             "--verw", "--restart", NULL};
+static const char *const check_unused[] = {"--nr",        "--reg",          "--ret",
+                                           "--set",       "--restart",      "--entry",
+                                           "--entry-sym", "--dispatch-sym", NULL};
+
+static bool in_list(const char *const *list, const char *s, size_t len)
+{
+    for (; list != NULL && *list != NULL; list++)
+        if (strlen(*list) == len && !strncmp(*list, s, len))
+            return true;
+    return false;
+}
+
+/* cli_common_help without the options in `unused`: an option line is dropped with its
+ * continuation lines, and a section heading is printed only if one of its options is. */
+static void common_help_except(FILE *out, const char *const *unused)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem == NULL) {
+        cli_common_help(out);
+        return;
+    }
+    cli_common_help(mem);
+    fclose(mem);
+    const char *heading = NULL;
+    size_t heading_len = 0;
+    bool keep = true;
+    for (const char *line = text; *line != '\0';) {
+        const char *eol = strchr(line, '\n');
+        size_t n = eol ? (size_t)(eol - line) + 1 : strlen(line);
+        if (line[0] != ' ') { /* a section heading */
+            heading = line;
+            heading_len = n;
+        } else if (!strncmp(line, "  --", 4)) { /* an option: its first name decides */
+            size_t w = strcspn(line + 2, " /");
+            keep = !in_list(unused, line + 2, w);
+            if (keep && heading != NULL) {
+                fwrite(heading, 1, heading_len, out);
+                heading = NULL;
+            }
+        }
+        if (line[0] == ' ' && keep)
+            fwrite(line, 1, n, out);
+        line += n;
+    }
+    free(text);
+}
+
+/* 1 if option `o` (just consumed by cli_parse_common) is one that `cmd` refuses. */
+static bool refuse_unused(const char *cmd, const char *o, const char *const *unused,
+                          const char *why)
+{
+    if (!in_list(unused, o, strlen(o)))
+        return false;
+    fprintf(stderr, "sysentry %s: option '%s' does not apply: %s (see sysentry %s --help)\n", cmd,
+            o, why, cmd);
+    return true;
 }
 
 static void trace_help(FILE *out)
@@ -275,37 +368,72 @@ static int cmd_trace(int argc, char **argv)
         fprintf(stderr, "sysentry trace: cannot write '%s'\n", chrome_path);
         return 2;
     }
-    if (to.chrome != NULL)
+    if (to.chrome != NULL) {
         fprintf(to.chrome, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+        /* name the two rows, or viewers show bare thread ids */
+        chrome_thread_name(&to, 1, "phases");
+        chrome_thread_name(&to, 2, "instructions");
+    }
+    /* The whole report is built in memory and printed only if the run succeeds: a failure
+     * must not leave a header or a truncated JSON document on stdout. */
+    char *report = NULL;
+    size_t report_len = 0;
+    to.out = open_memstream(&report, &report_len);
+    if (to.out == NULL) {
+        fprintf(stderr, "sysentry trace: out of memory\n");
+        return 1;
+    }
     if (to.json) {
-        printf("{\n  \"config\": ");
-        cli_json_string(stdout, cli_config_label(&run.cfg));
-        printf(",\n  \"events\": [");
+        fprintf(to.out, "{\n  \"config\": ");
+        cli_json_string(to.out, cli_config_label(&run.cfg));
+        fprintf(to.out, ",\n  \"events\": [");
     } else {
-        printf("libsysentry %s: one syscall through the rebuilt entry_SYSCALL_64\n",
-               SE_VERSION_STRING);
-        printf("config: %s; cost profile %s\n", cli_config_label(&run.cfg), run.profile.name);
-        printf("user:   RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RSP 0x%" PRIx64 " RFLAGS 0x%" PRIx64
-               "\n\n",
-               run.user.rip, run.user.rax, run.user.rsp, run.user.rflags);
-        printf("%4s  %-16s  %-34s %-34s %4s  %-24s %s\n", "#", "address", "label", "instruction",
-               "cyc", "changes", "note");
+        if (run.entry_file != NULL)
+            fprintf(to.out, "libsysentry %s: one syscall through the entry code of %s (%s)\n",
+                    SE_VERSION_STRING, run.entry_file,
+                    run.entry_sym ? run.entry_sym : "entry_SYSCALL_64");
+        else
+            fprintf(to.out, "libsysentry %s: one syscall through the rebuilt entry_SYSCALL_64\n",
+                    SE_VERSION_STRING);
+        fprintf(to.out, "config: %s; cost profile %s\n", cli_config_label(&run.cfg),
+                run.profile.name);
+        fprintf(to.out,
+                "user:   RIP 0x%" PRIx64 " RAX 0x%" PRIx64 " RSP 0x%" PRIx64 " RFLAGS 0x%" PRIx64
+                "\n\n",
+                run.user.rip, run.user.rax, run.user.rsp, run.user.rflags);
+        fprintf(to.out, "%4s  %-16s  %-34s %-34s %4s  %-24s %s\n", "#", "address", "label",
+                "instruction", "cyc", "changes", "note");
     }
     se_outcome o;
-    int rc = run_one(&run, on_event, &to, &o);
+    run_error err;
+    int rc = run_one_ex(&run, on_event, &to, &o, &err);
     if (to.chrome != NULL) {
         if (rc == 0)
             chrome_phase_close(&to);
         fprintf(to.chrome, "\n]}\n");
         fclose(to.chrome);
+        if (rc != 0)
+            remove(chrome_path); /* a trace of a run that did not happen */
     }
-    if (rc != 0)
-        return rc;
-    if (to.json)
-        print_outcome_json(stdout, &o, &run);
-    else
-        print_outcome_text(stdout, &o, &run);
-    return 0;
+    if (rc == 0) {
+        if (to.json)
+            print_outcome_json(to.out, &o, &run);
+        else
+            print_outcome_text(to.out, &o, &run);
+    }
+    fclose(to.out);
+    if (rc == 0) {
+        fwrite(report, 1, report_len, stdout);
+    } else {
+        fprintf(stderr, "sysentry: %s\n", err.msg);
+        if (to.json) {
+            printf("{\"error\": ");
+            cli_json_string(stdout, err.msg);
+            printf(", \"status\": \"%s\"}\n", se_status_str(err.status));
+        }
+    }
+    free(report);
+    return rc;
 }
 
 /* ---- compare ------------------------------------------------------------------------------ */
@@ -340,7 +468,7 @@ static void compare_help(FILE *out)
           "  --svg FILE              also draw the comparison as a stacked bar chart\n"
           "  --json                  machine-readable output\n",
           out);
-    cli_common_help(out);
+    common_help_except(out, compare_unused);
 }
 
 static int cmd_compare(int argc, char **argv)
@@ -351,11 +479,17 @@ static int cmd_compare(int argc, char **argv)
     const char *svg = NULL;
     bool json = false;
     for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
         int r = cli_parse_common(argc, argv, &i, &base);
         if (r < 0)
             return 2;
-        if (r > 0)
+        if (r > 0) {
+            if (refuse_unused("compare", o, compare_unused,
+                              "each configuration sets PTI, PCID, IBRS, VERW and the restart; "
+                              "choose them with --configs"))
+                return 2;
             continue;
+        }
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             compare_help(stdout);
             return 0;
@@ -384,15 +518,31 @@ static int cmd_compare(int argc, char **argv)
         }
         cfgs[n++] = found;
     }
+    if (n == 0) { /* an empty table would read as a successful comparison */
+        fprintf(stderr, "sysentry compare: --configs names no configuration\n");
+        return 2;
+    }
     for (int k = 0; k < n; k++) {
         cli_run run = base;
         run.cfg.pti = cfgs[k]->pti;
         run.cfg.pcid = cfgs[k]->pcid;
         run.cfg.ibrs = cfgs[k]->ibrs;
         run.cfg.verw = cfgs[k]->verw;
-        run.restart = run.restart || cfgs[k]->iret;
+        run.restart = cfgs[k]->iret;
         if (run_one(&run, NULL, NULL, &outs[k]) != 0)
             return 1;
+        /* the IRET configurations force that exit by a restart in the handler; a column named
+         * after an exit it did not take would mislabel the numbers */
+        if (cfgs[k]->iret && outs[k].chosen != SE_EXIT_IRET) {
+            fprintf(stderr,
+                    "sysentry compare: configuration '%s' should leave by IRET (a syscall "
+                    "restart in the handler) but took %s%s\n",
+                    cfgs[k]->name, se_exit_path_name(outs[k].chosen),
+                    (uint32_t)run.user.rax >= SE_LINUX_NR_SYSCALLS
+                        ? ": this syscall number never reaches the handler"
+                        : "");
+            return 1;
+        }
     }
     if (json) {
         printf("{\"profile\": ");
@@ -540,6 +690,10 @@ static int cmd_check(int argc, char **argv)
         if (r < 0)
             return 2;
         if (r > 0) {
+            if (refuse_unused("check", o, check_unused,
+                              "the scenarios set the registers and the handler's actions, on "
+                              "the built-in entry code"))
+                return 2;
             if (!strcmp(o, "--vendor"))
                 both_vendors = false;
             if (!strcmp(o, "--kernel"))
@@ -553,7 +707,7 @@ static int cmd_check(int argc, char **argv)
                   "kernel profiles, unless --vendor/--kernel pin one, and compare each verdict\n"
                   "with the C reference of the return decision. Exit status 1 if any fails.\n",
                   stdout);
-            cli_common_help(stdout);
+            common_help_except(stdout, check_unused);
             return 0;
         }
         fprintf(stderr, "sysentry check: unknown option '%s' (see --help)\n", argv[i]);
@@ -577,7 +731,10 @@ static int cmd_check(int argc, char **argv)
                         se_status_str(st), why);
                 return 1;
             }
-            se_set_cost_profile(m, &base.profile);
+            se_cost_profile prof = base.profile;
+            if (!base.profile_set) /* as --vendor does: price each vendor with its own */
+                se_cost_profile_builtin(v == SE_VENDOR_AMD ? "zen4" : "skylake", &prof);
+            se_set_cost_profile(m, &prof);
             for (size_t s = 0; s < sizeof scenarios / sizeof scenarios[0]; s++) {
                 const scenario *sc = &scenarios[s];
                 char name[128];

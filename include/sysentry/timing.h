@@ -4,7 +4,7 @@
  * executed instruction and attributed to named phases of the entry path.
  *
  * Costs are estimates, not measurements: every number of the built-in profiles carries its
- * source or derivation in src/timing/profiles.c and docs/cycle-model.md.
+ * source or derivation in src/timing/timing.c and docs/cycle-model.md.
  */
 #ifndef SYSENTRY_TIMING_H
 #define SYSENTRY_TIMING_H
@@ -71,9 +71,16 @@ SE_API se_status se_cost_profile_builtin(const char *name, se_cost_profile *out)
 /**
  * @brief Parse a profile from text: `name <word>`, `ghz <number>`, `base <builtin>` (start
  * from a built-in profile), and `<class> <cycles>` lines; `#` starts a comment.
- * @param err optional buffer for a message naming the line of the first error
+ *
+ * A profile is complete or it is refused: either it has a `base` line (keys not given keep
+ * the base's values), or it gives every class and `ghz`. A text without `base` that leaves
+ * any of them out (an empty file included) is ::SE_ERR_FORMAT, and the message lists the
+ * missing keys, because a missing class would otherwise cost 0 cycles. `name` is optional
+ * ("custom").
+ * @param err optional buffer for a message naming the line of the first error, or the
+ *        missing keys
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG for NULL; ::SE_ERR_FORMAT for an unknown key, a bad
- *         or negative number, a duplicate key.
+ *         or negative number, a duplicate key, or an incomplete profile without `base`.
  */
 SE_API se_status se_cost_profile_parse(const char *text, se_cost_profile *out, char *err,
                                        size_t errlen);

@@ -336,6 +336,8 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
     if (st == SE_OK)
         st = se_resolve_syms(m, img, names);
     if (st == SE_OK)
+        m->sym.builtin = trusted;
+    if (st == SE_OK)
         st = se_collect_symbols(m, img);
     if (st == SE_OK)
         st = se_collect_notes(m, img);
@@ -368,10 +370,15 @@ se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t
         return se_fail(m, SE_ERR_INVALID_ARG, "elf, len, names and names->entry are required");
     if (se_refuse_in_callback(m, "se_load_entry_elf") != SE_OK)
         return SE_ERR_STATE;
+    /* only a machine with the built-in code can be helped by SE_ENTRY_NONE */
+    if (m->sym.loaded && m->sym.builtin)
+        return se_fail(m, SE_ERR_STATE,
+                       "this machine already has the built-in entry code (create it with "
+                       "SE_ENTRY_NONE to load your own)");
     if (m->sym.loaded)
         return se_fail(m, SE_ERR_STATE,
-                       "this machine already has entry code (create it with "
-                       "SE_ENTRY_NONE to load your own)");
+                       "entry code is already loaded: a machine takes one object (create "
+                       "another machine for another one)");
     if ((base & 0xFFF) != 0 || (base >> 63) == 0)
         return se_fail(m, SE_ERR_INVALID_ARG, "base must be page-aligned in the upper half");
     return se_load_entry_image(m, elf, len, base, false, names);

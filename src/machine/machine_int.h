@@ -79,6 +79,7 @@ typedef struct se_symbol {
 /* Addresses of the entry code the library resolves by name (src/entry). */
 typedef struct se_entry_syms {
     bool loaded;
+    bool builtin; /* the library's own code: only then do its labels mean what notes.c says */
     uint64_t entry, after_hwframe, call_dispatch, dispatch, sysret_exit, sysretq, iret_exit, iretq;
     uint64_t espfix; /* se_espfix_ldt: where the built-in code's espfix64 path ends (0: none) */
     uint64_t cs_ud2; /* se_iret_cs_ud2: the 6.12 user-CS assertion's ud2 (0: none) */

@@ -1,7 +1,8 @@
 /*
  * Plain-language notes for the trace: what each step of the entry path is for. Entry code
  * may carry its own notes (a .se_notes table of {address, string} pairs, see docs/entry.md);
- * instructions without one get a note from what they are and the phase they run in.
+ * in the built-in code, instructions without one get a note from what they are and the phase
+ * they run in. Code loaded with se_load_entry_elf gets only its own notes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,12 @@ const char *se_note_for(se_machine *m, uint64_t addr, const se_insn *in)
     uint64_t idx;
     if (se_hashmap_get(&m->notes, addr, &idx))
         return m->note_text[idx];
+    /* The notes below describe the library's rebuild of entry_SYSCALL_64 (a SWAPGS in the
+     * exit phase goes back to the user's GS base, ...). Other entry code may do anything:
+     * it speaks only through its own .se_notes. The user's SYSCALL is the CPU's, not the
+     * entry code's, and keeps its note. */
+    if (m->sym.loaded && !m->sym.builtin && (addr >> 63) != 0)
+        return "";
     const char *label = se_note_for_label(m, addr);
     if (label != NULL)
         return label;

@@ -262,6 +262,24 @@ se_status se_cost_profile_parse(const char *text, se_cost_profile *out, char *er
                 return se_prof_err(err, errlen, line, "bad number", val);
         }
     }
+    /* Without a base, a key left out would silently cost 0 cycles (or leave no clock): the
+     * model would then report a path that is free. Refuse, and name every missing key. */
+    if (!seen[SE_COST_CLASS_COUNT + 2]) {
+        char missing[400] = "";
+        size_t n = 0;
+        for (int c = 0; c <= SE_COST_CLASS_COUNT; c++) {
+            bool given = c < SE_COST_CLASS_COUNT ? seen[c] : seen[SE_COST_CLASS_COUNT + 1];
+            if (!given && n < sizeof missing)
+                n += (size_t)snprintf(missing + n, sizeof missing - n, "%s%s", n ? " " : "",
+                                      c < SE_COST_CLASS_COUNT ? se_cost_names[c] : "ghz");
+        }
+        if (missing[0] != '\0') {
+            if (err != NULL && errlen > 0)
+                snprintf(err, errlen,
+                         "no 'base <builtin>' line, so every key is needed; missing: %s", missing);
+            return SE_ERR_FORMAT;
+        }
+    }
     *out = p;
     return SE_OK;
 }

@@ -434,6 +434,17 @@ static void fz_cleanup(void)
 int main(int argc, char **argv)
 {
     atexit(fz_cleanup);
+    /* without this, --help was taken for an input file to replay */
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: fuzz_replay                      replay the seeds and 2000 pseudo-random "
+               "inputs\n"
+               "       fuzz_replay FILE...              replay inputs (a crash, a corpus)\n"
+               "       fuzz_replay --write-corpus DIR   write the seed corpus to DIR\n"
+               "Every input runs through the oracles (docs/fuzzing.md); a broken one aborts.\n"
+               "SE_FUZZ_ENTRY=OBJ (with SE_FUZZ_ENTRY_SYM, SE_FUZZ_DISPATCH_SYM) runs your own "
+               "entry code.\n");
+        return 0;
+    }
     if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0) {
         for (size_t i = 0; i < sizeof fz_seeds / sizeof fz_seeds[0]; i++) {
             char path[512];

@@ -911,6 +911,47 @@ static void test_duplicate_phase_labels(void **state)
     free(b.d);
 }
 
+static void note_of_kernel_insn(const se_trace_event *e, void *ctx)
+{
+    if ((e->rip >> 63) != 0 && e->note[0] != '\0')
+        ++*(int *)ctx;
+}
+
+/* Code loaded by the user: the library's notes describe its own rebuild (a SWAPGS "back to
+ * the user's GS base") and must not be pinned on other code, which has no .se_notes here;
+ * and loading a second object is refused for what it is, not with advice to use
+ * SE_ENTRY_NONE, which the machine was created with. */
+static void test_own_code_notes_and_reload(void **state)
+{
+    (void)state;
+    blob b = read_fixture("fixture_phases2.o");
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.entry = SE_ENTRY_NONE;
+    cfg.pti = cfg.pcid = false;
+    se_machine *m = NULL;
+    assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+    se_entry_names names = {.entry = "phases_entry", .dispatch = "do_syscall_64"};
+    assert_int_equal(se_load_entry_elf(m, b.d, b.len, 0xffffffffa0000000ull, &names), SE_OK);
+    int noted = 0;
+    se_set_trace(m, note_of_kernel_insn, &noted);
+    se_regs user = {.rax = 39,
+                    .rip = 0x401000,
+                    .rsp = 0x7fffffffe000,
+                    .rflags = 0x246,
+                    .cs = SE_USER_CS,
+                    .ss = SE_USER_DS};
+    se_outcome out;
+    assert_int_equal(se_syscall(m, &user, &out), SE_OK);
+    assert_int_equal(out.path, SE_EXIT_SYSRET);
+    assert_int_equal(noted, 0);
+    assert_int_equal(se_load_entry_elf(m, b.d, b.len, 0xffffffffa0000000ull, &names), SE_ERR_STATE);
+    assert_non_null(strstr(se_machine_last_error(m), "entry code is already loaded"));
+    assert_null(strstr(se_machine_last_error(m), "SE_ENTRY_NONE"));
+    se_machine_destroy(m);
+    free(b.d);
+}
+
 /* Found by fuzz_entry_elf: an ET_EXEC segment at a non-canonical upper-half address was
  * refused by the mapper as SE_ERR_INVALID_ARG, a status se_load_entry_elf does not document for
  * a bad file. */
@@ -951,6 +992,7 @@ int main(void)
         cmocka_unit_test(test_crafted_shstrndx_null),
         cmocka_unit_test(test_crafted_failure_leaks_nothing),
         cmocka_unit_test(test_duplicate_phase_labels),
+        cmocka_unit_test(test_own_code_notes_and_reload),
         cmocka_unit_test(test_noncanonical_segment_is_format),
     };
     int failed = cmocka_run_group_tests_name("loader", tests, NULL, NULL);

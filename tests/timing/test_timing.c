@@ -42,6 +42,12 @@ static void test_builtin_profiles(void **s)
     assert_int_equal(se_cost_profile_builtin("zen4", NULL), SE_ERR_INVALID_ARG);
 }
 
+#define ALL_CLASSES                                                                                \
+    "alu 1\nload 1\nstore 1\npush 1\npop 1\nbranch 1\ncall 2\nret 2\nnop 0\nsyscall 50\n"          \
+    "sysret 49\nswapgs 20\nmov_cr3_flush 250\nmov_cr3_noflush 190\nmov_from_cr 2\n"                \
+    "wrmsr_spec_ctrl 700\nwrmsr 200\nrdmsr 40\niretq 280\nlfence 20\nverw 40\nother 5\n"           \
+    "handler 95\n"
+
 typedef struct parse_row {
     const char *name;
     const char *text;
@@ -50,10 +56,16 @@ typedef struct parse_row {
 } parse_row;
 
 static const parse_row parse_rows[] = {
-    {"minimal", "name mine\nalu 2\n", SE_OK, NULL},
-    {"comments_blank_crlf", "# a profile\r\n\r\nname x # trailing\r\nghz 3.5\r\n", SE_OK, NULL},
+    {"minimal", "name mine\nbase skylake\nalu 2\n", SE_OK, NULL},
+    /* without base, every class and ghz are needed: a missing one would cost 0 */
+    {"alu_only", "alu 3\n", SE_ERR_FORMAT, "missing: load store push"},
+    {"no_ghz", ALL_CLASSES, SE_ERR_FORMAT, "missing: ghz"},
+    {"complete", ALL_CLASSES "ghz 2\n", SE_OK, NULL},
+    {"comments_blank_crlf", "# a profile\r\n\r\nname x # trailing\r\nbase zen4\r\nghz 3.5\r\n",
+     SE_OK, NULL},
     {"base_then_override", "base zen4\nsysret 99\n", SE_OK, NULL},
-    {"empty", "", SE_OK, NULL},
+    {"empty", "", SE_ERR_FORMAT, "missing: alu load"},
+    {"comments_only", "# nothing\nname x\n", SE_ERR_FORMAT, "handler ghz"},
     {"unknown_key", "alu 1\nfrobs 2\n", SE_ERR_FORMAT, "line 2: unknown key: frobs"},
     {"duplicate_key", "alu 1\nalu 2\n", SE_ERR_FORMAT, "line 2: duplicate key"},
     {"negative", "swapgs -1\n", SE_ERR_FORMAT, "line 1: bad number"},
@@ -74,7 +86,7 @@ static void test_parse(void **state)
 {
     const parse_row *row = *state;
     se_cost_profile p;
-    char err[160];
+    char err[512]; /* room for the whole list of missing keys */
     se_status st = se_cost_profile_parse(row->text, &p, err, sizeof err);
     assert_int_equal(st, row->status);
     if (row->err_has != NULL)
@@ -85,6 +97,10 @@ static void test_parse(void **state)
         assert_true(p.cycles[SE_COST_SYSRET] == 99);
         assert_true(p.cycles[SE_COST_IRETQ] == z.cycles[SE_COST_IRETQ]);
         assert_true(p.ghz == z.ghz);
+    }
+    if (st == SE_OK && strcmp(row->name, "complete") == 0) {
+        assert_string_equal(p.name, "custom");
+        assert_true(p.cycles[SE_COST_HANDLER] == 95 && p.ghz == 2);
     }
     if (st == SE_OK && strcmp(row->name, "comments_blank_crlf") == 0) {
         assert_string_equal(p.name, "x");
@@ -98,7 +114,7 @@ static void test_parse_arguments(void **s)
     se_cost_profile p;
     assert_int_equal(se_cost_profile_parse(NULL, &p, NULL, 0), SE_ERR_INVALID_ARG);
     assert_int_equal(se_cost_profile_parse("alu 1", NULL, NULL, 0), SE_ERR_INVALID_ARG);
-    assert_int_equal(se_cost_profile_parse("alu 1", &p, NULL, 0), SE_OK);
+    assert_int_equal(se_cost_profile_parse("base zen4\nalu 1", &p, NULL, 0), SE_OK);
 }
 
 int main(void)

@@ -1,4 +1,5 @@
-# every class, no base
+# every class and the clock, no base
+ghz 3.2
 alu 1
 load 4
 store 1
