@@ -63,8 +63,8 @@
 #define SE_EFER_FFXSR (1ull << 14) /**< AMD: fast FXSAVE/FXRSTOR */
 #define SE_EFER_TCE   (1ull << 15) /**< AMD: translation cache extension */
 
-/** Linux 6.6 STAR: [47:32] = __KERNEL_CS, [63:48] = __USER32_CS (arch/x86/kernel/cpu/common.c@v6.6,
- * syscall_init()). */
+/** Linux 6.6 STAR: [47:32] = __KERNEL_CS, [63:48] = __USER32_CS
+ * (arch/x86/kernel/cpu/common.c\@v6.6, syscall_init()). */
 #define SE_LINUX_STAR 0x0023001000000000ull
 
 /* ---- Control registers ------------------------------------------------------------------ */
@@ -92,7 +92,7 @@
 #define SE_CR3_LAM_U57   (1ull << 61) /**< linear address masking, 57-bit user (CR3-2) */
 #define SE_CR3_LAM_U48   (1ull << 62) /**< linear address masking, 48-bit user (CR3-2) */
 #define SE_CR3_NOFLUSH   (1ull << 63) /**< MOV to CR3 source: keep this PCID's TLB (CR3-5) */
-/** PTI: CR3 bit that selects the user half of the 8 KiB PGD pair (arch/x86/entry/calling.h@v6.6,
+/** PTI: CR3 bit that selects the user half of the 8 KiB PGD pair (arch/x86/entry/calling.h\@v6.6,
  * SWITCH_TO_KERNEL_CR3/SWITCH_TO_USER_CR3). */
 #define SE_PTI_USER_PGTABLE_BIT (1ull << 12)
 /** PTI with PCID: CR3 bit that turns a kernel PCID into its user PCID. */
@@ -133,12 +133,12 @@
  * GDT_ENTRY_INIT flags layout: type[3:0] S[4] DPL[6:5] P[7] AVL[12] L[13] D/B[14] G[15],
  * plus an "unusable" bit 16 for a null selector's cache.
  */
-#define SE_SEG_AR_TYPE_MASK  0x000Fu
-#define SE_SEG_AR_S          (1u << 4) /**< code/data (not system) descriptor */
-#define SE_SEG_AR_DPL_SHIFT  5
-#define SE_SEG_AR_DPL_MASK   (3u << 5)
-#define SE_SEG_AR_P          (1u << 7) /**< present */
-#define SE_SEG_AR_AVL        (1u << 12)
+#define SE_SEG_AR_TYPE_MASK  0x000Fu    /**< type field, bits 3:0 (SE_SEG_TYPE_* bits when S = 1) */
+#define SE_SEG_AR_S          (1u << 4)  /**< code/data (not system) descriptor */
+#define SE_SEG_AR_DPL_SHIFT  5          /**< shift of the DPL field: DPL = (ar & mask) >> shift */
+#define SE_SEG_AR_DPL_MASK   (3u << 5)  /**< descriptor privilege level, bits 6:5 (0..3) */
+#define SE_SEG_AR_P          (1u << 7)  /**< present */
+#define SE_SEG_AR_AVL        (1u << 12) /**< available to software; the CPU ignores it */
 #define SE_SEG_AR_L          (1u << 13) /**< 64-bit code */
 #define SE_SEG_AR_DB         (1u << 14) /**< default operand size / big */
 #define SE_SEG_AR_G          (1u << 15) /**< 4 KiB granularity */
@@ -146,14 +146,14 @@
 #define SE_SEG_TYPE_CODE     0x8u       /**< type bit 3: code segment */
 #define SE_SEG_TYPE_CONFORM  0x4u       /**< code: conforming */
 #define SE_SEG_TYPE_WRITE    0x2u       /**< data: writable; code: readable */
-#define SE_SEG_TYPE_ACCESSED 0x1u
+#define SE_SEG_TYPE_ACCESSED 0x1u       /**< accessed: set by the CPU on a descriptor load */
 
 /** Flat caches that SYSCALL and SYSRET load without reading the GDT (SYSCALL-7/8, SYSRET-6/7). */
-#define SE_SEG_AR_KERNEL_CS 0xA09Bu /**< type 11, S, DPL0, P, L, G */
-#define SE_SEG_AR_KERNEL_SS 0xC093u /**< type 3, S, DPL0, P, B, G */
-#define SE_SEG_AR_USER_CS   0xA0FBu /**< type 11, S, DPL3, P, L, G */
-#define SE_SEG_AR_USER_SS   0xC0F3u /**< type 3, S, DPL3, P, B, G */
-#define SE_SEG_FLAT_LIMIT   0xFFFFFFFFu
+#define SE_SEG_AR_KERNEL_CS 0xA09Bu     /**< type 11, S, DPL0, P, L, G */
+#define SE_SEG_AR_KERNEL_SS 0xC093u     /**< type 3, S, DPL0, P, B, G */
+#define SE_SEG_AR_USER_CS   0xA0FBu     /**< type 11, S, DPL3, P, L, G */
+#define SE_SEG_AR_USER_SS   0xC0F3u     /**< type 3, S, DPL3, P, B, G */
+#define SE_SEG_FLAT_LIMIT   0xFFFFFFFFu /**< limit of a flat cache in bytes (4 GiB - 1) */
 
 /* ---- Canonical widths (CANON-2) and Linux numbers --------------------------------------- */
 #define SE_VA_BITS_4LEVEL 48u /**< canonical width with CR4.LA57 = 0 */
@@ -166,9 +166,9 @@
 #define SE_LINUX_NR_SYSCALLS    454u /**< NR_syscalls for x86-64 in Linux 6.6 */
 
 /* ---- TSS (struct x86_hw_tss, packed) ---------------------------------------------------- */
-#define SE_TSS_SP0  4u /**< RSP0: top of the entry trampoline stack in Linux */
-#define SE_TSS_SP1  12u
-#define SE_TSS_SP2  20u /**< unused by hardware; Linux parks the user RSP here at entry */
-#define SE_TSS_SIZE 104u
+#define SE_TSS_SP0  4u   /**< RSP0: top of the entry trampoline stack in Linux */
+#define SE_TSS_SP1  12u  /**< RSP1: stack for a switch to CPL1; unused by Linux (no ring 1) */
+#define SE_TSS_SP2  20u  /**< unused by hardware; Linux parks the user RSP here at entry */
+#define SE_TSS_SIZE 104u /**< size in bytes; the TSS descriptor's limit is this - 1 */
 
 #endif /* SYSENTRY_ARCH_H */

@@ -23,7 +23,7 @@ typedef enum se_kernel_profile {
     SE_KERNEL_6_7,  /**< checks in C at the end of do_syscall_64, `ip >= TASK_SIZE_MAX` */
     SE_KERNEL_6_12, /**< Linux 6.12 (Debian trixie): 6.7's checks; the 6.8+ IRET exit returns
                          directly without PTI and asserts a user CS (ud2 otherwise) */
-    SE_KERNEL_PROFILE_MAX_VALUE = SE_KERNEL_6_12
+    SE_KERNEL_PROFILE_MAX_VALUE = SE_KERNEL_6_12 /**< highest valid ::se_kernel_profile value */
 } se_kernel_profile;
 
 /**
@@ -45,15 +45,15 @@ SE_API uint32_t se_kernel_nr_syscalls(se_kernel_profile kernel);
  * ::SE_CHECK_XEN_PV is check C0 (a Xen PV guest always returns through IRET).
  */
 typedef enum se_check {
-    SE_CHECK_NONE = 0,  /**< all checks passed: SYSRET allowed */
-    SE_CHECK_RCX_RIP,   /**< C1: pt_regs->cx == pt_regs->ip */
-    SE_CHECK_CANONICAL, /**< C2: ip canonical (6.6) / ip < TASK_SIZE_MAX (6.7+) */
-    SE_CHECK_CS,        /**< C3: pt_regs->cs == __USER_CS */
-    SE_CHECK_R11_FLAGS, /**< C4: pt_regs->r11 == pt_regs->flags */
-    SE_CHECK_RF_TF,     /**< C5: no RF or TF in pt_regs->flags */
-    SE_CHECK_SS,        /**< C6: pt_regs->ss == __USER_DS */
-    SE_CHECK_XEN_PV,    /**< C0: Xen PV guests always use IRET */
-    SE_CHECK_MAX_VALUE = SE_CHECK_XEN_PV
+    SE_CHECK_NONE = 0,                   /**< all checks passed: SYSRET allowed */
+    SE_CHECK_RCX_RIP,                    /**< C1: pt_regs->cx == pt_regs->ip */
+    SE_CHECK_CANONICAL,                  /**< C2: ip canonical (6.6) / ip < TASK_SIZE_MAX (6.7+) */
+    SE_CHECK_CS,                         /**< C3: pt_regs->cs == __USER_CS */
+    SE_CHECK_R11_FLAGS,                  /**< C4: pt_regs->r11 == pt_regs->flags */
+    SE_CHECK_RF_TF,                      /**< C5: no RF or TF in pt_regs->flags */
+    SE_CHECK_SS,                         /**< C6: pt_regs->ss == __USER_DS */
+    SE_CHECK_XEN_PV,                     /**< C0: Xen PV guests always use IRET */
+    SE_CHECK_MAX_VALUE = SE_CHECK_XEN_PV /**< highest valid ::se_check value */
 } se_check;
 
 /** Bit of ::se_config::disabled_checks that removes one check from the entry code. */
@@ -79,17 +79,18 @@ SE_API const char *se_check_name(se_check check);
  * trampolines). ::SE_CPL_SWITCH_AUTO takes surgery when the self-check passes.
  */
 typedef enum se_cpl_switch {
-    SE_CPL_SWITCH_AUTO,
-    SE_CPL_SWITCH_SURGERY,
-    SE_CPL_SWITCH_PORTABLE,
-    SE_CPL_SWITCH_MAX_VALUE = SE_CPL_SWITCH_PORTABLE
+    SE_CPL_SWITCH_AUTO,     /**< surgery if its self-check passes, else portable (default) */
+    SE_CPL_SWITCH_SURGERY,  /**< patch the saved context; machine creation fails with
+                                 ::SE_ERR_UNSUPPORTED if the self-check does not pass */
+    SE_CPL_SWITCH_PORTABLE, /**< public Unicorn API only: a call gate and IRETQ trampolines */
+    SE_CPL_SWITCH_MAX_VALUE = SE_CPL_SWITCH_PORTABLE /**< highest valid ::se_cpl_switch value */
 } se_cpl_switch;
 
 /** Which kernel entry code the machine loads at creation. */
 typedef enum se_entry_code {
     SE_ENTRY_LINUX, /**< libsysentry's rebuild of Linux's entry_SYSCALL_64 (LSTAR points to it) */
     SE_ENTRY_NONE,  /**< nothing: the caller loads its own code and programs LSTAR */
-    SE_ENTRY_CODE_MAX_VALUE = SE_ENTRY_NONE
+    SE_ENTRY_CODE_MAX_VALUE = SE_ENTRY_NONE /**< highest valid ::se_entry_code value */
 } se_entry_code;
 
 /**

@@ -18,18 +18,47 @@
 extern "C" {
 #endif
 
-/** Linux x86-64 struct pt_regs, 168 bytes, in memory order. */
+/**
+ * @brief Linux x86-64 struct pt_regs, 168 bytes, in memory order.
+ *
+ * As the built-in entry code builds it on the task stack: each field holds the user register of the
+ * same name at the SYSCALL, except where noted. A handler's changes to it are what the return
+ * path restores to user mode.
+ */
 typedef struct se_pt_regs {
-    uint64_t r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs,
-        flags, sp, ss;
+    uint64_t r15;     /**< user R15 */
+    uint64_t r14;     /**< user R14 */
+    uint64_t r13;     /**< user R13 */
+    uint64_t r12;     /**< user R12 */
+    uint64_t bp;      /**< user RBP */
+    uint64_t bx;      /**< user RBX */
+    uint64_t r11;     /**< user R11, which SYSCALL set to the user RFLAGS */
+    uint64_t r10;     /**< user R10 (syscall argument 4) */
+    uint64_t r9;      /**< user R9 (syscall argument 6) */
+    uint64_t r8;      /**< user R8 (syscall argument 5) */
+    uint64_t ax;      /**< -ENOSYS at entry; the handler stores the return value here (user RAX
+                           after the return) */
+    uint64_t cx;      /**< user RCX, which SYSCALL set to the return address */
+    uint64_t dx;      /**< user RDX (syscall argument 3) */
+    uint64_t si;      /**< user RSI (syscall argument 2) */
+    uint64_t di;      /**< user RDI (syscall argument 1) */
+    uint64_t orig_ax; /**< the user RAX at SYSCALL, all 64 bits: the syscall number */
+    uint64_t ip;      /**< return address (the RCX SYSCALL saved); check C1 compares it to cx */
+    uint64_t cs;      /**< __USER_CS, a constant (SYSCALL saves no selector); check C3 */
+    uint64_t flags;   /**< user RFLAGS (the R11 SYSCALL saved); checks C4 and C5 */
+    uint64_t sp;      /**< user RSP */
+    uint64_t ss;      /**< __USER_DS, a constant (SYSCALL saves no selector); check C6 */
 } se_pt_regs;
 
 /**
  * @brief A C system-call handler, called from the do_syscall_64 stub at CPL0.
- * @param nr   the syscall number as do_syscall_64 sees it (sign-extended EAX)
- * @param regs the guest pt_regs, copied out; changes are written back when it returns
+ *
  * What it may call on `m` is listed in machine.h ("Callbacks"): reads, se_mem_write() and
  * stopping the trace; the rest returns ::SE_ERR_STATE.
+ * @param m    the machine running the system call
+ * @param nr   the syscall number as do_syscall_64 sees it (sign-extended EAX)
+ * @param regs the guest pt_regs, copied out; changes are written back when it returns
+ * @param ctx  the pointer given to se_set_syscall_handler() with this handler
  */
 typedef void (*se_syscall_fn)(se_machine *m, long nr, se_pt_regs *regs, void *ctx);
 
@@ -51,7 +80,7 @@ typedef enum se_exit_path {
     SE_EXIT_SYSRET,   /**< syscall_return_via_sysret */
     SE_EXIT_IRET,     /**< swapgs_restore_regs_and_return_to_usermode */
     SE_EXIT_FAULT,    /**< an exception ended the path (see ::se_outcome::fault) */
-    SE_EXIT_PATH_MAX_VALUE = SE_EXIT_FAULT
+    SE_EXIT_PATH_MAX_VALUE = SE_EXIT_FAULT /**< highest valid ::se_exit_path value */
 } se_exit_path;
 
 /**
@@ -68,7 +97,7 @@ SE_API const char *se_exit_path_name(se_exit_path path);
  * "none" for every enum here.
  *
  * `path` says how the path *ended*, `chosen` which exit the kernel *took*: a SYSRET that
- * raised #GP has path ::SE_EXIT_FAULT and chosen ::SE_EXIT_SYSRET, an IRETQ that raised #GP
+ * raised \#GP has path ::SE_EXIT_FAULT and chosen ::SE_EXIT_SYSRET, an IRETQ that raised \#GP
  * path ::SE_EXIT_FAULT and chosen ::SE_EXIT_IRET, a fault before either instruction (a bad
  * stack in the handler, say) chosen ::SE_EXIT_NONE.
  */
@@ -86,8 +115,8 @@ typedef struct se_outcome {
     /**
      * The register file where the run stopped, at privilege level `cpl`. When the path
      * returned to user mode (path SYSRET or IRET, `cpl` 3) these are the user registers. When
-     * a fault or a stop ended it in the kernel (`cpl` 0: a SYSRET #GP, an IRETQ #GP, a kernel
-     * #PF, HLT, the budget) they are the *kernel* registers at that point, not user state: RIP
+     * a fault or a stop ended it in the kernel (`cpl` 0: a SYSRET \#GP, an IRETQ \#GP, a kernel
+     * \#PF, HLT, the budget) they are the *kernel* registers at that point, not user state: RIP
      * is the faulting instruction for a fault (see ::se_outcome::fault), RSP the kernel or
      * already-restored user stack, and so on.
      */
@@ -145,7 +174,11 @@ SE_API void se_entry_names_linux(se_entry_names *names);
  * must have been created with ::SE_ENTRY_NONE. Privileged instructions are found with Zydis
  * and modelled as for the built-in code; `.se_patch` alternatives and `.se_notes` notes are
  * honoured if present. Afterwards se_syscall(), traces, cycles and verdicts work as usual.
- * @param base page-aligned upper-half address for a relocatable object (ignored otherwise)
+ * @param m     the machine, created with ::SE_ENTRY_NONE
+ * @param elf   the ELF file's bytes; read during the call only
+ * @param len   size of `elf` in bytes (non-zero)
+ * @param base  page-aligned upper-half address for a relocatable object (ignored otherwise)
+ * @param names symbols to look up (`entry` is required); read during the call only
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG; ::SE_ERR_STATE (entry code already loaded, or inside a
  *         handler or trace callback); ::SE_ERR_FORMAT (malformed ELF, unsupported relocation,
  *         section not in the upper half); ::SE_ERR_NOT_FOUND (a named symbol or an undefined one);

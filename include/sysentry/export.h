@@ -12,6 +12,7 @@
 /** Marks a function as part of the exported, documented API. */
 #define SE_API __attribute__((visibility("default")))
 #else
+/** Marks a function as part of the exported, documented API (no visibility control here). */
 #define SE_API
 #endif
 

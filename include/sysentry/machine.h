@@ -58,6 +58,8 @@ SE_API se_status se_machine_create(const se_config *cfg, se_machine **out);
  * The message is the one se_config_validate() gives for a bad configuration (e.g. "asid must
  * be 0..5"), or the step of creation that failed (e.g. "guest RAM too small for the page
  * tables").
+ * @param cfg    configuration; NULL means se_config_default().
+ * @param out    receives the handle; set to NULL on failure.
  * @param err    optional (NULL: no message): receives a NUL-terminated message, "" on success,
  *               truncated to `errlen` bytes
  * @param errlen size of `err` in bytes (0: no message)
@@ -102,6 +104,7 @@ SE_API se_status se_get_cpu_state(se_machine *m, se_cpu_state *out);
 /**
  * @brief Put the machine in user mode as Linux leaves it: CPL3, user CR3 (with PTI), user GS
  * base live and the per-CPU base in KERNEL_GS_BASE, and the given registers.
+ * @param m    the machine
  * @param regs user registers; `cs` must be __USER_CS (0x33) and `ss` __USER_DS (0x2b), `rip`
  *        and `rsp` canonical, `rflags` without reserved bits, VM or IOPL (bit 1 is forced).
  * @return ::SE_OK, ::SE_ERR_INVALID_ARG (NULL or a value above; see se_machine_last_error()),
@@ -113,14 +116,17 @@ SE_API se_status se_enter_user(se_machine *m, const se_regs *regs);
 
 /**
  * @brief RDMSR as ring-0 code would execute it.
- * @param fault receives #GP(0) for an MSR the model does not implement (MSR-1); otherwise
+ * @param m     the machine
+ * @param msr   MSR index (SE_MSR_IA32_*)
+ * @param value receives the MSR's value; 0 when the read faults
+ * @param fault receives \#GP(0) for an MSR the model does not implement (MSR-1); otherwise
  *        its kind is ::SE_FAULT_NONE.
  * @return ::SE_OK (also when a fault is reported), ::SE_ERR_INVALID_ARG for NULL arguments.
  */
 SE_API se_status se_msr_read(se_machine *m, uint32_t msr, uint64_t *value, se_fault *fault);
 
 /**
- * @brief WRMSR as ring-0 code would execute it, with every architectural #GP case: unknown
+ * @brief WRMSR as ring-0 code would execute it, with every architectural \#GP case: unknown
  * MSR, non-canonical LSTAR/CSTAR/FS_BASE/GS_BASE/KERNEL_GS_BASE, reserved EFER/FMASK/SPEC_CTRL
  * bits, EFER.LME change while paging (MSR-1 .. MSR-8). A faulting write changes nothing.
  * @return ::SE_OK (also when a fault is reported), ::SE_ERR_INVALID_ARG for NULL arguments,
@@ -142,8 +148,12 @@ SE_API se_status se_msr_write(se_machine *m, uint32_t msr, uint64_t value, se_fa
 /**
  * @brief Map `size` bytes of zeroed guest RAM at linear address `va`, in every page table the
  * flags call for (user pages are in both PGDs under PTI).
- * @param va   page-aligned, canonical for the machine's paging mode
- * @param size non-zero multiple of 4096
+ * @param m     the machine
+ * @param va    page-aligned, canonical for the machine's paging mode
+ * @param size  non-zero multiple of 4096
+ * @param flags OR of ::SE_MAP_WRITE, ::SE_MAP_USER, ::SE_MAP_PTI_SHARED (0: read-only
+ *              supervisor pages); ::SE_MAP_USER is required in the lower half and refused in
+ *              the upper (kernel) half
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG (alignment, flags, non-canonical, user page in the
  *         kernel half or the reverse); ::SE_ERR_CONFLICT (overlaps an existing mapping or the
  *         range reserved for guest-physical memory); ::SE_ERR_LIMIT (guest RAM exhausted);
@@ -153,7 +163,7 @@ SE_API se_status se_msr_write(se_machine *m, uint32_t msr, uint64_t value, se_fa
 SE_API se_status se_mem_map(se_machine *m, uint64_t va, uint64_t size, uint32_t flags);
 
 /**
- * @brief Make mapped pages not present (P = 0) so that guest accesses raise #PF. The backing
+ * @brief Make mapped pages not present (P = 0) so that guest accesses raise \#PF. The backing
  * RAM stays reserved; se_mem_map() on the same range makes them present again.
  * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOT_MAPPED if a page was never mapped,
  *         ::SE_ERR_STATE inside a handler or trace callback (unmapping the stacks or
@@ -179,17 +189,22 @@ SE_API se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_
 
 /** Kind of access for se_translate(). */
 typedef enum se_access {
-    SE_ACCESS_READ,
-    SE_ACCESS_WRITE,
-    SE_ACCESS_FETCH,
-    SE_ACCESS_MAX_VALUE = SE_ACCESS_FETCH
+    SE_ACCESS_READ,                       /**< data read */
+    SE_ACCESS_WRITE,                      /**< data write: needs R/W (at CPL0 only with CR0.WP) */
+    SE_ACCESS_FETCH,                      /**< instruction fetch: XD pages fail (with EFER.NXE) */
+    SE_ACCESS_MAX_VALUE = SE_ACCESS_FETCH /**< highest valid ::se_access value */
 } se_access;
 
 /**
  * @brief Walk the page tables in C, as the CPU would for an access at a privilege level.
+ * @param m      the machine
+ * @param va     linear address to translate (any value: a non-canonical one reports \#GP)
+ * @param access kind of access, checked against the entries' permissions
+ * @param cpl    privilege level of the access: 0 (supervisor) or 3 (user); others are
+ *               ::SE_ERR_INVALID_ARG
  * @param cr3   table root to use; 0 means the current CR3
  * @param pa    receives the physical address when the walk succeeds
- * @param fault receives #PF with the architectural error code and CR2, or #GP for a
+ * @param fault receives \#PF with the architectural error code and CR2, or \#GP for a
  *              non-canonical address; kind ::SE_FAULT_NONE on success
  * @return ::SE_OK (also when a fault is reported), ::SE_ERR_INVALID_ARG.
  */
@@ -217,7 +232,7 @@ typedef enum se_stop_reason {
     SE_STOP_FAULT,       /**< the guest raised an exception (see ::se_run_result::fault) */
     SE_STOP_BUDGET,      /**< the instruction budget ran out */
     SE_STOP_HLT,         /**< HLT at CPL0 */
-    SE_STOP_REASON_MAX_VALUE = SE_STOP_HLT
+    SE_STOP_REASON_MAX_VALUE = SE_STOP_HLT /**< highest valid ::se_stop_reason value */
 } se_stop_reason;
 
 /** Maximum number of stop addresses in ::se_run_options. */
@@ -233,7 +248,7 @@ typedef struct se_run_options {
 
 /** What a se_run() did. */
 typedef struct se_run_result {
-    se_stop_reason reason;
+    se_stop_reason reason; /**< why the run stopped */
     se_fault fault;        /**< valid when reason == ::SE_STOP_FAULT */
     uint64_t instructions; /**< guest instructions executed */
     uint64_t rip;          /**< where execution stopped */
@@ -244,7 +259,9 @@ typedef struct se_run_result {
 
 /**
  * @brief Run the guest from its current state until a stop condition.
+ * @param m    the machine, run from its current registers and privilege level
  * @param opts NULL for defaults (run to fault, HLT or budget)
+ * @param out  receives the result (required); zeroed first, so an error leaves it zero or partial
  * @return ::SE_OK whenever the run happened (also for faults and budget stops),
  *         ::SE_ERR_INVALID_ARG, ::SE_ERR_STATE inside a handler or trace callback (no
  *         nested runs), ::SE_ERR_UNSUPPORTED (a privileged instruction the machine does not

@@ -25,6 +25,7 @@ typedef struct se_snapshot se_snapshot;
  * @brief Capture the machine: the CPU state (engine registers and the model's privileged
  * state, TLB/PCID bookkeeping) and the contents of every writable mapping (stacks, per-CPU
  * area, pt_regs, user data). Read-only pages are not copied: the guest cannot change them.
+ * @param m   the machine to capture
  * @param out receives the snapshot; free it with se_snapshot_destroy().
  * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOMEM, ::SE_ERR_STATE inside a handler or
  *         trace callback (the state there is mid-instruction).

@@ -4,7 +4,7 @@
  *
  * libsysentry separates two questions that an emulator API often mixes up:
  *  - did the *call* work? — answered by ::se_status (every fallible function returns one);
- *  - what did the *modelled CPU* do? — answered by ::se_fault. A SYSRET that raises #GP is a
+ *  - what did the *modelled CPU* do? — answered by ::se_fault. A SYSRET that raises \#GP is a
  *    successful call (SE_OK) whose outcome carries a fault.
  */
 #ifndef SYSENTRY_STATUS_H
@@ -60,11 +60,11 @@ enum {
 typedef enum se_fault_kind {
     SE_FAULT_NONE = 0,     /**< no exception: the other fields are zero */
     SE_FAULT_FAULT,        /**< a fault: raised before the instruction changed any state */
-    SE_FAULT_TRAP,         /**< a trap: raised after the instruction completed (#DB single step) */
+    SE_FAULT_TRAP,         /**< a trap: raised after the instruction completed (\#DB single step) */
     SE_FAULT_SOFTWARE_INT, /**< a software interrupt: INT n with n >= 32 (nothing else raises
                                 those vectors here); `rip` is the instruction after the INT,
                                 as in the frame the CPU would push */
-    SE_FAULT_KIND_MAX_VALUE = SE_FAULT_SOFTWARE_INT
+    SE_FAULT_KIND_MAX_VALUE = SE_FAULT_SOFTWARE_INT /**< highest valid ::se_fault_kind value */
 } se_fault_kind;
 
 /**
@@ -79,10 +79,10 @@ SE_API const char *se_fault_kind_name(se_fault_kind kind);
  * The first five fields are a stable contract. A zero-initialised value means "no fault".
  */
 typedef struct se_fault {
-    uint8_t vector;      /**< SE_VEC_*: 13 = #GP, 14 = #PF, 6 = #UD, 1 = #DB, ... */
+    uint8_t vector;      /**< SE_VEC_*: 13 = \#GP, 14 = \#PF, 6 = \#UD, 1 = \#DB, ... */
     uint32_t error_code; /**< error code pushed by the CPU (0 when the vector has none) */
     uint64_t rip;        /**< address of the faulting instruction (traps: of the next one) */
-    uint64_t cr2;        /**< faulting linear address (#PF only, else 0) */
+    uint64_t cr2;        /**< faulting linear address (\#PF only, else 0) */
     uint8_t cpl;         /**< privilege level at which the exception was raised */
     se_fault_kind kind;  /**< ::SE_FAULT_NONE when nothing was raised */
     bool has_error_code; /**< whether the vector pushes an error code */

@@ -18,33 +18,44 @@
 extern "C" {
 #endif
 
-/** Bits of ::se_trace_event::changed. */
-#define SE_TRACE_CPL    0x01u
-#define SE_TRACE_CR3    0x02u
-#define SE_TRACE_GSBASE 0x04u
-#define SE_TRACE_RSP    0x08u
-#define SE_TRACE_RFLAGS 0x10u
+/* ---- Bits of se_trace_event::changed: which before/after pair differs ------------------ */
+#define SE_TRACE_CPL    0x01u /**< ::se_trace_event::changed: the privilege level changed */
+#define SE_TRACE_CR3    0x02u /**< ::se_trace_event::changed: CR3 changed (page tables or PCID) */
+#define SE_TRACE_GSBASE 0x04u /**< ::se_trace_event::changed: GS.base changed (e.g. SWAPGS) */
+#define SE_TRACE_RSP    0x08u /**< ::se_trace_event::changed: RSP changed */
+#define SE_TRACE_RFLAGS 0x10u /**< ::se_trace_event::changed: RFLAGS changed */
 
-/** One executed instruction. All strings are valid only during the callback. */
+/**
+ * @brief One executed instruction. All strings are valid only during the callback.
+ *
+ * The `*_before` fields are sampled when the instruction starts, the `*_after` fields when the
+ * next one starts (or the run ends), so a transition the machine models itself (SYSCALL,
+ * SWAPGS, MOV to CR3, SYSRET, IRETQ) shows up as a change of the instruction that caused it.
+ */
 typedef struct se_trace_event {
-    uint64_t index;         /**< 0-based position in the run */
-    uint64_t rip;           /**< address */
-    uint8_t bytes[15];      /**< encoding */
-    uint8_t len;            /**< encoding length */
-    const char *att;        /**< AT&T syntax */
-    const char *intel;      /**< Intel syntax */
-    const char *symbol;     /**< nearest entry-code label at or before rip, or "" */
-    uint64_t symbol_offset; /**< rip - that label */
-    se_phase phase;         /**< phase the instruction belongs to */
-    uint32_t cycles;        /**< cycles charged to it by the cost model */
-    uint64_t cycles_total;  /**< running total including this instruction */
-    uint8_t cpl_before, cpl_after;
-    uint64_t cr3_before, cr3_after;
-    uint64_t gs_base_before, gs_base_after;
-    uint64_t rsp_before, rsp_after;
-    uint64_t rflags_before, rflags_after;
-    uint32_t changed; /**< SE_TRACE_* bits whose before/after differ */
-    const char *note; /**< what this step is for, e.g. "SYSRET needs RCX == RIP"; or "" */
+    uint64_t index;          /**< 0-based position in the run */
+    uint64_t rip;            /**< address */
+    uint8_t bytes[15];       /**< encoding */
+    uint8_t len;             /**< encoding length */
+    const char *att;         /**< AT&T syntax */
+    const char *intel;       /**< Intel syntax */
+    const char *symbol;      /**< nearest entry-code label at or before rip, or "" */
+    uint64_t symbol_offset;  /**< rip - that label */
+    se_phase phase;          /**< phase the instruction belongs to */
+    uint32_t cycles;         /**< cycles charged to it by the cost model */
+    uint64_t cycles_total;   /**< running total including this instruction */
+    uint8_t cpl_before;      /**< privilege level before the instruction (0 or 3) */
+    uint8_t cpl_after;       /**< privilege level after it (0 or 3) */
+    uint64_t cr3_before;     /**< CR3 before (page-table root and PCID; never bit 63) */
+    uint64_t cr3_after;      /**< CR3 after it, same layout */
+    uint64_t gs_base_before; /**< GS.base before the instruction */
+    uint64_t gs_base_after;  /**< GS.base after it */
+    uint64_t rsp_before;     /**< RSP before the instruction */
+    uint64_t rsp_after;      /**< RSP after it */
+    uint64_t rflags_before;  /**< RFLAGS before the instruction */
+    uint64_t rflags_after;   /**< RFLAGS after it */
+    uint32_t changed;        /**< SE_TRACE_* bits whose before/after differ */
+    const char *note;        /**< what this step is for, e.g. "SYSRET needs RCX == RIP"; or "" */
 } se_trace_event;
 
 /**
