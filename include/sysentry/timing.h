@@ -77,6 +77,9 @@ SE_API se_status se_cost_profile_builtin(const char *name, se_cost_profile *out)
  * any of them out (an empty file included) is ::SE_ERR_FORMAT, and the message lists the
  * missing keys, because a missing class would otherwise cost 0 cycles. `name` is optional
  * ("custom").
+ * @param text   NUL-terminated profile text; not kept after the call
+ * @param out    caller-allocated; written only on ::SE_OK
+ * @param errlen size of `err` in bytes (0: no message)
  * @param err optional buffer for a message naming the line of the first error, or the
  *        missing keys
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG for NULL; ::SE_ERR_FORMAT for an unknown key, a bad
