@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fail when Doxygen left any warning: every public symbol must be documented.
 file(READ "${LOG}" warnings)
 if(NOT warnings STREQUAL "")

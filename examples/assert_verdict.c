@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One thing: assert from C which way a syscall returns. A handler that moves pt_regs->ip
  * back by 2 (a syscall restart) must make Linux 6.6 return through IRET because check C1
  * (RCX == RIP) fails; a plain syscall must return through SYSRET. */

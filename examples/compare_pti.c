@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One thing: what page-table isolation costs on the syscall path, per phase. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One thing: a custom handler that forces the IRET path the way signal delivery does, by
  * pointing pt_regs->ip at a handler while leaving cx alone (check C1 fails). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One thing: load entry code you assembled yourself (simple_entry.S) and get the same
  * verdicts as for the built-in code. That entry always uses SYSRET; a handler that moves ip
  * to a non-canonical address (what sigreturn can do) then makes Intel's SYSRET fault in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A deliberately simpler SYSCALL entry, as a hobby OS might write it: it saves the user
  * state in a pt_regs frame, lets the C handler run, and ALWAYS returns with SYSRET, taking

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sysentry-demo: one getpid-like system call through libsysentry's rebuild of Linux 6.6's
  * entry_SYSCALL_64, printing the CPU state that SYSCALL and SYSRET change: before the call

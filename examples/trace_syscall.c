@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One thing: trace a syscall instruction by instruction, with phases and cycles. */
 #include <inttypes.h>
 #include <stdio.h>

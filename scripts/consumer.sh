@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Packaging check: install libsysentry into a temporary prefix, then build and run a small
 # consumer project against it both ways: CMake find_package(sysentry) (shared and static
 # targets) and pkg-config (sysentry.pc).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The main job: build libsysentry and walk one Linux 6.6 syscall (getpid) through the emulated
 # entry path on the built-in defaults (Intel, 4-level paging, PTI + PCID), instruction by
 # instruction with cycles and notes: `sysentry trace`. Extra arguments go to the tool, e.g.

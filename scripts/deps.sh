@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install the Debian bookworm packages libsysentry builds and tests with, if any is missing.
 # Run as root (or with sudo available). Nothing is downloaded at build time.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The whole test suite: gcc and clang, each as a normal build and as an ASan+UBSan build,
 # warnings as errors. Prints ctest's summary per build and a final tally; exits non-zero if
 # any build or test fails. Set SE_TEST_CONFIGS to a subset (e.g. "gcc") to run fewer.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Regenerate (default) or check (--check) the trace embedded in docs/walkthrough.md from the
 # real tool, so that the walkthrough cannot drift from the code.
 #   scripts/walkthrough.sh [--check] [path/to/sysentry]

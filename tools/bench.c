@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sysentry bench: the performance figures of docs/performance.md, measured in one run. Never
  * used as a test: timings vary by machine; this prints them.

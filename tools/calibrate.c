@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sysentry calibrate: fit the cycle model's free constants to published round-trip figures by
  * least squares and say, for every figure, how well the model predicts it when that figure is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The sysentry command-line tool: shared declarations. */
 #ifndef SE_CLI_H
 #define SE_CLI_H

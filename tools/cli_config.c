@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Options shared by the subcommands: configuration, registers, handler actions. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Output helpers: JSON strings and optional colour. */
 #include <string.h>
 

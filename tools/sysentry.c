@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sysentry: walk a system call through libsysentry's rebuild of Linux's entry_SYSCALL_64.
  *

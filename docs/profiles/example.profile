@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A user profile for `sysentry trace --cpu docs/profiles/example.profile`:
 # start from the Skylake-class profile and make MOV to CR3 dearer.
 name skylake-slow-cr3

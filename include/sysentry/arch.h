@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file arch.h
  * @brief Architectural constants, named as in the Intel SDM and the Linux sources.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file config.h
  * @brief Machine configuration: vendor, paging mode, PTI/PCID, mitigations, kernel profile.

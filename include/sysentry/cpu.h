@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file cpu.h
  * @brief The architectural CPU state as libsysentry models it.

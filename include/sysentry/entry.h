@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file entry.h
  * @brief One system call through the entry path: handlers, pt_regs, verdicts.

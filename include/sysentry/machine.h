@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file machine.h
  * @brief The machine: one emulated CPU with its memory, page tables, GDT/TSS and MSRs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file snapshot.h
  * @brief Fast reset: capture a machine's state and return to it, far cheaper than creating a

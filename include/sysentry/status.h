@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file status.h
  * @brief Call status codes and architectural fault reports.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file sysentry.h
  * @brief Umbrella header: the whole public API of libsysentry.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file timing.h
  * @brief The cycle model: per-instruction-class costs from a CPU profile, charged per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file trace.h
  * @brief Instruction trace: one event per executed guest instruction, with disassembly,

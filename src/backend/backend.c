@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The Unicorn 2.0.1 backend: the one module that knows the engine's quirks
  * (docs/machine.md, engine limitations). Nothing above it sees them:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Encodings the engine cannot translate. Unicorn 2.0.1 aborts the host process ("tcg fatal
  * error") while translating some encodings the CPU rejects with #UD, before any hook runs:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Basics of the architectural model: canonical addresses, the vendor table, mode predicates,
  * fault records and descriptor decoding. Rule IDs refer to docs/model.md.

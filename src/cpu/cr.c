@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * MOV to CR0, CR3 and CR4, and the TLB/PCID bookkeeping the cycle model uses (docs/model.md).
  * The TLB model only records which PCIDs may hold translations and what each write

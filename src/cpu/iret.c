@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * IRETQ in 64-bit mode (docs/model.md, IRET-1..9), following the SDM's protected-mode/IA-32e
  * IRET pseudocode: CS checks, SS checks, RIP check, then the state is loaded. Every check

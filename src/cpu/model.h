@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The architectural model: SYSCALL, SYSRET, SWAPGS, MOV to CR0/CR3/CR4, IRETQ, RDMSR/WRMSR as
  * small pure functions over se_cpu_state. No Unicorn in here: the backend calls these and then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Helpers shared by the model's transition functions (src/cpu, src/msr). Not part of the
  * contract in model.h: the backend has no reason to include this.

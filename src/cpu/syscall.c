@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * SYSCALL, SYSRET and SWAPGS in the shape of the SDM/APM pseudocode, one comment per step
  * (rule IDs of docs/model.md). Every check comes before the first write, so a fault

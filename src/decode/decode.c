@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "decode/decode.h"
 
 #include <Zydis/Zydis.h>

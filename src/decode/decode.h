@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Zydis front end: classify the instructions the machine must model itself.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The built-in entry code: entry_64.S assembled into an ELF relocatable object at build time
  * and embedded in the library (src/entry/CMakeLists.txt). Load it with the ELF loader, patch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libsysentry's rebuild of Linux 6.6's 64-bit SYSCALL entry and exit (entry_SYSCALL_64),
  * written from a description of arch/x86/entry/entry_64.S and calling.h at v6.6 (docs/entry.md); no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Numbers shared by the entry code (entry_64.S, through cpp) and the C side of the library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Alternative-block patcher for the entry code (see patch.h for the table rules).
  *

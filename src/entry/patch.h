@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Load-time patching of the entry code's alternative blocks (the .se_patch table).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Reference SYSRET verdicts (see verdict.h). Each test is one line, named after the rule it
  * protects; the assembly in entry_64.S explains the hazards in more detail.

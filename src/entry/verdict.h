@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The SYSRET-or-IRET decision in plain C, from the final pt_regs (arch/x86/entry/entry_64.S@v6.6,
  * docs/entry.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ELF64 loader for entry code (elf_load.h). References: the System V gABI (ELF header,
  * sections, symbols, relocation) and the x86-64 psABI §4.4 (relocation types and their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A small ELF64 x86-64 loader for kernel entry code: the library's own (assembled at build
  * time into a relocatable object and embedded) and code a user assembled or linked.

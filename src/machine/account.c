@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The cycle model inside the machine: every translated block is decoded once, its
  * instructions priced from the CPU profile and attributed to the phase their address falls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Hooks: where Unicorn hands control back so that the model can do what the engine cannot.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Loading kernel code: raw bytes (se_load_kernel_code) or the built-in rebuild of Linux's
  * entry_SYSCALL_64, an ELF object assembled at build time and embedded in the library. Both

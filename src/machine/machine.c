@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Machine creation and the state/MSR API. The layout follows Linux 6.6
  * (arch/x86/include/asm/segment.h@v6.6, §3, §10, §11): GDT in the cpu_entry_area, an entry

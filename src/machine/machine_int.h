@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The machine's private state. Only src/machine and src/backend see this struct.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Guest memory: one host buffer is the machine's guest-physical RAM (docs/paging.md). Every
  * mapping takes pages from it, is mapped into Unicorn at its physical address (what Unicorn

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Plain-language notes for the trace: what each step of the entry path is for. Entry code
  * may carry its own notes (a .se_notes table of {address, string} pairs, see docs/entry.md);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The run loop: one uc_emu_start per run, stop conditions enforced by hooks. */
 #include <inttypes.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Snapshots. Unicorn 2.0.1 contexts hold CPU state only (docs/machine.md, engine limitations), so
  * guest memory is copied by the library: only writable mappings, since nothing else can change in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One system call through the entry code, and the C side of do_syscall_64.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The instruction trace. While a callback is installed, a code hook over all addresses builds
  * one event per executed instruction: the state before it is taken when it starts, the state

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * RDMSR/WRMSR on the MSRs of the syscall path (docs/model.md, MSR-1..8). One descriptor per
  * MSR says where it lives in se_cpu_state and which values it accepts. An MSR missing from the

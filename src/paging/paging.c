@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Guest-physical RAM, page-table construction and the architectural page walk (paging.h,
  * docs/paging.md). Section numbers are Intel SDM Vol. 3A.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Guest-physical RAM and x86-64 page tables (4- and 5-level), in pure C (docs/paging.md).
  *

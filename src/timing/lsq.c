@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Least squares by the normal equations with full-pivot Gauss-Jordan elimination. The normal
  * equations square the condition number, which is harmless here: the calibration matrix holds

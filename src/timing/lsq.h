@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Small dense least squares for the calibration of the cycle model (tools/calibrate.c): the
  * model's prediction for an anchor is linear in the free cost constants, so fitting them is

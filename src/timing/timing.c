@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The cycle model's data: built-in CPU profiles, the profile text format, names.
  * Every number below carries its public source or its derivation, or says it is a parameter;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A small open-addressing map from 64-bit guest addresses to 64-bit values. */
 #ifndef SE_HASHMAP_H
 #define SE_HASHMAP_H

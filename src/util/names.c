@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Names of public enum values, for messages, the CLI and JSON output. Out-of-range values get
  * "unknown" rather than NULL: callers print these straight into messages and JSON, where a NULL
  * would crash or print "(null)" exactly when a corrupt value most needs reporting. */

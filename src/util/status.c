@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Status and vector names: the messages behind se_status values. */
 #include <sysentry/status.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Every public function with NULL, out-of-range and inconsistent arguments: a clear status,
  * never a crash (issue 6). One test per area of the API.

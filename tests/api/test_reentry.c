@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Re-entrancy (issue 9 §5): every public function that takes a machine, called from inside a
  * syscall handler and from inside a trace callback. Calls that only read are allowed; calls

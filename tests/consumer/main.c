@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Consumer of the installed package: one syscall, SYSRET expected. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Canonical addresses (CANON-1..5), the widths each check uses (CANON-3), 64-bit mode, the
  * vendor table and descriptor decoding.

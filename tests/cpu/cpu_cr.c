@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * MOV to CR0 (Intel SDM Vol. 3A §2.5, §4.1.2; Vol. 2B MOV to control registers), and MOV to
  * CR3 and CR4 with the TLB/PCID model (CR3-1..6). The TLB rows can

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * IRETQ in 64-bit mode (docs/model.md, IRET-1..9): CS and SS checks against a small GDT,
  * the RIP check for both widths, RFLAGS per CPL/IOPL, and the data-segment rule.

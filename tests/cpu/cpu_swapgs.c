@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SWAPGS (docs/model.md, SWAPGS-1..3): one row per rule and case, both vendors. */
 #include "cpu_test.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * SYSCALL (docs/model.md, SYSCALL-1..11): one row per rule and case, both vendors where
  * they differ. Oracle: rcx' = rip_next, r11' = rflags & ~RF, rflags' = rflags & ~FMASK & ~RF,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * SYSRET (docs/model.md, SYSRET-1..10): one row per rule and case, both vendors where they
  * differ, 48- and 57-bit paging. The kernel state before each SYSRET is Linux's exit state:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fixtures shared by the architectural-model tests (tests/cpu, tests/msr): Linux-like CPU
  * states, whole-state comparison and fault-record checks. Every table in these suites turns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The architectural model without Unicorn (src/cpu): one named cmocka test per table row, a
  * passing and a faulting row for every rule of docs/model.md, both vendors where they

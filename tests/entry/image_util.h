@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Helpers shared by the tests that use the assembled entry object: load the embedded object
  * with the ELF loader, resolve labels, and make patched copies of its sections.

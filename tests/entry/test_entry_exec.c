@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The patched entry object executed on a bare Unicorn engine (CPL0, paging off, no
  * se_machine), for representative configurations and a set of pt_regs frames:

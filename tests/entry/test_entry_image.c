@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The assembled entry code itself, without Unicorn: the embedded object is loaded with the
  * ELF loader, every label the library resolves by name must exist where docs/entry.md says,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The alternative-block patcher (src/entry/patch.c) on synthetic .se_patch tables: the bytes
  * a dropped block becomes (short and near jmp, int3 fill), kept blocks, nesting, several

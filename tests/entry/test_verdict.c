@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The C reference of the SYSRET-or-IRET decision (src/entry/verdict.c), for both kernel
  * profiles: every check failing alone, the verdict examples of arch/x86/entry/entry_64.S@v6.6;

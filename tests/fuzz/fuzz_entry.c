@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Register-state fuzzing of the entry path (issue 6, docs/fuzzing.md).
  *

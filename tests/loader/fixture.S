@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Loader fixture: cross-section references with every supported relocation type, local and
  * global labels, an absolute and a weak symbol, NOBITS, an 8 KiB-aligned section and a

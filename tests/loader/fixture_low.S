@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Loader fixture for the 32-bit absolute relocations: R_X86_64_32 only fits below 4 GiB,
  * R_X86_64_32S only in the lowest or highest 2 GiB. */
     .section .entry.text, "ax"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Loader fixture: a RIP-relative reference to an absolute address more than 2 GiB away. */
     .section .entry.text, "ax"
     leaq far_abs(%rip), %rax            /* R_X86_64_PC32 that cannot reach */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Entry code whose phase labels are all local, for the duplicate-label regression test: the
  * build links two copies with `ld -r`, which keeps every local, so the object carries each

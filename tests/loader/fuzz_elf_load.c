@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer harness for the ELF loader (-DSYSENTRY_BUILD_FUZZERS=ON with clang; run with the
  * fixture objects of this directory as the seed corpus). Invariants beyond "no sanitizer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer harness for se_load_entry_elf, through the public API the way an embedder calls it:
  * a machine created with SE_ENTRY_NONE, the object loaded, and when it loads, one se_syscall

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The ELF loader against objects assembled and linked at build time (the .S files here):
  *  - placement of ET_REL sections (.entry.text first, page-aligned, NOBITS without bytes);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Kernel and user code snippets for the machine tests. Position-independent (copied into
  * guest memory by the tests), so only relative jumps and constants are used.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The instructions that execute are the bytes in guest memory now, and every one of them the
  * machine must act on is acted on: whatever the order of calls, rips, rewrites and snapshot

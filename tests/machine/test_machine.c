@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The running machine (issue 3): CPL3 -> 0 -> 3 transitions through a small kernel stub,
  * returning by SYSRET and by IRETQ, for every vendor x paging x PTI x PCID combination;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * RDMSR/WRMSR on the syscall path's MSRs (docs/model.md, MSR-1..8): one named row per case,
  * both vendors where EFER differs, 48- and 57-bit CPUs for the canonical checks. A faulting

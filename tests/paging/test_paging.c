@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Page tables and the C page walk (Intel SDM Vol. 3A §4.5-§4.7, docs/model.md CANON-1..5,
  * CR3-2). Every case is one named row: 4- and 5-level, user/supervisor, read/write/fetch,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "se_test.h"
 
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Shared test support: cmocka prerequisites (1.1.5 does not include them itself) and helpers
  * for table-driven tests, where every row of a static table becomes one named cmocka test.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What se_outcome reports when the path does not simply return (issue 9): the zero value,
  * error returns, the exit the kernel chose when that exit faulted, HLT and software interrupts

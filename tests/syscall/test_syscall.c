@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One system call through the rebuilt entry_SYSCALL_64 (issue 4): the clean getpid-like
  * path, each of the six SYSRET checks failing alone, every check disabled in turn with its

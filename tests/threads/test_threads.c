@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * No global state: several machines in several threads at once, each with its own
  * configuration, handler and trace, must give exactly the results one machine gives alone.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer harness for se_cost_profile_parse (-DSYSENTRY_BUILD_FUZZERS=ON with clang; seeds
  * and a dictionary of keys come from CMake, docs/fuzzing.md). Beyond "no sanitizer report": a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The least-squares and leave-one-out arithmetic of the calibration (src/timing/lsq.c), on
  * synthetic data whose answers are known in closed form. */
 #include "se_test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The cycle model's data: names, built-in profiles and their relations, the profile format. */
 #include "se_test.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The cycle model and the trace on the real entry path (issue 5): PTI adds the CR3 costs,
  * the no-flush bit is cheaper than a flushing write, IBRS adds the SPEC_CTRL writes, the IRET

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # every class and the clock, no base
 ghz 3.2
 alu 1
