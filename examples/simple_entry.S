@@ -3,25 +3,28 @@
  * A deliberately simpler SYSCALL entry, as a hobby OS might write it: it saves the user
  * state in a pt_regs frame, lets the C handler run, and ALWAYS returns with SYSRET, taking
  * RIP and RFLAGS from pt_regs without any of Linux's checks. No PTI (run it with pti off).
- * It uses the machine's per-CPU layout: %gs:0x14 is TSS.sp2, %gs:0x1000 the task stack top.
+ * It uses the machine's layout from <sysentry/layout.h>: TSS.sp2 and the task stack top in the
+ * per-CPU area at the kernel GS base, the user selectors.
  */
+#include <sysentry/layout.h>
+
     .section .entry.text, "ax", @progbits
     .globl simple_entry, simple_dispatch
 simple_entry:
     swapgs
-    movq    %rsp, %gs:0x14          /* park the user RSP */
-    movq    %gs:0x1000, %rsp        /* task stack */
-    pushq   $0x2b                   /* ss */
-    pushq   %gs:0x14                /* sp */
+    movq    %rsp, %gs:SE_PCPU_TSS + SE_ENTRY_TSS_SP2 /* park the user RSP */
+    movq    %gs:SE_PCPU_TOP_OF_STACK, %rsp /* task stack */
+    pushq   $SE_ENTRY_USER_DS       /* ss */
+    pushq   %gs:SE_PCPU_TSS + SE_ENTRY_TSS_SP2 /* sp */
     pushq   %r11                    /* flags */
-    pushq   $0x33                   /* cs */
+    pushq   $SE_ENTRY_USER_CS       /* cs */
     pushq   %rcx                    /* ip */
     pushq   %rax                    /* orig_ax */
     pushq   %rdi
     pushq   %rsi
     pushq   %rdx
     pushq   %rcx
-    pushq   $-38                    /* ax = -ENOSYS */
+    pushq   $SE_ENTRY_NEG_ENOSYS    /* ax = -ENOSYS */
     pushq   %r8
     pushq   %r9
     pushq   %r10

@@ -17,5 +17,6 @@
 #include <sysentry/entry.h>
 #include <sysentry/trace.h>
 #include <sysentry/snapshot.h>
+#include <sysentry/layout.h>
 
 #endif /* SYSENTRY_SYSENTRY_H */
