@@ -183,7 +183,8 @@ SE_API void se_entry_names_linux(se_entry_names *names);
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG; ::SE_ERR_STATE (entry code already loaded, or inside a
  *         handler or trace callback); ::SE_ERR_FORMAT (malformed ELF, unsupported relocation,
  *         section not in the upper half); ::SE_ERR_NOT_FOUND (a named symbol or an undefined one);
- *         ::SE_ERR_CONFLICT (overlaps the machine's memory).
+ *         ::SE_ERR_CONFLICT (overlaps the machine's memory); ::SE_ERR_LIMIT (its
+ *         sections do not fit in the guest RAM left: raise se_config.phys_mem_size).
  */
 SE_API se_status se_load_entry_elf(se_machine *m, const void *elf, size_t len, uint64_t base,
                                    const se_entry_names *names);

@@ -847,6 +847,24 @@ static void test_crafted_exec_nobits(void **state)
     free(b.d);
 }
 
+/* Sections larger than the guest RAM left: SE_ERR_LIMIT, documented, with the way out in the
+ * message (the ELF fuzzer found this status undocumented). */
+static void test_crafted_too_big_is_limit(void **state)
+{
+    (void)state;
+    blob b = crafted(C_NAMES, 8);
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.entry = SE_ENTRY_NONE;
+    se_machine *m = NULL;
+    assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+    se_entry_names names = {.entry = "no_such_entry"};
+    assert_int_equal(se_load_entry_elf(m, b.d, b.len, 0xffffffffa0000000ull, &names), SE_ERR_LIMIT);
+    assert_non_null(strstr(se_machine_last_error(m), "phys_mem_size"));
+    se_machine_destroy(m);
+    free(b.d);
+}
+
 static void test_crafted_ok(void **state)
 {
     (void)state;
@@ -989,6 +1007,7 @@ int main(void)
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_crafted_ok),
         cmocka_unit_test(test_crafted_exec_nobits),
+        cmocka_unit_test(test_crafted_too_big_is_limit),
         cmocka_unit_test(test_crafted_shstrndx_nobits),
         cmocka_unit_test(test_crafted_shstrndx_null),
         cmocka_unit_test(test_crafted_failure_leaks_nothing),
