@@ -88,6 +88,12 @@ static se_status se_hazard_add(se_machine *m, uint64_t va)
 
 se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len)
 {
+    return se_be_hazards_update_ex(m, va, len, 0, NULL, 0);
+}
+
+se_status se_be_hazards_update_ex(se_machine *m, uint64_t va, uint64_t len, uint64_t ov_va,
+                                  const uint8_t *ov, size_t ov_len)
+{
     /* instructions starting up to 14 bytes before the write can include written bytes */
     uint64_t lo = va >= 14 ? va - 14 : 0;
     uint64_t hi = va + len < va ? UINT64_MAX : va + len;
@@ -106,12 +112,17 @@ se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len)
             at = (at | 0xFFF) + 1; /* not readable: nothing can execute there */
             continue;
         }
-        for (size_t q = 0; q < got && q < want; q++) {
+        /* bytes a store is about to write (the write hook runs before the store) */
+        for (size_t i = 0; ov != NULL && i < ov_len; i++)
+            if (ov_va + i >= at && ov_va + i - at < got)
+                buf[ov_va + i - at] = ov[i];
+        /* the opcode byte may lie in the overlap after this chunk's starts */
+        for (size_t q = 0; q < got; q++) {
             if (buf[q] != 0xF0 && buf[q] != 0xFF)
                 continue;
             size_t first, n = se_starts_reaching(buf, q, &first);
             for (size_t s = first; s < first + n; s++) {
-                if (at + s < lo || at + s >= hi || !se_be_hazard_at(buf + s, got - s))
+                if (s >= want || at + s < lo || at + s >= hi || !se_be_hazard_at(buf + s, got - s))
                     continue;
                 se_status st = se_hazard_add(m, at + s);
                 if (st != SE_OK)

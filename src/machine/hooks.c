@@ -866,6 +866,36 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
     return true;
 }
 
+/* A guest store to the user half: screen the bytes it writes for encodings the engine cannot
+ * translate (hazard.c) before any translation of them can happen. Host writes are screened
+ * where they are made; the kernel half is not watched (its code is loaded, not written). */
+static void se_hook_user_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+                               int64_t value, void *user)
+{
+    se_machine *m = user;
+    (void)uc;
+    (void)type;
+    if (size <= 0 || size > 8 || m->tramp_running)
+        return;
+    uint8_t ov[8];
+    memcpy(ov, &value, sizeof ov); /* little-endian: the bytes in memory order */
+    bool candidate = memchr(ov, 0xF0, (size_t)size) != NULL || memchr(ov, 0xFF, (size_t)size);
+    if (!candidate) {
+        /* the store can still complete a hazard whose LOCK or FF byte is already there, or
+         * break one: look at the bytes around it */
+        uint8_t around[14];
+        uint64_t lo = addr >= 14 ? addr - 14 : 0;
+        size_t got = se_code_fetch(m, lo, around, (size_t)(addr - lo));
+        candidate = memchr(around, 0xF0, got) != NULL || memchr(around, 0xFF, got) != NULL ||
+                    m->n_hazards > 0;
+    }
+    if (candidate &&
+        se_be_hazards_update_ex(m, addr, (uint64_t)size, addr, ov, (size_t)size) != SE_OK) {
+        m->run.error = SE_ERR_NOMEM;
+        uc_emu_stop(m->uc);
+    }
+}
+
 /* ---- installation ---------------------------------------------------------------------- */
 
 se_status se_hooks_install_global(se_machine *m)
@@ -879,7 +909,10 @@ se_status se_hooks_install_global(se_machine *m)
         uc_hook_add(m->uc, &m->h_unmapped, UC_HOOK_MEM_UNMAPPED,
                     se_uc_cb((se_uc_fn)se_hook_unmapped), m, 1, 0) != UC_ERR_OK ||
         uc_hook_add(m->uc, &m->h_invalid, UC_HOOK_INSN_INVALID, se_uc_cb((se_uc_fn)se_hook_invalid),
-                    m, 1, 0) != UC_ERR_OK)
+                    m, 1, 0) != UC_ERR_OK ||
+        uc_hook_add(m->uc, &m->h_user_write, UC_HOOK_MEM_WRITE,
+                    se_uc_cb((se_uc_fn)se_hook_user_write), m, 0,
+                    m->cfg.la57 ? 0x00FFFFFFFFFFFFFFull : 0x00007FFFFFFFFFFFull) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot install the engine hooks");
     return SE_OK;
 }

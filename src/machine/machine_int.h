@@ -206,7 +206,7 @@ struct se_machine {
     struct se_trace_state *trace;
     uint64_t code_gen; /* bumped when code, labels or notes are loaded (trace cache key) */
 
-    uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid;
+    uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid, h_user_write;
 
     /* portable CPL switching (public API only): trampolines and the target they lead to */
     int engine_cpl;                /* CPL the engine is really at */
@@ -293,6 +293,9 @@ bool se_be_engine_misdecodes(const uint8_t *p, size_t n);
 /* Re-examine [va, va + len) after the host wrote it: every instruction start that would abort
  * the engine becomes an exit of the engine, so that it is never translated. */
 se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len);
+/* The same, for a store about to write ov_len bytes `ov` at ov_va (the guest's own writes). */
+se_status se_be_hazards_update_ex(se_machine *m, uint64_t va, uint64_t len, uint64_t ov_va,
+                                  const uint8_t *ov, size_t ov_len);
 bool se_be_is_hazard(const se_machine *m, uint64_t va);
 /* Give the engine the exits the current mode can fetch (after any change of CPL/CR3/CR4). */
 void se_be_exits_sync(se_machine *m);

@@ -308,6 +308,31 @@ static void test_lock_privileged_in_entry(void **s)
     }
 }
 
+/* The guest writes an encoding that aborts the engine into its own code and jumps there: the
+ * store is screened before anything can translate it, so the CPU's #UD comes out. */
+static void test_engine_abort_encoding_written_by_guest(void **s)
+{
+    (void)s;
+    se_machine *m = mk_linux(false);
+    assert_int_equal(se_mem_map(m, UPAGE, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+    static const uint8_t smc[] = {
+        0xC7, 0x05, 0x06, 0x00, 0x00,
+        0x00, 0xF0, 0xA6, 0x90, 0x90, /* movl $0x9090a6f0, 0x10(%rip) */
+        0xEB, 0x04,                   /* jmp 0x10 */
+        0x90, 0x90, 0x90, 0x90,       /* 0x0c: padding */
+        0x90, 0x90, 0x90, 0x90,       /* 0x10: becomes LOCK CMPSB */
+        0x0F, 0x05,                   /* syscall */
+    };
+    assert_int_equal(se_mem_write(m, UPAGE, smc, sizeof smc), SE_OK);
+    se_run_result r = run_user(m, UPAGE + 0x10, SE_OK); /* the NOPs first, translated */
+    assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+    r = run_user(m, UPAGE, SE_OK);
+    assert_int_equal(r.reason, SE_STOP_FAULT);
+    assert_int_equal(r.fault.vector, SE_VEC_UD);
+    se_assert_eq_hex("fault rip", r.fault.rip, UPAGE + 0x10);
+    se_machine_destroy(m);
+}
+
 /* A REX prefix before a legacy prefix: the CPU ignores it, the engine does not, so the two
  * would run different instructions from there; the machine refuses to run it. */
 static void test_engine_misdecode_refused(void **s)
@@ -603,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_lock_privileged_in_entry),
         cmocka_unit_test(test_unmodelled_privileged),
         cmocka_unit_test(test_engine_misdecode_refused),
+        cmocka_unit_test(test_engine_abort_encoding_written_by_guest),
         cmocka_unit_test(test_trace_toggle),
         cmocka_unit_test(test_engine_abort_encodings_fault),
         cmocka_unit_test(test_differential_random_user_code),
