@@ -4,7 +4,8 @@
 # Run as root (or with sudo available). Nothing is downloaded at build time.
 set -euo pipefail
 pkgs=(cmake ninja-build gcc clang pkg-config libunicorn-dev libzydis-dev libcmocka-dev
-      valgrind libclang-rt-14-dev binutils clang-format doxygen)
+      valgrind libclang-rt-14-dev binutils clang-format doxygen
+      liblzma-dev libzstd-dev liblz4-dev zlib1g-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
