@@ -107,6 +107,24 @@ static void se_account_reset(se_block_info *out)
     out->single_phase = -1;
 }
 
+se_status se_decode_for_run(const uint8_t *buf, size_t len, uint64_t addr, bool truncated,
+                            se_insn *out)
+{
+    se_status st = se_decode_exec(buf, len, addr, truncated, out);
+    if (st == SE_OK && out->kind != SE_INSN_INVALID && se_be_engine_misdecodes(buf, len))
+        out->kind = SE_INSN_MISDECODED; /* stopped before it runs (hooks.c) */
+    return st;
+}
+
+/* Whether a walk over a block's instructions stops after `in` at offset `off`: the CPU raises
+ * its exception at an invalid or refused instruction, so nothing after it runs; one reaching
+ * past the block's end is the last the engine translated (it ended the block there, e.g. on an
+ * encoding it rejects itself). */
+static bool se_walk_ends(const se_insn *in, uint64_t off, uint64_t size)
+{
+    return in->kind == SE_INSN_INVALID || in->kind == SE_INSN_MISDECODED || off + in->len >= size;
+}
+
 void se_account_range(se_machine *m, uint64_t start, uint64_t end, se_block_info *out)
 {
     memset(out, 0, sizeof *out);
@@ -118,14 +136,12 @@ void se_account_range(se_machine *m, uint64_t start, uint64_t end, se_block_info
     for (uint64_t a = start; a < end;) {
         size_t got = se_code_fetch(m, a, buf, sizeof buf);
         se_insn in;
-        if (got == 0 || se_decode_exec(buf, got, a, got < sizeof buf, &in) != SE_OK) {
+        if (got == 0 || se_decode_for_run(buf, got, a, got < sizeof buf, &in) != SE_OK) {
             out->n_insns++;
             break;
         }
-        if (in.kind != SE_INSN_INVALID && se_be_engine_misdecodes(buf, got))
-            in.kind = SE_INSN_MISDECODED;
         se_account_add(m, &in, out, &first_phase);
-        if (in.kind == SE_INSN_INVALID || in.kind == SE_INSN_MISDECODED || a + in.len >= end)
+        if (se_walk_ends(&in, a - start, end - start))
             break;
         a += in.len;
     }
@@ -210,11 +226,17 @@ static bool se_block_current(se_machine *m, se_block_info *bi)
     return true;
 }
 
-static const uint16_t *se_block_offsets(const se_machine *m, const se_block_info *bi)
+/* A block's record in m->code_bytes: its bytes and a 15-byte tail (the tail only decides the
+ * last instruction), padding to 2, then one uint16_t offset per possible instruction start. */
+static size_t se_block_arena_size(uint32_t size)
 {
-    /* the offsets follow the bytes, 2-aligned */
+    return (size_t)size + 15 + 1 + 2 * (size_t)size;
+}
+
+static uint16_t *se_block_offsets(const se_machine *m, const se_block_info *bi)
+{
     size_t at = (bi->bytes_off + bi->size + 1) & ~(size_t)1;
-    return (const uint16_t *)(const void *)(m->code_bytes + at);
+    return (uint16_t *)(void *)(m->code_bytes + at);
 }
 
 /* The code hooks at the block's instruction starts, as one number (plus the trace hook, which
@@ -253,8 +275,7 @@ static bool se_code_reserve(se_machine *m, size_t need)
  */
 static bool se_block_alloc(se_machine *m, se_block_info *bi)
 {
-    /* bytes and a 15-byte tail, padding to 2, then one uint16_t per possible instruction */
-    size_t need = (size_t)bi->size + 15 + 1 + 2 * (size_t)bi->size;
+    size_t need = se_block_arena_size(bi->size);
     if (!se_code_reserve(m, need)) {
         m->run.error = se_fail(m, SE_ERR_NOMEM, "out of memory for the block cache");
         return false;
@@ -267,7 +288,7 @@ static bool se_block_alloc(se_machine *m, se_block_info *bi)
 static se_block_verdict se_block_scan(se_machine *m, se_block_info *bi, bool *added)
 {
     *added = false;
-    size_t want = (size_t)bi->size + 15; /* the tail only decides the last instruction */
+    size_t want = (size_t)bi->size + 15;
     uint8_t *bytes = m->code_bytes + bi->bytes_off;
     size_t got = se_code_fetch(m, bi->start, bytes, want);
     if (got < bi->size) {
@@ -278,21 +299,19 @@ static se_block_verdict se_block_scan(se_machine *m, se_block_info *bi, bool *ad
         return SE_BLOCK_ERROR;
     }
     se_block_resolve(m, bi);
-    uint16_t *offs = (uint16_t *)(void *)(m->code_bytes + ((bi->bytes_off + bi->size + 1) & ~1u));
+    uint16_t *offs = se_block_offsets(m, bi);
     se_account_reset(bi);
     bi->price_gen = m->price_gen;
     int first_phase = -2;
     for (uint32_t off = 0; off < bi->size;) {
         size_t avail = got - off < 15 ? got - off : 15;
         se_insn in;
-        if (se_decode_exec(bytes + off, avail, bi->start + off, got < want, &in) != SE_OK) {
+        if (se_decode_for_run(bytes + off, avail, bi->start + off, got < want, &in) != SE_OK) {
             /* runs into bytes that cannot be read: the fetch faults there, nothing to hook */
             offs[bi->n_insns] = (uint16_t)off;
             bi->n_insns++;
             break;
         }
-        if (in.kind != SE_INSN_INVALID && se_be_engine_misdecodes(bytes + off, avail))
-            in.kind = SE_INSN_MISDECODED; /* stopped before it runs (hooks.c) */
         offs[bi->n_insns] = (uint16_t)off;
         se_account_add(m, &in, bi, &first_phase);
         bool a = false;
@@ -301,10 +320,7 @@ static se_block_verdict se_block_scan(se_machine *m, se_block_info *bi, bool *ad
             return SE_BLOCK_ERROR;
         }
         *added = *added || a;
-        /* The CPU raises its exception at an invalid encoding: nothing after it runs. An
-         * instruction reaching past the block's end is the last one the engine translated
-         * (it ended the block there, e.g. on an encoding it rejects itself). */
-        if (in.kind == SE_INSN_INVALID || in.kind == SE_INSN_MISDECODED || off + in.len >= bi->size)
+        if (se_walk_ends(&in, off, bi->size))
             break;
         off += in.len;
     }
@@ -324,7 +340,7 @@ static void se_block_reprice(se_machine *m, se_block_info *bi)
         se_insn in;
         uint32_t off = offs[i];
         size_t avail = bi->size + 15 - off < 15 ? bi->size + 15 - off : 15;
-        if (se_decode_exec(bytes + off, avail, bi->start + off, false, &in) != SE_OK)
+        if (se_decode_for_run(bytes + off, avail, bi->start + off, false, &in) != SE_OK)
             break;
         se_account_add(m, &in, bi, &first_phase);
     }
@@ -443,7 +459,7 @@ void se_account_trim(se_machine *m)
             continue;
         }
         /* compact: the block's bytes and offsets move down in the arena */
-        size_t need = (size_t)bi->size + 15 + 1 + 2 * (size_t)bi->size;
+        size_t need = se_block_arena_size(bi->size);
         memmove(m->code_bytes + bytes, m->code_bytes + bi->bytes_off, need);
         bi->bytes_off = (uint32_t)bytes;
         bytes += need;

@@ -624,12 +624,10 @@ static void se_hook_refresh(se_machine *m, se_hooked_insn *h, uint64_t addr)
     uint8_t buf[15];
     size_t got = se_code_fetch(m, addr, buf, sizeof buf);
     se_insn in;
-    if (got == 0 || se_decode_exec(buf, got, addr, got < sizeof buf, &in) != SE_OK) {
+    if (got == 0 || se_decode_for_run(buf, got, addr, got < sizeof buf, &in) != SE_OK) {
         memset(&in, 0, sizeof in); /* not decidable here: the fetch faults first */
         in.addr = addr;
         in.kind = SE_INSN_OTHER;
-    } else if (in.kind != SE_INSN_INVALID && se_be_engine_misdecodes(buf, got)) {
-        in.kind = SE_INSN_MISDECODED;
     }
     se_hook_set_insn(h, &in, buf, got);
 }

@@ -335,6 +335,11 @@ se_status se_install_espfix_hook(se_machine *m, uint64_t va);
 se_status se_account_init(se_machine *m);
 void se_account_free(se_machine *m);
 se_phase se_phase_of(const se_machine *m, uint64_t addr);
+/* Decode the instruction the engine is about to run at addr, as the CPU would execute it:
+ * se_decode_exec, plus SE_INSN_MISDECODED for a valid instruction the engine would run
+ * differently. The one classification the block scan, the uncount and the hooks share. */
+se_status se_decode_for_run(const uint8_t *buf, size_t len, uint64_t addr, bool truncated,
+                            se_insn *out);
 /* Cost of [start, end) by decoding: instruction count, cycles, per-phase cycles. */
 void se_account_range(se_machine *m, uint64_t start, uint64_t end, se_block_info *out);
 /* What the block hook must do with a translated block about to run. */
