@@ -637,47 +637,12 @@ static int cmd_compare(int argc, char **argv)
 
 /* ---- check -------------------------------------------------------------------------------- */
 
-typedef struct scenario {
-    const char *name;
-    const char *what;
-    bool restart;
-    const char *field;
-    uint64_t value;
-    uint64_t rflags_or;
-} scenario;
-
-static const scenario scenarios[] = {
-    {"clean_getpid", "plain syscall", false, NULL, 0, 0},
-    {"c1_restart", "syscall restart: ip -= 2", true, NULL, 0, 0},
-    {"c2_noncanonical", "sigreturn to ip = cx = 1<<47", false, "ipcx", 1ull << 47, 0},
-    {"c2_top_user_page", "ip = cx = 0x7ffffffff000", false, "ipcx", 0x7ffffffff000ull, 0},
-    {"c3_compat_cs", "sigreturn to cs = __USER32_CS", false, "cs", SE_USER32_CS, 0},
-    {"c4_flags", "flags changed, r11 not", false, "flags", 0x40246, 0},
-    {"c5_single_step", "TF set by the user", false, NULL, 0, SE_RFLAGS_TF},
-    {"c6_ss", "sigreturn with ss = 0x63", false, "ss", SE_USER_TLS_DS, 0},
-    {"vsyscall", "ip = cx = 0xffffffffff600000", false, "ipcx", 0xffffffffff600000ull, 0},
-};
-
+/* The scenarios are the library's (se_diff_scenarios), the table `sysentry diff` runs too. */
 static void check_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
 {
-    const scenario *s = ctx;
     (void)m;
     (void)nr;
-    r->ax = 0;
-    if (s->restart) {
-        r->ax = r->orig_ax;
-        r->ip -= 2;
-    }
-    if (s->field == NULL)
-        return;
-    if (!strcmp(s->field, "ipcx"))
-        r->ip = r->cx = s->value;
-    else if (!strcmp(s->field, "cs"))
-        r->cs = s->value;
-    else if (!strcmp(s->field, "flags"))
-        r->flags = s->value;
-    else if (!strcmp(s->field, "ss"))
-        r->ss = s->value;
+    se_diff_apply_edits(ctx, r);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -736,18 +701,18 @@ static int cmd_check(int argc, char **argv)
             if (!base.profile_set) /* as --vendor does: price each vendor with its own */
                 se_cost_profile_builtin(v == SE_VENDOR_AMD ? "zen4" : "skylake", &prof);
             se_set_cost_profile(m, &prof);
-            for (size_t s = 0; s < sizeof scenarios / sizeof scenarios[0]; s++) {
-                const scenario *sc = &scenarios[s];
+            size_t n_scenarios;
+            const se_diff_case *scenarios = se_diff_scenarios(&n_scenarios);
+            for (size_t s = 0; s < n_scenarios; s++) {
+                const se_diff_case *sc = &scenarios[s];
                 char name[128];
                 snprintf(name, sizeof name, "%s/%s/%s", se_vendor_name(cfg.vendor),
                          se_kernel_name((se_kernel_profile)k), sc->name);
                 printf("[RUN]  %s: %s\n", name, sc->what);
                 se_set_syscall_handler(m, check_handler, (void *)sc);
-                se_regs u = base.user;
-                u.rflags |= sc->rflags_or;
                 se_outcome o;
                 total++;
-                st = se_syscall(m, &u, &o);
+                st = se_syscall(m, &sc->user, &o);
                 if (st != SE_OK) {
                     printf("[FAIL] %s: %s: %s\n", name, se_status_str(st),
                            se_machine_last_error(m));

@@ -55,6 +55,12 @@ typedef struct se_diff_case {
 } se_diff_case;
 
 /**
+ * @brief Apply a case's handler edits to pt_regs, as se_diff_run()'s handler does (for your
+ * own handler, e.g. to run one case on a single machine). NULL arguments are ignored.
+ */
+SE_API void se_diff_apply_edits(const se_diff_case *c, se_pt_regs *regs);
+
+/**
  * @brief The built-in scenario table: a plain syscall, each SYSRET check made to fail once,
  * the top user page and the vsyscall address (the table `sysentry check` runs).
  * @param n receives the number of entries (may be NULL)

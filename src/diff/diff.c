@@ -305,11 +305,10 @@ se_status se_diff_random_case(uint64_t *state, const se_config *cfg, se_diff_cas
 
 /* ---- The run -------------------------------------------------------------------------- */
 
-static void se_diff_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
+void se_diff_apply_edits(const se_diff_case *c, se_pt_regs *r)
 {
-    const se_diff_case *c = *(const se_diff_case *const *)ctx;
-    (void)m;
-    (void)nr;
+    if (c == NULL || r == NULL)
+        return;
     if (c->set & SE_DIFF_SET_IP)
         r->ip = c->edit.ip;
     if (c->set & SE_DIFF_SET_CX)
@@ -328,6 +327,13 @@ static void se_diff_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
         r->ax = r->orig_ax;
         r->ip -= 2;
     }
+}
+
+static void se_diff_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
+{
+    (void)m;
+    (void)nr;
+    se_diff_apply_edits(*(const se_diff_case *const *)ctx, r);
 }
 
 static bool se_regs_equal(const se_regs *x, const se_regs *y)
