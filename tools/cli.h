@@ -45,6 +45,8 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run);
 void cli_run_defaults(cli_run *run);
 void cli_common_help(FILE *out);
 bool cli_parse_u64(const char *s, uint64_t *out);
+/* "6.6", "6.7" (or "6.7+"), "6.12"; false for anything else */
+bool cli_parse_kernel(const char *s, se_kernel_profile *out);
 /* Install the handler implementing run->sets on m. */
 void cli_install_handler(se_machine *m, cli_run *run);
 const char *cli_config_label(const se_config *cfg);

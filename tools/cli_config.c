@@ -22,6 +22,19 @@ bool cli_parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+bool cli_parse_kernel(const char *s, se_kernel_profile *out)
+{
+    if (!strcmp(s, "6.6"))
+        *out = SE_KERNEL_6_6;
+    else if (!strcmp(s, "6.7") || !strcmp(s, "6.7+"))
+        *out = SE_KERNEL_6_7;
+    else if (!strcmp(s, "6.12"))
+        *out = SE_KERNEL_6_12;
+    else
+        return false;
+    return true;
+}
+
 void cli_run_defaults(cli_run *run)
 {
     memset(run, 0, sizeof *run);
@@ -136,13 +149,7 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
         run->cfg.xen_pv = true;
     } else if (!strcmp(o, "--kernel")) {
         NEED_ARG();
-        if (!strcmp(v, "6.6"))
-            run->cfg.kernel = SE_KERNEL_6_6;
-        else if (!strcmp(v, "6.7") || !strcmp(v, "6.7+"))
-            run->cfg.kernel = SE_KERNEL_6_7;
-        else if (!strcmp(v, "6.12"))
-            run->cfg.kernel = SE_KERNEL_6_12;
-        else
+        if (!cli_parse_kernel(v, &run->cfg.kernel))
             return cli_err("unknown kernel profile '%s' (6.6, 6.7 or 6.12)", v);
     } else if (!strcmp(o, "--disable")) {
         NEED_ARG();

@@ -5,6 +5,7 @@
  *   sysentry trace   [options]   annotated instruction walkthrough with cycles and verdict
  *   sysentry compare [options]   per-phase cycles of the same syscall under several configs
  *   sysentry check   [options]   the built-in scenario table, pass/fail per scenario
+ *   sysentry diff    [options]   two machines (two kernel profiles) over many states, compared
  *
  * Output is deterministic: the same inputs give byte-identical text, JSON and SVG.
  */
@@ -637,47 +638,12 @@ static int cmd_compare(int argc, char **argv)
 
 /* ---- check -------------------------------------------------------------------------------- */
 
-typedef struct scenario {
-    const char *name;
-    const char *what;
-    bool restart;
-    const char *field;
-    uint64_t value;
-    uint64_t rflags_or;
-} scenario;
-
-static const scenario scenarios[] = {
-    {"clean_getpid", "plain syscall", false, NULL, 0, 0},
-    {"c1_restart", "syscall restart: ip -= 2", true, NULL, 0, 0},
-    {"c2_noncanonical", "sigreturn to ip = cx = 1<<47", false, "ipcx", 1ull << 47, 0},
-    {"c2_top_user_page", "ip = cx = 0x7ffffffff000", false, "ipcx", 0x7ffffffff000ull, 0},
-    {"c3_compat_cs", "sigreturn to cs = __USER32_CS", false, "cs", SE_USER32_CS, 0},
-    {"c4_flags", "flags changed, r11 not", false, "flags", 0x40246, 0},
-    {"c5_single_step", "TF set by the user", false, NULL, 0, SE_RFLAGS_TF},
-    {"c6_ss", "sigreturn with ss = 0x63", false, "ss", SE_USER_TLS_DS, 0},
-    {"vsyscall", "ip = cx = 0xffffffffff600000", false, "ipcx", 0xffffffffff600000ull, 0},
-};
-
+/* The scenarios are the library's (se_diff_scenarios), the table `sysentry diff` runs too. */
 static void check_handler(se_machine *m, long nr, se_pt_regs *r, void *ctx)
 {
-    const scenario *s = ctx;
     (void)m;
     (void)nr;
-    r->ax = 0;
-    if (s->restart) {
-        r->ax = r->orig_ax;
-        r->ip -= 2;
-    }
-    if (s->field == NULL)
-        return;
-    if (!strcmp(s->field, "ipcx"))
-        r->ip = r->cx = s->value;
-    else if (!strcmp(s->field, "cs"))
-        r->cs = s->value;
-    else if (!strcmp(s->field, "flags"))
-        r->flags = s->value;
-    else if (!strcmp(s->field, "ss"))
-        r->ss = s->value;
+    se_diff_apply_edits(ctx, r);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -736,18 +702,18 @@ static int cmd_check(int argc, char **argv)
             if (!base.profile_set) /* as --vendor does: price each vendor with its own */
                 se_cost_profile_builtin(v == SE_VENDOR_AMD ? "zen4" : "skylake", &prof);
             se_set_cost_profile(m, &prof);
-            for (size_t s = 0; s < sizeof scenarios / sizeof scenarios[0]; s++) {
-                const scenario *sc = &scenarios[s];
+            size_t n_scenarios;
+            const se_diff_case *scenarios = se_diff_scenarios(&n_scenarios);
+            for (size_t s = 0; s < n_scenarios; s++) {
+                const se_diff_case *sc = &scenarios[s];
                 char name[128];
                 snprintf(name, sizeof name, "%s/%s/%s", se_vendor_name(cfg.vendor),
                          se_kernel_name((se_kernel_profile)k), sc->name);
                 printf("[RUN]  %s: %s\n", name, sc->what);
                 se_set_syscall_handler(m, check_handler, (void *)sc);
-                se_regs u = base.user;
-                u.rflags |= sc->rflags_or;
                 se_outcome o;
                 total++;
-                st = se_syscall(m, &u, &o);
+                st = se_syscall(m, &sc->user, &o);
                 if (st != SE_OK) {
                     printf("[FAIL] %s: %s: %s\n", name, se_status_str(st),
                            se_machine_last_error(m));
@@ -787,6 +753,300 @@ static int cmd_check(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* ---- diff --------------------------------------------------------------------------------- */
+
+static const char *const diff_unused[] = {"--nr",      "--reg",   "--ret",       "--set",
+                                          "--restart", "--entry", "--entry-sym", "--dispatch-sym",
+                                          "--cpu",     NULL};
+
+#define DIFF_SHOW_MAX 10
+
+typedef struct diff_out {
+    bool json;
+    unsigned shown;    /* unexplained mismatches printed so far, over all configurations */
+    bool first_in_cfg; /* JSON: no comma before the next mismatch */
+} diff_out;
+
+static const char *const diff_field_names[SE_DIFF_F_COUNT] = {"status", "path", "chosen", "check",
+                                                              "fault",  "cpl",  "regs"};
+
+static void diff_side_text(const char *label, se_status st, const se_outcome *o)
+{
+    printf("    %s: ", label);
+    if (st != SE_OK) {
+        printf("status %s\n", se_status_str(st));
+        return;
+    }
+    printf("%s (chosen %s, check %s), cpl %u", se_exit_path_name(o->path),
+           se_exit_path_name(o->chosen), se_check_name(o->failed_check), o->cpl);
+    if (o->fault.kind != SE_FAULT_NONE)
+        printf(", %s %s error 0x%x in ring %u at 0x%" PRIx64, se_fault_kind_name(o->fault.kind),
+               se_vector_name(o->fault.vector), o->fault.error_code, o->fault.cpl, o->fault.rip);
+    printf("\n");
+    if (o->cpl == 3)
+        printf("      rip 0x%" PRIx64 " rflags 0x%" PRIx64 " rsp 0x%" PRIx64 " rax 0x%" PRIx64
+               " rcx 0x%" PRIx64 " r11 0x%" PRIx64 " cs 0x%x ss 0x%x\n",
+               o->user.rip, o->user.rflags, o->user.rsp, o->user.rax, o->user.rcx, o->user.r11,
+               o->user.cs, o->user.ss);
+}
+
+static void diff_side_json(const char *label, se_status st, const se_outcome *o)
+{
+    printf("\"%s\": {\"status\": ", label);
+    cli_json_string(stdout, se_status_str(st));
+    printf(", \"path\": \"%s\", \"chosen\": \"%s\", \"check\": \"%s\", \"cpl\": %u, "
+           "\"fault\": \"%s\", \"error_code\": %u, \"rip\": \"0x%" PRIx64 "\"}",
+           se_exit_path_name(o->path), se_exit_path_name(o->chosen), se_check_name(o->failed_check),
+           o->cpl, o->fault.kind == SE_FAULT_NONE ? "none" : se_vector_name(o->fault.vector),
+           o->fault.error_code, o->user.rip);
+}
+
+static void diff_on_mismatch(const se_diff_mismatch *mm, void *ctx)
+{
+    diff_out *d = ctx;
+    if (mm->explanation != NULL || d->shown >= DIFF_SHOW_MAX)
+        return;
+    d->shown++;
+    const se_diff_case *c = mm->c;
+    if (d->json) {
+        printf("%s\n      {\"case\": ", d->first_in_cfg ? "" : ",");
+        d->first_in_cfg = false;
+        cli_json_string(stdout, c->name);
+        printf(", \"fields\": [");
+        bool first = true;
+        for (unsigned i = 0; i < SE_DIFF_F_COUNT; i++)
+            if (mm->fields & (1u << i)) {
+                printf("%s\"%s\"", first ? "" : ", ", diff_field_names[i]);
+                first = false;
+            }
+        printf("], ");
+        diff_side_json("a", mm->status_a, mm->a);
+        printf(", ");
+        diff_side_json("b", mm->status_b, mm->b);
+        printf("}");
+        return;
+    }
+    printf("  unexplained: case %s (%s), differs in:", c->name, c->what ? c->what : "");
+    for (unsigned i = 0; i < SE_DIFF_F_COUNT; i++)
+        if (mm->fields & (1u << i))
+            printf(" %s", diff_field_names[i]);
+    printf("\n    user: rip 0x%" PRIx64 " rax 0x%" PRIx64 " rflags 0x%" PRIx64 " rsp 0x%" PRIx64
+           "\n    handler:",
+           c->user.rip, c->user.rax, c->user.rflags, c->user.rsp);
+    const struct {
+        uint32_t bit;
+        const char *name;
+        uint64_t v;
+    } edits[] = {{SE_DIFF_SET_IP, "ip", c->edit.ip},          {SE_DIFF_SET_CX, "cx", c->edit.cx},
+                 {SE_DIFF_SET_CS, "cs", c->edit.cs},          {SE_DIFF_SET_SS, "ss", c->edit.ss},
+                 {SE_DIFF_SET_FLAGS, "flags", c->edit.flags}, {SE_DIFF_SET_R11, "r11", c->edit.r11},
+                 {SE_DIFF_SET_AX, "ax", c->edit.ax}};
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++)
+        if (c->set & edits[i].bit)
+            printf(" %s=0x%" PRIx64, edits[i].name, edits[i].v);
+    printf("%s\n", c->restart ? " restart" : "");
+    diff_side_text("a", mm->status_a, mm->a);
+    diff_side_text("b", mm->status_b, mm->b);
+}
+
+static void diff_help(FILE *out)
+{
+    fputs("usage: sysentry diff [options]\n"
+          "Run the built-in scenarios and random register states through two machines, A with\n"
+          "--kernel and B with --against, and compare their outcomes (docs/diff.md). By default\n"
+          "both vendors x PTI on/off x LA57 on/off; --vendor, --pti, --la57 pin one. Prints one\n"
+          "line per configuration and up to 10 unexplained disagreements in full. Exit status 1\n"
+          "if any disagreement is not a documented profile difference.\n"
+          "diff:\n"
+          "  --against 6.6|6.7|6.12  profile of machine B (default: the same as --kernel)\n"
+          "  --states N              random states per configuration (default 1000)\n"
+          "  --seed S                random generator seed (default 1)\n"
+          "  --pti on|off            pin PTI (--no-pti is --pti off)\n"
+          "  --la57 on|off           pin 4- or 5-level paging\n"
+          "  --against-disable CHECK patch a check out of machine B only (a known-bad B)\n"
+          "  --json                  machine-readable output on stdout\n",
+          out);
+    common_help_except(out, diff_unused);
+}
+
+static int parse_on_off(const char *o, const char *v, bool *out)
+{
+    if (v != NULL && !strcmp(v, "on"))
+        *out = true;
+    else if (v != NULL && !strcmp(v, "off"))
+        *out = false;
+    else {
+        fprintf(stderr, "sysentry diff: %s wants on or off\n", o);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+    cli_run base;
+    cli_run_defaults(&base);
+    se_kernel_profile against = SE_KERNEL_6_6;
+    bool against_set = false, json = false;
+    bool pin_vendor = false, pin_pti = false, pin_la57 = false;
+    uint64_t states = 1000, seed = 1;
+    uint32_t b_disabled = 0; /* a check patched out of machine B only: a known disagreement */
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        /* --pti and --la57 take on|off here: handled before the shared flag forms */
+        if (!strcmp(o, "--pti") || !strcmp(o, "--la57")) {
+            bool on;
+            if (parse_on_off(o, v, &on) < 0)
+                return 2;
+            i++;
+            if (o[2] == 'p') {
+                base.cfg.pti = on;
+                pin_pti = true;
+            } else {
+                base.cfg.la57 = on;
+                pin_la57 = true;
+            }
+            continue;
+        }
+        if (!strcmp(o, "--against") || !strcmp(o, "--states") || !strcmp(o, "--seed")) {
+            if (v == NULL) {
+                fprintf(stderr, "sysentry diff: %s needs an argument\n", o);
+                return 2;
+            }
+            i++;
+            bool ok = !strcmp(o, "--against")  ? cli_parse_kernel(v, &against)
+                      : !strcmp(o, "--states") ? cli_parse_u64(v, &states)
+                                               : cli_parse_u64(v, &seed);
+            if (!ok) {
+                fprintf(stderr, "sysentry diff: bad value '%s' for %s\n", v, o);
+                return 2;
+            }
+            against_set |= !strcmp(o, "--against");
+            continue;
+        }
+        if (!strcmp(o, "--json")) {
+            json = true;
+            continue;
+        }
+        if (!strcmp(o, "--against-disable")) {
+            int found = 0;
+            for (int c = 1; v != NULL && c <= SE_CHECK_MAX_VALUE; c++)
+                if (!strcmp(v, se_check_name((se_check)c))) {
+                    b_disabled |= SE_CHECK_BIT(c);
+                    found = 1;
+                }
+            if (!found) {
+                fprintf(stderr, "sysentry diff: --against-disable wants a check name\n");
+                return 2;
+            }
+            i++;
+            continue;
+        }
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            diff_help(stdout);
+            return 0;
+        }
+        int r = cli_parse_common(argc, argv, &i, &base);
+        if (r < 0)
+            return 2;
+        if (r > 0) {
+            if (refuse_unused("diff", o, diff_unused,
+                              "the cases set the registers and the handler's actions, on the "
+                              "built-in entry code"))
+                return 2;
+            pin_vendor |= !strcmp(o, "--vendor");
+            pin_pti |= !strcmp(o, "--no-pti");
+            continue;
+        }
+        fprintf(stderr, "sysentry diff: unknown option '%s' (see --help)\n", o);
+        return 2;
+    }
+    if (!against_set)
+        against = base.cfg.kernel;
+
+    diff_out d = {.json = json};
+    uint64_t total_unexplained = 0;
+    bool first_cfg = true;
+    if (json)
+        printf("{\"kernel\": \"%s\", \"against\": \"%s\", \"states\": %" PRIu64
+               ", \"seed\": %" PRIu64 ", \"configurations\": [",
+               se_kernel_name(base.cfg.kernel), se_kernel_name(against), states, seed);
+    for (int v = 0; v <= SE_VENDOR_MAX_VALUE; v++) {
+        if (pin_vendor && v != (int)base.cfg.vendor)
+            continue;
+        for (int pti = 1; pti >= 0; pti--) {
+            if (pin_pti && pti != (int)base.cfg.pti)
+                continue;
+            for (int la57 = 0; la57 <= 1; la57++) {
+                if (pin_la57 && la57 != (int)base.cfg.la57)
+                    continue;
+                se_config ca = base.cfg;
+                ca.vendor = (se_vendor)v;
+                ca.pti = pti;
+                ca.la57 = la57;
+                se_config cb = ca;
+                cb.kernel = against;
+                cb.disabled_checks |= b_disabled;
+                se_machine *a = NULL, *b = NULL;
+                char why[256];
+                se_status st = se_machine_create_ex(&ca, &a, why, sizeof why);
+                if (st == SE_OK)
+                    st = se_machine_create_ex(&cb, &b, why, sizeof why);
+                if (st != SE_OK) {
+                    fprintf(stderr, "sysentry diff: cannot create the machine: %s: %s\n",
+                            se_status_str(st), why);
+                    se_machine_destroy(a);
+                    return 1;
+                }
+                char label[96];
+                snprintf(label, sizeof label, "%s, PTI %s, %s-level, %s vs %s",
+                         se_vendor_name(ca.vendor), pti ? "on" : "off", la57 ? "5" : "4",
+                         se_kernel_name(ca.kernel), se_kernel_name(cb.kernel));
+                if (json) {
+                    printf("%s\n    {\"config\": ", first_cfg ? "" : ",");
+                    cli_json_string(stdout, label);
+                    printf(", \"mismatches\": [");
+                    first_cfg = false;
+                    d.first_in_cfg = true;
+                }
+                se_diff_options opts = {.seed = seed,
+                                        .random_cases = states,
+                                        .scenarios = true,
+                                        .on_mismatch = diff_on_mismatch,
+                                        .mismatch_ctx = &d,
+                                        .explain = se_diff_explain_profiles};
+                se_diff_summary sum;
+                st = se_diff_run(a, b, &opts, &sum);
+                if (st != SE_OK) {
+                    fprintf(stderr, "sysentry diff: %s: %s\n", se_status_str(st),
+                            se_machine_last_error(a));
+                    se_machine_destroy(a);
+                    se_machine_destroy(b);
+                    return 1;
+                }
+                total_unexplained += sum.unexplained;
+                if (json)
+                    printf("], \"cases\": %" PRIu64 ", \"agreed\": %" PRIu64
+                           ", \"explained\": %" PRIu64 ", \"unexplained\": %" PRIu64 "}",
+                           sum.cases, sum.agreed, sum.explained, sum.unexplained);
+                else
+                    printf("%-36s %6" PRIu64 " cases %6" PRIu64 " agree %6" PRIu64
+                           " explained %6" PRIu64 " unexplained\n",
+                           label, sum.cases, sum.agreed, sum.explained, sum.unexplained);
+                se_machine_destroy(a);
+                se_machine_destroy(b);
+            }
+        }
+    }
+    if (json)
+        printf("\n  ], \"unexplained\": %" PRIu64 "}\n", total_unexplained);
+    else if (total_unexplained > DIFF_SHOW_MAX)
+        printf("(%" PRIu64 " unexplained in all; the first %d are shown)\n", total_unexplained,
+               DIFF_SHOW_MAX);
+    return total_unexplained ? 1 : 0;
+}
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 static void usage(FILE *out)
@@ -795,6 +1055,7 @@ static void usage(FILE *out)
           "  trace     walk one syscall through the entry path, instruction by instruction\n"
           "  compare   per-phase cycles of one syscall under several configurations\n"
           "  check     built-in scenario table with pass/fail per verdict\n"
+          "  diff      the same states through two machines (two kernel profiles), compared\n"
           "  calibrate the cycle model next to published round-trip figures\n"
           "  bench     performance figures: native vs emulated, tracing, fuzzing, memory\n"
           "Run 'sysentry <command> --help' for the options of a command.\n",
@@ -821,6 +1082,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 2, argv + 2);
     if (!strcmp(argv[1], "check"))
         return cmd_check(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "diff"))
+        return cmd_diff(argc - 2, argv + 2);
     if (!strcmp(argv[1], "calibrate"))
         return cli_calibrate(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench"))

@@ -18,5 +18,6 @@
 #include <sysentry/trace.h>
 #include <sysentry/snapshot.h>
 #include <sysentry/layout.h>
+#include <sysentry/diff.h>
 
 #endif /* SYSENTRY_SYSENTRY_H */
