@@ -35,12 +35,16 @@ static void img_init(img *m, unsigned major, unsigned minor)
 
 static void img_finish(img *m)
 {
-    m->secs[0] = (se_vmlinux_section){".text", SE_SHT_PROGBITS, SE_SHF_ALLOC | SE_SHF_EXEC, TEXT,
-                                      sizeof m->text, m->text};
-    m->secs[1] = (se_vmlinux_section){".altinstr_replacement", SE_SHT_PROGBITS,
-                                      SE_SHF_ALLOC | SE_SHF_EXEC, REPL, m->repl_n, m->repl};
+    m->secs[0] = (se_vmlinux_section){".text", SE_SHT_PROGBITS, SE_SHF_ALLOC | SE_SHF_EXEC,
+                                      TEXT,    sizeof m->text,  m->text};
+    m->secs[1] = (se_vmlinux_section){".altinstr_replacement",
+                                      SE_SHT_PROGBITS,
+                                      SE_SHF_ALLOC | SE_SHF_EXEC,
+                                      REPL,
+                                      m->repl_n,
+                                      m->repl};
     m->secs[2] = (se_vmlinux_section){".altinstructions", SE_SHT_PROGBITS, SE_SHF_ALLOC, TAB,
-                                      m->tab_n, m->tab};
+                                      m->tab_n,           m->tab};
     m->vm.secs = m->secs;
     m->vm.n_secs = 3;
     memcpy(m->live, m->text, sizeof m->text);
