@@ -32,7 +32,7 @@ typedef struct se_kfeature_row {
     int n61, n612; /* -1: not in that release */
 } se_kfeature_row;
 
-#define SE_W(w, b) ((w) * 32 + (b))
+#define SE_W(w, b) ((w)*32 + (b))
 static const se_kfeature_row se_kfeatures[SE_KF_COUNT] = {
     [SE_KF_ALWAYS] = {"ALWAYS", SE_W(3, 21), SE_W(3, 21)},
     [SE_KF_PTI] = {"PTI", SE_W(7, 11), SE_W(7, 11)},
@@ -113,12 +113,14 @@ static const se_vmlinux_section *se_exec_section(const se_vmlinux *vm, uint64_t 
 
 /* Decode and validate the table at record size rs into out (sized for the most records). */
 static se_status se_kalt_parse_as(const se_vmlinux *vm, const se_vmlinux_section *tab,
-                                  const se_vmlinux_section *rep, size_t rs, se_kalt *out,
-                                  char *err, size_t errlen)
+                                  const se_vmlinux_section *rep, size_t rs, se_kalt *out, char *err,
+                                  size_t errlen)
 {
     if (tab->size % rs != 0) {
-        se_kalt_err(err, errlen, ".altinstructions: %llu bytes is not a whole number of %zu-byte "
-                    "records", (unsigned long long)tab->size, rs);
+        se_kalt_err(err, errlen,
+                    ".altinstructions: %llu bytes is not a whole number of %zu-byte "
+                    "records",
+                    (unsigned long long)tab->size, rs);
         return SE_ERR_FORMAT;
     }
     size_t n = (size_t)(tab->size / rs);
@@ -316,18 +318,18 @@ static se_status se_kalt_build(const se_vmlinux *vm, const ZydisDecoder *dec, co
         for (unsigned k = 0; k < 2; k++) {
             if (!in.raw.imm[k].is_relative)
                 continue;
-            se_status st = se_reloc_field(a, buf, o, in.length, in.raw.imm[k].offset,
-                                          in.raw.imm[k].size, in.raw.imm[k].value.s,
-                                          "relative branch", err, errlen);
+            se_status st =
+                se_reloc_field(a, buf, o, in.length, in.raw.imm[k].offset, in.raw.imm[k].size,
+                               in.raw.imm[k].value.s, "relative branch", err, errlen);
             if (st != SE_OK)
                 return st;
         }
         for (unsigned k = 0; k < in.operand_count; k++) {
             if (ops[k].type != ZYDIS_OPERAND_TYPE_MEMORY || ops[k].mem.base != ZYDIS_REGISTER_RIP)
                 continue;
-            se_status st = se_reloc_field(a, buf, o, in.length, in.raw.disp.offset,
-                                          in.raw.disp.size, in.raw.disp.value,
-                                          "RIP-relative operand", err, errlen);
+            se_status st =
+                se_reloc_field(a, buf, o, in.length, in.raw.disp.offset, in.raw.disp.size,
+                               in.raw.disp.value, "RIP-relative operand", err, errlen);
             if (st != SE_OK)
                 return st;
             break; /* one displacement per instruction */
@@ -404,9 +406,10 @@ se_status se_kalt_apply(const se_vmlinux *vm, const se_kalt *alts, size_t n, se_
             list = nl;
             cap = nc;
         }
-        list[cnt++] = (se_kalt_applied){
-            .site = a->site, .len = a->site_len, .feature = a->feature,
-            .when_absent = a->when_absent};
+        list[cnt++] = (se_kalt_applied){.site = a->site,
+                                        .len = a->site_len,
+                                        .feature = a->feature,
+                                        .when_absent = a->when_absent};
     }
     if (st != SE_OK) {
         free(list);

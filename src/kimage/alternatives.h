@@ -51,8 +51,7 @@ typedef struct se_kalt {
  * On success *out (free() it; NULL when *n == 0) holds *n records in table order.
  * @return SE_OK; SE_ERR_INVALID_ARG; SE_ERR_FORMAT (message in err); SE_ERR_NOMEM.
  */
-se_status se_kalt_parse(const se_vmlinux *vm, se_kalt **out, size_t *n, char *err,
-                        size_t errlen);
+se_status se_kalt_parse(const se_vmlinux *vm, se_kalt **out, size_t *n, char *err, size_t errlen);
 
 /** Whether the modelled CPU/boot has feature number `feature` (the image's numbering). */
 typedef bool (*se_kalt_has_fn)(unsigned feature, void *ctx);
