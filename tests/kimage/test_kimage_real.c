@@ -12,7 +12,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "kimage/alternatives.h"
 #include "kimage/kimage.h"
+#include "kimage/vmlinux.h"
 #include "kimage_util.h"
 
 #define SE_SKIP 77
@@ -43,6 +45,92 @@ static uint8_t *read_file(const char *path, size_t *len)
     fclose(f);
     *len = n;
     return buf;
+}
+
+/* Alternatives of the real image: every record parses and validates (the count is the
+ * section's size over the record size; the known builds' counts are checked exactly), and on
+ * 6.1 entry_SYSCALL_64's "switch to the kernel CR3" site (the jmp right after
+ * mov %rsp,%gs:0x6014) becomes NOPs falling into mov %cr3,%rsp with PTI on, and stays the jmp
+ * with PTI off. */
+static uint8_t *g_live;
+static const uint8_t *g_base;
+static const se_vmlinux *g_vm;
+static uint8_t *live_span(uint64_t va, size_t n, void *ctx)
+{
+    (void)ctx;
+    const uint8_t *p = se_vmlinux_at(g_vm, va, n);
+    return p != NULL ? g_live + (p - g_base) : NULL;
+}
+static int g_pti;
+static bool has_feature(unsigned f, void *ctx)
+{
+    (void)ctx;
+    return f == (unsigned)se_kalt_feature_number(g_vm->major, g_vm->minor, SE_KF_ALWAYS) ||
+           (int)f == g_pti;
+}
+
+static int check_alternatives(const uint8_t *elf, size_t len)
+{
+    se_vmlinux vm;
+    char err[256];
+    if (se_vmlinux_open(elf, len, &vm, err, sizeof err) != SE_OK) {
+        printf("FAIL: vmlinux view: %s\n", err);
+        return 1;
+    }
+    se_kalt *a = NULL;
+    size_t n = 0;
+    se_status st = se_kalt_parse(&vm, &a, &n, err, sizeof err);
+    const se_vmlinux_section *tab = se_vmlinux_section_by_name(&vm, ".altinstructions");
+    size_t rs = vm.major == 6 && vm.minor < 3 ? 12 : 14;
+    printf("%s: %zu alternatives (%zu-byte records)\n", vm.release, n, rs);
+    int bad = st != SE_OK || tab == NULL || n != tab->size / rs;
+    if (strcmp(vm.release, "6.1.0-50-cloud-amd64") == 0 && n != 4455)
+        bad = 1;
+    if (strcmp(vm.release, "6.12.95+deb12-cloud-amd64") == 0 && n != 9256)
+        bad = 1;
+    g_live = malloc(len);
+    const se_vmlinux_section *tx = se_vmlinux_section_by_name(&vm, ".text");
+    static const uint8_t pat[] = {0x0f, 0x01, 0xf8, 0x65, 0x48, 0x89,
+                                  0x24, 0x25, 0x14, 0x60, 0x00, 0x00};
+    const uint8_t *hit = NULL;
+    for (size_t i = 0;
+         !bad && vm.major == 6 && vm.minor == 1 && tx && i + sizeof pat + 8 < tx->size; i++)
+        if (memcmp(tx->bytes + i, pat, sizeof pat) == 0) {
+            hit = tx->bytes + i + sizeof pat;
+            break;
+        }
+    for (int pti = 0; !bad && g_live != NULL && pti < 2; pti++) {
+        memcpy(g_live, elf, len);
+        g_base = elf;
+        g_vm = &vm;
+        g_pti = pti ? se_kalt_feature_number(vm.major, vm.minor, SE_KF_PTI) : -2;
+        se_kalt_applied *ap = NULL;
+        size_t na = 0;
+        st = se_kalt_apply(&vm, a, n, has_feature, live_span, NULL, &ap, &na, err, sizeof err);
+        free(ap);
+        printf("PTI %s: %s, %zu applied %s\n", pti ? "on" : "off", se_status_str(st), na, err);
+        if (st != SE_OK) {
+            bad = 1;
+            break;
+        }
+        if (hit != NULL) {
+            const uint8_t *p = g_live + (hit - elf);
+            printf("  after mov %%rsp,%%gs:0x6014: %02x %02x %02x %02x %02x\n", p[0], p[1], p[2],
+                   p[3], p[4]);
+            if (pti ? !(p[0] == 0x66 && p[1] == 0x90 && p[2] == 0x0f && p[3] == 0x20 &&
+                        p[4] == 0xdc)
+                    : p[0] != 0xeb)
+                bad = 1;
+        }
+    }
+    if (vm.major == 6 && vm.minor == 1 && hit == NULL)
+        bad = 1;
+    free(g_live);
+    free(a);
+    se_vmlinux_close(&vm);
+    if (bad)
+        printf("FAIL: alternatives\n");
+    return bad;
 }
 
 int main(int argc, char **argv)
@@ -85,10 +173,12 @@ int main(int argc, char **argv)
     uint64_t text = se_kt_section_addr(elf, elf_len, ".text");
     printf("%s: %zu bytes -> vmlinux of %zu bytes, .text at 0x%llx\n", path, len, elf_len,
            (unsigned long long)text);
-    free(elf);
     if (text != SE_KT_TEXT_ADDR) {
         printf("FAIL: .text is not at 0x%llx\n", (unsigned long long)SE_KT_TEXT_ADDR);
+        free(elf);
         return 1;
     }
-    return 0;
+    int rc2 = check_alternatives(elf, elf_len);
+    free(elf);
+    return rc2;
 }
