@@ -581,6 +581,8 @@ se_status se_ksyms_from_map(const char *text, size_t len, uint64_t link_text, se
         line++;
         const char *s = text + i, *end = text + e;
         i = e + 1;
+        while (end > s && se_ks_blank(end[-1]))
+            end--; /* CRLF files, trailing blanks */
         while (s < end && se_ks_blank(*s))
             s++;
         if (s == end)
