@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "kimage/alternatives.h"
+#include "kimage/kallsyms.h"
 #include "kimage/kimage.h"
 #include "kimage/vmlinux.h"
 #include "kimage_util.h"
@@ -133,6 +134,82 @@ static int check_alternatives(const uint8_t *elf, size_t len)
     return bad;
 }
 
+/* The kallsyms tables of the stripped image: the entry symbols, the per-CPU TSS, name_at. */
+static int check_ksyms(const uint8_t *elf, size_t len)
+{
+    se_vmlinux vm;
+    char err[256];
+    if (se_vmlinux_open(elf, len, &vm, err, sizeof err) != SE_OK) {
+        printf("FAIL: vmlinux: %s\n", err);
+        return 1;
+    }
+    se_ksyms *k = NULL;
+    se_status st = se_ksyms_from_vmlinux(&vm, &k, err, sizeof err);
+    int bad = 0;
+    if (st != SE_OK) {
+        printf("FAIL: kallsyms: %s (%s)\n", se_status_str(st), err);
+        se_vmlinux_close(&vm);
+        return 1;
+    }
+    printf("kallsyms: %zu symbols\n", se_ksyms_count(k));
+    if (se_ksyms_count(k) <= 50000) {
+        printf("FAIL: too few symbols\n");
+        bad = 1;
+    }
+    static const char *const need[] = {"entry_SYSCALL_64",
+                                       "do_syscall_64",
+                                       "syscall_return_via_sysret",
+                                       "swapgs_restore_regs_and_return_to_usermode",
+                                       "__entry_text_start",
+                                       "__entry_text_end",
+                                       "init_task",
+                                       "_text"};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        se_ksym s;
+        if (!se_ksyms_lookup(k, need[i], &s) || s.flags != 0) {
+            printf("FAIL: %s not found\n", need[i]);
+            bad = 1;
+        } else {
+            printf("  %-44s %c 0x%llx\n", need[i], s.type, (unsigned long long)s.addr);
+        }
+    }
+    uint64_t a = 0, off = 0;
+    if (se_ksyms_find(k, "entry_SYSCALL_64", &a, NULL)) {
+        const se_vmlinux_section *sec = se_vmlinux_section_at(&vm, a);
+        const uint8_t *p = se_vmlinux_at(&vm, a, 7);
+        if (sec == NULL || strcmp(sec->name, ".text") != 0 || p == NULL) {
+            printf("FAIL: entry_SYSCALL_64 is not in .text\n");
+            bad = 1;
+        } else {
+            if (memcmp(p, "\xf3\x0f\x1e\xfa", 4) == 0) /* endbr64 (IBT kernels) */
+                p += 4;
+            if (memcmp(p, "\x0f\x01\xf8", 3) != 0) {
+                printf("FAIL: entry_SYSCALL_64 does not start with swapgs\n");
+                bad = 1;
+            }
+        }
+        const char *nm = se_ksyms_name_at(k, a + 3, &off);
+        if (nm == NULL || strcmp(nm, "entry_SYSCALL_64") != 0 || off != 3) {
+            printf("FAIL: name_at(entry_SYSCALL_64 + 3) = %s+%llu\n", nm ? nm : "(null)",
+                   (unsigned long long)off);
+            bad = 1;
+        }
+    }
+    se_ksym s;
+    if (!se_ksyms_lookup(k, "cpu_tss_rw", &s) || s.addr != 0x6000 || s.flags != SE_KSYM_PERCPU) {
+        printf("FAIL: cpu_tss_rw is not the per-CPU offset 0x6000\n");
+        bad = 1;
+    }
+    const char *pc[] = {"pcpu_hot", "cpu_current_top_of_stack"};
+    for (size_t i = 0; i < 2; i++)
+        if (se_ksyms_lookup(k, pc[i], &s))
+            printf("  %-44s %c per-CPU 0x%llx (flags %u)\n", pc[i], s.type,
+                   (unsigned long long)s.addr, s.flags);
+    se_ksyms_free(k);
+    se_vmlinux_close(&vm);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const char *ver = argc > 1 ? argv[1] : "6.1";
@@ -178,7 +255,7 @@ int main(int argc, char **argv)
         free(elf);
         return 1;
     }
-    int rc2 = check_alternatives(elf, elf_len);
+    int rc2 = check_alternatives(elf, elf_len) | check_ksyms(elf, elf_len);
     free(elf);
     return rc2;
 }
