@@ -111,37 +111,64 @@ static bool se_ks_is_global(char type)
     return type >= 'A' && type <= 'Z';
 }
 
-static const se_ksyms *se_ks_sort_ctx; /* qsort has no context argument in C11 */
+/* Orders of two entry indices; total (the index breaks the last tie), so any correct sort
+ * gives the same permutation. */
+typedef int (*se_ks_cmp_fn)(const se_ksyms *k, uint32_t a, uint32_t b);
 
-static int se_ks_cmp_name(const void *a, const void *b)
+static int se_ks_cmp_name(const se_ksyms *k, uint32_t a, uint32_t b)
 {
-    const se_ksym_ent *x = &se_ks_sort_ctx->ents[*(const uint32_t *)a];
-    const se_ksym_ent *y = &se_ks_sort_ctx->ents[*(const uint32_t *)b];
-    int c = strcmp(se_ks_sort_ctx->pool + x->name, se_ks_sort_ctx->pool + y->name);
+    const se_ksym_ent *x = &k->ents[a];
+    const se_ksym_ent *y = &k->ents[b];
+    int c = strcmp(k->pool + x->name, k->pool + y->name);
     if (c != 0)
         return c;
     bool gx = se_ks_is_global(x->type), gy = se_ks_is_global(y->type);
     if (gx != gy)
         return gx ? -1 : 1;
-    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+    return a < b ? -1 : 1;
 }
 
-static int se_ks_cmp_addr(const void *a, const void *b)
+static int se_ks_cmp_addr(const se_ksyms *k, uint32_t a, uint32_t b)
 {
-    const se_ksym_ent *x = &se_ks_sort_ctx->ents[*(const uint32_t *)a];
-    const se_ksym_ent *y = &se_ks_sort_ctx->ents[*(const uint32_t *)b];
+    const se_ksym_ent *x = &k->ents[a];
+    const se_ksym_ent *y = &k->ents[b];
     if (x->addr != y->addr)
         return x->addr < y->addr ? -1 : 1;
     bool gx = se_ks_is_global(x->type), gy = se_ks_is_global(y->type);
     if (gx != gy)
         return gx ? -1 : 1;
-    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+    return a < b ? -1 : 1;
+}
+
+/* Bottom-up merge sort of v[0, n) by cmp, using tmp (n entries). C11's qsort has no context
+ * argument, and passing the table through a static would make two threads building tables at
+ * once corrupt each other's order; this keeps the table in an argument. O(n log n) always. */
+static void se_ks_sort(const se_ksyms *k, uint32_t *v, uint32_t *tmp, size_t n, se_ks_cmp_fn cmp)
+{
+    uint32_t *src = v, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n;
+            size_t hi = mid + w < n ? mid + w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                dst[o++] = cmp(k, src[i], src[j]) <= 0 ? src[i++] : src[j++];
+            while (i < mid)
+                dst[o++] = src[i++];
+            while (j < hi)
+                dst[o++] = src[j++];
+        }
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
 }
 
 /* Flag the absolute symbols below the per-CPU area's end as per-CPU: that end is the absolute
  * __per_cpu_end when present, else percpu_size (the .data..percpu section linked at 0). Then
- * build the two sorted indices. The static sort context makes this non-reentrant across
- * threads; it is only used while a table is built, never during lookups. */
+ * build the two sorted indices. */
 static se_status se_ks_finish(se_ksyms *k, uint64_t percpu_size, char *err, size_t errlen)
 {
     for (size_t i = 0; i < k->n; i++)
@@ -166,10 +193,12 @@ static se_status se_ks_finish(se_ksyms *k, uint64_t percpu_size, char *err, size
         if (k->ents[i].flags == 0)
             k->by_addr[j++] = (uint32_t)i;
     }
-    se_ks_sort_ctx = k;
-    qsort(k->by_name, k->n, sizeof(uint32_t), se_ks_cmp_name);
-    qsort(k->by_addr, k->n_addr, sizeof(uint32_t), se_ks_cmp_addr);
-    se_ks_sort_ctx = NULL;
+    uint32_t *tmp = malloc((k->n ? k->n : 1) * sizeof(uint32_t));
+    if (tmp == NULL)
+        return se_ks_fail(err, errlen, SE_ERR_NOMEM, "out of memory for the symbol indices");
+    se_ks_sort(k, k->by_name, tmp, k->n, se_ks_cmp_name);
+    se_ks_sort(k, k->by_addr, tmp, k->n_addr, se_ks_cmp_addr);
+    free(tmp);
     return SE_OK;
 }
 

@@ -5,6 +5,7 @@
  */
 #include "se_test.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,12 +229,111 @@ static void test_map_bad(void **state)
     se_ksyms_free(NULL);
 }
 
+/* Tables are built concurrently (one per loaded kernel); nothing may be shared while building.
+ * Each thread decodes the same synthetic .rodata and map text several times and compares every
+ * lookup with a reference built beforehand (read-only, so shared safely). */
+#define KS_THREADS 4
+#define KS_ROUNDS  6
+
+typedef struct ks_job {
+    const uint8_t *ro;
+    size_t len;
+    const char *map;
+    size_t map_len;
+    const se_ksyms *ref, *ref_map;
+    unsigned bad; /* mismatches; cmocka's asserts are not for use from other threads */
+} ks_job;
+
+static unsigned same_table(const se_ksyms *a, const se_ksyms *b)
+{
+    unsigned bad = se_ksyms_count(a) != se_ksyms_count(b);
+    for (size_t i = 0; i < se_ksyms_count(a) && !bad; i++) {
+        se_ksym s, x, y;
+        se_ksyms_get(a, i, &s);
+        bad += !se_ksyms_lookup(a, s.name, &x) || !se_ksyms_lookup(b, s.name, &y);
+        if (bad)
+            break;
+        bad += strcmp(x.name, y.name) != 0 || x.addr != y.addr || x.type != y.type ||
+               x.flags != y.flags;
+        uint64_t oa = 1, ob = 2;
+        const char *na = se_ksyms_name_at(a, s.addr + 5, &oa);
+        const char *nb = se_ksyms_name_at(b, s.addr + 5, &ob);
+        bad += (na == NULL) != (nb == NULL) || (na != NULL && (strcmp(na, nb) != 0 || oa != ob));
+    }
+    return bad;
+}
+
+static void *ks_worker(void *arg)
+{
+    ks_job *j = arg;
+    for (int r = 0; r < KS_ROUNDS; r++) {
+        se_vmlinux vm;
+        se_vmlinux_section secs[3];
+        se_kb_vmlinux(&vm, secs, j->ro, j->len);
+        se_ksyms *k = NULL, *m = NULL;
+        char err[128];
+        if (se_ksyms_from_vmlinux(&vm, &k, err, sizeof err) != SE_OK)
+            j->bad++;
+        else
+            j->bad += same_table(k, j->ref);
+        if (se_ksyms_from_map(j->map, j->map_len, SE_KB_TEXT, &m, NULL, err, sizeof err) != SE_OK)
+            j->bad++;
+        else
+            j->bad += same_table(m, j->ref_map);
+        se_ksyms_free(k);
+        se_ksyms_free(m);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    size_t len, n = 20000;
+    uint8_t *ro = se_kb_rodata(SE_KB_612, n, true, SE_KB_OK, &len, NULL);
+    se_vmlinux vm;
+    se_vmlinux_section secs[3];
+    se_kb_vmlinux(&vm, secs, ro, len);
+    se_ksyms *ref = NULL, *ref_map = NULL;
+    char err[128];
+    assert_int_equal(se_ksyms_from_vmlinux(&vm, &ref, err, sizeof err), SE_OK);
+    /* the same symbols as a System.map, in reverse so that the sort has work to do */
+    size_t cap = n * 300 + 64, ml = 0;
+    char *map = malloc(cap);
+    assert_non_null(map);
+    ml += (size_t)snprintf(map + ml, cap - ml, "%016llx T _text\n", (unsigned long long)SE_KB_TEXT);
+    for (size_t i = n; i-- > 0;) {
+        se_ksym s;
+        assert_true(se_ksyms_get(ref, i, &s));
+        ml += (size_t)snprintf(map + ml, cap - ml, "%016llx %c %s\n", (unsigned long long)s.addr,
+                               s.type, s.name);
+    }
+    assert_true(ml < cap);
+    assert_int_equal(se_ksyms_from_map(map, ml, SE_KB_TEXT, &ref_map, NULL, err, sizeof err),
+                     SE_OK);
+    ks_job jobs[KS_THREADS];
+    pthread_t th[KS_THREADS];
+    for (int t = 0; t < KS_THREADS; t++) {
+        jobs[t] = (ks_job){ro, len, map, ml, ref, ref_map, 0};
+        assert_int_equal(pthread_create(&th[t], NULL, ks_worker, &jobs[t]), 0);
+    }
+    for (int t = 0; t < KS_THREADS; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        if (jobs[t].bad != 0)
+            fail_msg("thread %d: %u lookups differ from the single-threaded table", t, jobs[t].bad);
+    }
+    se_ksyms_free(ref);
+    se_ksyms_free(ref_map);
+    free(map);
+    free(ro);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout_61), cmocka_unit_test(test_layout_612),
         cmocka_unit_test(test_corrupt),   cmocka_unit_test(test_map),
-        cmocka_unit_test(test_map_bad),
+        cmocka_unit_test(test_map_bad),   cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
