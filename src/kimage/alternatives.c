@@ -7,6 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The attribute lets the compilers check every caller's format (and clang's -Wformat-nonliteral
+ * accept the vsnprintf below). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
 static void se_kalt_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err == NULL || errlen == 0)
