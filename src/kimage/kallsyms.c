@@ -686,15 +686,21 @@ se_status se_ksyms_from_map(const char *text, size_t len, uint64_t link_text, se
         st = se_ks_fail(err, errlen, SE_ERR_FORMAT,
                         "map: every address is 0: /proc/kallsyms hides addresses from "
                         "unprivileged readers (kptr_restrict); read it as root");
-    if (st == SE_OK)
-        st = se_ks_finish(k, 0, err, errlen);
+    /* The slide is removed before the indices are sorted: in a corrupt or mismatched map the
+     * subtraction can wrap around 2^64 for some symbols and not for others, and an index sorted
+     * before it would then no longer be in address order (found by fuzz_ksyms). */
     if (st == SE_OK && link_text != 0) {
-        se_ksym t;
-        if (!se_ksyms_lookup(k, "_text", &t) || t.flags != 0) {
+        size_t ti = k->n; /* the _text lookup would give: the first global, else the first */
+        for (size_t i = 0; i < k->n; i++)
+            if (strcmp(k->pool + k->ents[i].name, "_text") == 0 &&
+                (ti == k->n ||
+                 (!se_ks_is_global(k->ents[ti].type) && se_ks_is_global(k->ents[i].type))))
+                ti = i;
+        if (ti == k->n || k->ents[ti].flags != 0) {
             st = se_ks_fail(err, errlen, SE_ERR_NOT_FOUND,
                             "map: no _text symbol to compute the KASLR slide from");
         } else {
-            uint64_t sl = t.addr - link_text;
+            uint64_t sl = k->ents[ti].addr - link_text;
             for (size_t i = 0; i < k->n; i++)
                 if (k->ents[i].flags == 0)
                     k->ents[i].addr -= sl;
@@ -702,6 +708,8 @@ se_status se_ksyms_from_map(const char *text, size_t len, uint64_t link_text, se
                 *slide = sl;
         }
     }
+    if (st == SE_OK)
+        st = se_ks_finish(k, 0, err, errlen);
     if (st != SE_OK) {
         se_ksyms_free(k);
         return st;

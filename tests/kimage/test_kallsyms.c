@@ -192,6 +192,21 @@ static void test_map(void **state)
     assert_true(se_ksyms_find(k, "entry_SYSCALL_64", &a, NULL));
     assert_int_equal(a, 0xffffffff9ae00080ull);
     se_ksyms_free(k);
+
+    /* A slide that wraps some addresses around 2^64 and not others (fuzz_ksyms): the address
+     * index must be sorted after the slide is removed, or name_at misses symbols. */
+    const char *wrap = "fdffffff9a200000 T _text\n"
+                       "ffffffff9ae00080 T entry_SYSCALL_64\n";
+    assert_int_equal(
+        se_ksyms_from_map(wrap, strlen(wrap), 0xffffffff81000000ull, &k, &slide, err, sizeof err),
+        SE_OK);
+    assert_true(se_ksyms_find(k, "entry_SYSCALL_64", &a, NULL));
+    assert_int_equal(a, 0x01ffffff81c00080ull);
+    assert_string_equal(se_ksyms_name_at(k, a + 1, &off), "entry_SYSCALL_64");
+    assert_int_equal(off, 1);
+    assert_string_equal(se_ksyms_name_at(k, 0xffffffff81000010ull, &off), "_text");
+    assert_int_equal(off, 0x10);
+    se_ksyms_free(k);
 }
 
 static void test_map_bad(void **state)
