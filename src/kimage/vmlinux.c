@@ -76,16 +76,16 @@ static void se_vmlinux_version(se_vmlinux *vm)
     }
 }
 
-se_status se_vmlinux_open(const uint8_t *elf, size_t len, se_vmlinux *out, char *err,
-                          size_t errlen)
+se_status se_vmlinux_open(const uint8_t *elf, size_t len, se_vmlinux *out, char *err, size_t errlen)
 {
     if (out == NULL)
         return SE_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     if (elf == NULL)
         return SE_ERR_INVALID_ARG;
-    if (len < 64 || memcmp(elf, "\x7f"
-                                "ELF",
+    if (len < 64 || memcmp(elf,
+                           "\x7f"
+                           "ELF",
                            4) != 0)
         return se_vfail(err, errlen, SE_ERR_FORMAT, "not an ELF file");
     if (elf[4] != 2 || elf[5] != 1 || se_rd16(elf + 18) != 62)
