@@ -12,7 +12,8 @@
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static void se_kalt_err(char *err, size_t errlen, const char *fmt, ...)
+static void
+se_kalt_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err == NULL || errlen == 0)
         return;
