@@ -76,7 +76,8 @@ static void add(img *m, size_t site_off, uint8_t site_len, const uint8_t *r, uin
         e[12] = site_len;
         e[13] = rlen;
     }
-    memcpy(m->repl + m->repl_n, r, rlen);
+    if (rlen > 0) /* r is NULL for an empty replacement: memcpy's pointers must be valid */
+        memcpy(m->repl + m->repl_n, r, rlen);
     m->repl_n += rlen;
     m->tab_n += m->rs;
 }
