@@ -30,6 +30,8 @@ typedef struct cli_run {
     /* your own entry code (se_load_entry_elf) instead of the built-in one */
     const char *entry_file;
     const char *entry_sym, *dispatch_sym;
+    /* a distribution kernel (se_load_kernel_image) instead of the built-in entry */
+    const char *kernel_image, *symbols_file;
     bool profile_set; /* --cpu given: --vendor no longer picks the vendor's built-in profile */
 } cli_run;
 
@@ -39,6 +41,8 @@ se_machine *cli_machine(cli_run *run);
 /* The same without printing: on failure *st and why say what went wrong (for --json). */
 se_machine *cli_machine_ex(cli_run *run, se_status *st, char *why, size_t whylen);
 
+/* Read a whole file into a malloc'd buffer (NULL on error or an empty file). */
+uint8_t *cli_read_file(const char *path, size_t *len);
 /* Parse one option shared by trace/compare/check. Returns 1 if consumed (advancing *i),
  * 0 if not an option of this family, -1 on error (message printed). */
 int cli_parse_common(int argc, char **argv, int *i, cli_run *run);

@@ -71,6 +71,9 @@ void cli_common_help(FILE *out)
           "  --entry FILE            an ELF object to load instead of the built-in entry\n"
           "  --entry-sym NAME        its SYSCALL target (default entry_SYSCALL_64)\n"
           "  --dispatch-sym NAME     where the C handler runs (default do_syscall_64)\n"
+          "a distribution kernel (see docs/real-kernels.md):\n"
+          "  --kernel-image FILE     run this vmlinuz/vmlinux's own entry code (Linux 6.1-6.6)\n"
+          "  --symbols FILE          its System.map or /proc/kallsyms (default: its kallsyms)\n"
           "handler (what the kernel did to pt_regs before the exit checks):\n"
           "  --ret N                 pt_regs->ax (the return value; default 4242)\n"
           "  --set FIELD=VALUE       FIELD in ip cx r11 flags cs ss sp ax (repeatable)\n"
@@ -245,6 +248,12 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
     } else if (!strcmp(o, "--dispatch-sym")) {
         NEED_ARG();
         run->dispatch_sym = v;
+    } else if (!strcmp(o, "--kernel-image")) {
+        NEED_ARG();
+        run->kernel_image = v;
+    } else if (!strcmp(o, "--symbols")) {
+        NEED_ARG();
+        run->symbols_file = v;
     } else {
         return 0;
     }
@@ -305,9 +314,91 @@ se_machine *cli_machine(cli_run *run)
     return m;
 }
 
+uint8_t *cli_read_file(const char *path, size_t *len)
+{
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : (size_t)1 << 20;
+            uint8_t *nb = cap <= ((size_t)1 << 30) ? realloc(buf, cap) : NULL;
+            if (nb == NULL) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (bad || n == 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* A distribution kernel in a machine created with SE_ENTRY_NONE. */
+static se_machine *cli_kernel_machine(cli_run *run, se_config cfg, se_status *st_out, char *msg,
+                                      size_t msglen)
+{
+    cfg.entry = SE_ENTRY_NONE;
+    if (cfg.phys_mem_size < SE_KERNEL_RAM_DEFAULT)
+        cfg.phys_mem_size = SE_KERNEL_RAM_DEFAULT;
+    size_t len = 0, sym_len = 0;
+    uint8_t *img = cli_read_file(run->kernel_image, &len);
+    if (img == NULL) {
+        *st_out = SE_ERR_IO;
+        snprintf(msg, msglen, "cannot read kernel image '%s'", run->kernel_image);
+        return NULL;
+    }
+    uint8_t *syms = NULL;
+    if (run->symbols_file != NULL && (syms = cli_read_file(run->symbols_file, &sym_len)) == NULL) {
+        free(img);
+        *st_out = SE_ERR_IO;
+        snprintf(msg, msglen, "cannot read symbols '%s'", run->symbols_file);
+        return NULL;
+    }
+    se_machine *m = NULL;
+    char why[256];
+    se_status st = se_machine_create_ex(&cfg, &m, why, sizeof why);
+    if (st == SE_OK) {
+        se_kernel_opts ko = {.symbols = (const char *)syms, .symbols_len = sym_len};
+        st = se_load_kernel_image(m, img, len, &ko);
+        if (st != SE_OK)
+            snprintf(why, sizeof why, "%s", se_machine_last_error(m));
+    }
+    free(img);
+    free(syms);
+    *st_out = st;
+    if (st != SE_OK) {
+        snprintf(msg, msglen, "%s: %s: %s", run->kernel_image, se_status_str(st), why);
+        se_machine_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
 se_machine *cli_machine_ex(cli_run *run, se_status *st_out, char *msg, size_t msglen)
 {
     se_config cfg = run->cfg;
+    if (run->kernel_image != NULL && run->entry_file != NULL) {
+        *st_out = SE_ERR_INVALID_ARG;
+        snprintf(msg, msglen, "--kernel-image and --entry cannot be combined");
+        return NULL;
+    }
+    if (run->kernel_image != NULL)
+        return cli_kernel_machine(run, cfg, st_out, msg, msglen);
     if (run->entry_file != NULL)
         cfg.entry = SE_ENTRY_NONE;
     se_machine *m = NULL;

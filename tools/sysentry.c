@@ -390,7 +390,12 @@ static int cmd_trace(int argc, char **argv)
         cli_json_string(to.out, cli_config_label(&run.cfg));
         fprintf(to.out, ",\n  \"events\": [");
     } else {
-        if (run.entry_file != NULL)
+        if (run.kernel_image != NULL)
+            fprintf(to.out,
+                    "libsysentry %s: one syscall through the kernel image %s, its own "
+                    "entry_SYSCALL_64 (labels from its kallsyms)\n",
+                    SE_VERSION_STRING, run.kernel_image);
+        else if (run.entry_file != NULL)
             fprintf(to.out, "libsysentry %s: one syscall through the entry code of %s (%s)\n",
                     SE_VERSION_STRING, run.entry_file,
                     run.entry_sym ? run.entry_sym : "entry_SYSCALL_64");
@@ -909,20 +914,22 @@ static int cmd_diff(int argc, char **argv)
             }
             continue;
         }
-        if (!strcmp(o, "--against") || !strcmp(o, "--states") || !strcmp(o, "--seed")) {
+        if (!strcmp(o, "--against") || !strcmp(o, "--profile") || !strcmp(o, "--states") ||
+            !strcmp(o, "--seed")) {
             if (v == NULL) {
                 fprintf(stderr, "sysentry diff: %s needs an argument\n", o);
                 return 2;
             }
             i++;
-            bool ok = !strcmp(o, "--against")  ? cli_parse_kernel(v, &against)
+            bool ok = !strcmp(o, "--against") || !strcmp(o, "--profile")
+                          ? cli_parse_kernel(v, &against)
                       : !strcmp(o, "--states") ? cli_parse_u64(v, &states)
                                                : cli_parse_u64(v, &seed);
             if (!ok) {
                 fprintf(stderr, "sysentry diff: bad value '%s' for %s\n", v, o);
                 return 2;
             }
-            against_set |= !strcmp(o, "--against");
+            against_set |= !strcmp(o, "--against") || !strcmp(o, "--profile");
             continue;
         }
         if (!strcmp(o, "--json")) {
@@ -989,8 +996,22 @@ static int cmd_diff(int argc, char **argv)
                 cb.kernel = against;
                 cb.disabled_checks |= b_disabled;
                 se_machine *a = NULL, *b = NULL;
-                char why[256];
-                se_status st = se_machine_create_ex(&ca, &a, why, sizeof why);
+                se_kernel_info ki;
+                memset(&ki, 0, sizeof ki);
+                char why[512];
+                se_status st;
+                char a_name[80];
+                snprintf(a_name, sizeof a_name, "%s", se_kernel_name(ca.kernel));
+                if (base.kernel_image != NULL) {
+                    /* A: the distribution kernel's own code; B: the rebuild's profile */
+                    cli_run ra = base;
+                    ra.cfg = ca;
+                    a = cli_machine_ex(&ra, &st, why, sizeof why);
+                    if (a != NULL && se_kernel_info_get(a, &ki) == SE_OK)
+                        snprintf(a_name, sizeof a_name, "Linux %u.%u image", ki.major, ki.minor);
+                } else {
+                    st = se_machine_create_ex(&ca, &a, why, sizeof why);
+                }
                 if (st == SE_OK)
                     st = se_machine_create_ex(&cb, &b, why, sizeof why);
                 if (st != SE_OK) {
@@ -999,10 +1020,10 @@ static int cmd_diff(int argc, char **argv)
                     se_machine_destroy(a);
                     return 1;
                 }
-                char label[96];
+                char label[128];
                 snprintf(label, sizeof label, "%s, PTI %s, %s-level, %s vs %s",
-                         se_vendor_name(ca.vendor), pti ? "on" : "off", la57 ? "5" : "4",
-                         se_kernel_name(ca.kernel), se_kernel_name(cb.kernel));
+                         se_vendor_name(ca.vendor), pti ? "on" : "off", la57 ? "5" : "4", a_name,
+                         se_kernel_name(cb.kernel));
                 if (json) {
                     printf("%s\n    {\"config\": ", first_cfg ? "" : ",");
                     cli_json_string(stdout, label);
@@ -1015,7 +1036,10 @@ static int cmd_diff(int argc, char **argv)
                                         .scenarios = true,
                                         .on_mismatch = diff_on_mismatch,
                                         .mismatch_ctx = &d,
-                                        .explain = se_diff_explain_profiles};
+                                        .explain = base.kernel_image != NULL
+                                                       ? se_diff_explain_kernel
+                                                       : se_diff_explain_profiles,
+                                        .explain_ctx = &ki};
                 se_diff_summary sum;
                 st = se_diff_run(a, b, &opts, &sum);
                 if (st != SE_OK) {
@@ -1031,7 +1055,7 @@ static int cmd_diff(int argc, char **argv)
                            ", \"explained\": %" PRIu64 ", \"unexplained\": %" PRIu64 "}",
                            sum.cases, sum.agreed, sum.explained, sum.unexplained);
                 else
-                    printf("%-36s %6" PRIu64 " cases %6" PRIu64 " agree %6" PRIu64
+                    printf("%-44s %6" PRIu64 " cases %6" PRIu64 " agree %6" PRIu64
                            " explained %6" PRIu64 " unexplained\n",
                            label, sum.cases, sum.agreed, sum.explained, sum.unexplained);
                 se_machine_destroy(a);

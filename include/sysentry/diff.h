@@ -183,6 +183,24 @@ SE_API se_status se_diff_run(se_machine *a, se_machine *b, const se_diff_options
  */
 SE_API const char *se_diff_explain_profiles(const se_diff_mismatch *mm, void *ctx);
 
+/**
+ * @brief The explainer for a distribution kernel (machine a, se_load_kernel_image()) against
+ * the rebuild (machine b): documented differences of that kernel's build, then
+ * se_diff_explain_profiles().
+ *
+ * - NR_syscalls: the number is below one side's table size only (the image's sys_call_table
+ *   against the profile's), and each side's verdict is the reference's on its own frame;
+ * - no espfix64 (::se_kernel_info::espfix64 false, e.g. Debian's 6.1 cloud kernel, built
+ *   without CONFIG_X86_16BIT): with an LDT selector in pt_regs->ss and the same frames and
+ *   checks, the image's IRETQ raises \#GP(selector) in ring 0 where the rebuild's espfix64
+ *   path reports \#GP(0) from user mode.
+ *
+ * @param mm  the disagreement
+ * @param ctx the kernel machine's ::se_kernel_info (from se_kernel_info_get())
+ * @return a static string naming the difference, or NULL (unexplained).
+ */
+SE_API const char *se_diff_explain_kernel(const se_diff_mismatch *mm, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

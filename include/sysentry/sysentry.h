@@ -15,6 +15,7 @@
 #include <sysentry/machine.h>
 #include <sysentry/timing.h>
 #include <sysentry/entry.h>
+#include <sysentry/kernel.h>
 #include <sysentry/trace.h>
 #include <sysentry/snapshot.h>
 #include <sysentry/layout.h>

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <Zydis/Zydis.h>
+
 #include "decode/decode.h"
 #include "machine/machine_int.h"
 
@@ -86,6 +88,27 @@ static se_status se_hazard_add(se_machine *m, uint64_t va)
     return SE_OK;
 }
 
+/* Sort and deduplicate the hazard list after additions, and hand the engine its exits. */
+static se_status se_hazards_commit(se_machine *m)
+{
+    qsort(m->hazards, m->n_hazards, sizeof *m->hazards, se_u64_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < m->n_hazards; i++)
+        if (u == 0 || m->hazards[u - 1] != m->hazards[i])
+            m->hazards[u++] = m->hazards[i];
+    m->n_hazards = u;
+    if (!m->exits_enabled) {
+        if (m->n_hazards == 0)
+            return SE_OK;
+        if (uc_ctl_exits_enable(m->uc) != UC_ERR_OK)
+            return se_fail(m, SE_ERR_BACKEND, "cannot enable the engine's exits");
+        m->exits_enabled = true;
+    }
+    m->hazard_gen++;
+    se_be_exits_sync(m);
+    return SE_OK;
+}
+
 se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len)
 {
     return se_be_hazards_update_ex(m, va, len, 0, NULL, 0);
@@ -132,24 +155,7 @@ se_status se_be_hazards_update_ex(se_machine *m, uint64_t va, uint64_t len, uint
         }
         at += want;
     }
-    if (!changed)
-        return SE_OK;
-    qsort(m->hazards, m->n_hazards, sizeof *m->hazards, se_u64_cmp);
-    size_t u = 0;
-    for (size_t i = 0; i < m->n_hazards; i++)
-        if (u == 0 || m->hazards[u - 1] != m->hazards[i])
-            m->hazards[u++] = m->hazards[i];
-    m->n_hazards = u;
-    if (!m->exits_enabled) {
-        if (m->n_hazards == 0)
-            return SE_OK;
-        if (uc_ctl_exits_enable(m->uc) != UC_ERR_OK)
-            return se_fail(m, SE_ERR_BACKEND, "cannot enable the engine's exits");
-        m->exits_enabled = true;
-    }
-    m->hazard_gen++;
-    se_be_exits_sync(m);
-    return SE_OK;
+    return changed ? se_hazards_commit(m) : SE_OK;
 }
 
 /*
@@ -191,4 +197,67 @@ bool se_be_is_hazard(const se_machine *m, uint64_t va)
 {
     return m->n_hazards > 0 &&
            bsearch(&va, m->hazards, m->n_hazards, sizeof va, se_u64_cmp) != NULL;
+}
+
+se_status se_be_hazards_screen_flow(se_machine *m, uint64_t va, uint64_t len,
+                                    const uint64_t *starts, size_t n_starts)
+{
+    if (len == 0)
+        return SE_OK;
+    uint8_t *buf = malloc(len + 15);
+    uint8_t *seen = calloc((len + 7) / 8, 1);
+    uint64_t *todo = malloc((n_starts + 1) * sizeof *todo);
+    size_t n_todo = 0, cap_todo = n_starts + 1;
+    if (buf == NULL || seen == NULL || todo == NULL) {
+        free(buf);
+        free(seen);
+        free(todo);
+        return se_fail(m, SE_ERR_NOMEM, "out of memory screening 0x%llx bytes of code",
+                       (unsigned long long)len);
+    }
+    size_t got = se_code_fetch(m, va, buf, (size_t)len);
+    memset(buf + got, 0, len + 15 - got);
+    todo[n_todo++] = 0;
+    for (size_t i = 0; i < n_starts; i++)
+        if (starts[i] >= va && starts[i] - va < got)
+            todo[n_todo++] = starts[i] - va;
+    ZydisDecoder dec;
+    ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    se_status st = SE_OK;
+    size_t before = m->n_hazards;
+    while (n_todo > 0 && st == SE_OK) {
+        uint64_t off = todo[--n_todo];
+        while (off < got && !(seen[off / 8] & (1u << (off % 8))) && st == SE_OK) {
+            seen[off / 8] |= (uint8_t)(1u << (off % 8));
+            size_t left = got - off < 15 ? got - off : 15;
+            if (se_be_hazard_at(buf + off, left))
+                st = se_hazard_add(m, va + off);
+            ZydisDecodedInstruction in;
+            if (!ZYAN_SUCCESS(
+                    ZydisDecoderDecodeInstruction(&dec, NULL, buf + off, got - off, &in))) {
+                off++; /* the CPU raises #UD here; a jump may still land just after */
+                continue;
+            }
+            if ((in.attributes & ZYDIS_ATTRIB_IS_RELATIVE) && in.raw.imm[0].is_relative) {
+                uint64_t target = off + in.length + (uint64_t)in.raw.imm[0].value.s;
+                if (target < got && !(seen[target / 8] & (1u << (target % 8)))) {
+                    if (n_todo == cap_todo) {
+                        uint64_t *t = realloc(todo, 2 * cap_todo * sizeof *t);
+                        if (t == NULL) {
+                            st = se_fail(m, SE_ERR_NOMEM, "out of memory screening code");
+                            break;
+                        }
+                        todo = t;
+                        cap_todo *= 2;
+                    }
+                    todo[n_todo++] = target;
+                }
+            }
+            off += in.length; /* straight on, past jumps too: padding and the next function */
+        }
+    }
+    free(buf);
+    free(seen);
+    free(todo);
+    return st == SE_OK && m->n_hazards != before ? se_hazards_commit(m) : st;
 }

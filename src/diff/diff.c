@@ -12,6 +12,7 @@
 #include <sysentry/diff.h>
 
 #include "entry/verdict.h"
+#include <sysentry/kernel.h>
 #include "machine/machine_int.h"
 
 /* ---- The scenario table (also what `sysentry check` runs) --------------------------------- */
@@ -558,4 +559,35 @@ const char *se_diff_explain_profiles(const se_diff_mismatch *mm, void *ctx)
     if (ra != SE_CHECK_NONE && se_diff_cs_assert(ca, mm->a) != se_diff_cs_assert(cb, mm->b))
         return "6.12 IRET exit asserts a user CS";
     return NULL;
+}
+
+const char *se_diff_explain_kernel(const se_diff_mismatch *mm, void *ctx)
+{
+    const se_kernel_info *ki = ctx;
+    if (mm == NULL || mm->cfg_a == NULL || mm->cfg_b == NULL || mm->a == NULL || mm->b == NULL ||
+        ki == NULL)
+        return NULL;
+    if (mm->status_a != SE_OK || mm->status_b != SE_OK)
+        return NULL;
+    const se_outcome *a = mm->a, *b = mm->b;
+    /* the tables end at different numbers: the handler ran on one side only */
+    uint32_t unr = (uint32_t)mm->c->user.rax;
+    if ((unr < se_config_nr_syscalls(mm->cfg_a)) != (unr < se_config_nr_syscalls(mm->cfg_b)) &&
+        a->failed_check == se_diff_reference(mm->cfg_b, &a->frame) &&
+        b->failed_check == se_diff_reference(mm->cfg_b, &b->frame))
+        return "NR_syscalls differs: the handler ran on one side only";
+    /* Without CONFIG_X86_ESPFIX64 native_iret does not divert an LDT SS: IRETQ itself raises
+     * #GP(selector) in ring 0 (Linux's bad-IRET fixup then signals the task), where the
+     * rebuild's espfix64 path ends in #GP(0) raised from user mode at the frame's ip. */
+    /* IRETQ checks the CS selector before SS (SDM Vol. 2A, IRET: return to outer privilege
+     * level), so the #GP's selector is whichever of the two it rejected first */
+    uint16_t ss = (uint16_t)a->frame.ss, cs = (uint16_t)a->frame.cs;
+    if (!ki->espfix64 && (ss & 4) != 0 && a->chosen == SE_EXIT_IRET && b->chosen == SE_EXIT_IRET &&
+        a->failed_check == b->failed_check && memcmp(&a->frame, &b->frame, sizeof a->frame) == 0 &&
+        a->fault.vector == SE_VEC_GP && a->fault.cpl == 0 &&
+        (a->fault.error_code == (uint32_t)(ss & 0xFFFC) ||
+         a->fault.error_code == (uint32_t)(cs & 0xFFFC)) &&
+        b->fault.vector == SE_VEC_GP && b->fault.cpl == 3 && b->fault.error_code == 0)
+        return "no espfix64 in this build (CONFIG_X86_16BIT off): an LDT SS faults at IRETQ";
+    return se_diff_explain_profiles(mm, NULL);
 }

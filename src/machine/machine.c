@@ -245,6 +245,8 @@ se_status se_machine_create_ex(const se_config *cfg_in, se_machine **out, char *
     if (m == NULL)
         return se_create_fail(err, errlen, SE_ERR_NOMEM, "out of host memory for the machine");
     m->id = atomic_fetch_add(&se_next_machine_id, 1);
+    m->track_gen = 1;
+    m->next_snapshot_id = 1;
     m->cfg = cfg;
     m->levels = cfg.la57 ? 5 : 4;
     se_features_for(m);
@@ -330,6 +332,8 @@ void se_machine_destroy(se_machine *m)
     se_account_free(m);
     se_notes_free(m);
     free(m->syms);
+    se_kernel_free(m);
+    se_track_free(m); /* its hooks go with the engine */
     se_be_close(m);
     se_hashmap_free(&m->blocks);
     se_hashmap_free(&m->hooked_at);

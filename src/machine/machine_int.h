@@ -55,6 +55,18 @@ typedef struct se_mapping {
 
 struct se_machine;
 
+/* A writable range whose pages a snapshot restores only when written (track.c). */
+#define SE_TRACK_MAX 8
+typedef struct se_track {
+    uint64_t va, pa, pages;
+    uint64_t *wgen; /* per page: the machine's track_gen at its last write */
+    uint64_t *src;  /* per page: the snapshot whose bytes it holds unwritten since, or 0 */
+    uc_hook hook;
+} se_track;
+
+/* The loaded distribution kernel (kimage_load.c); NULL for the rebuild or your own code. */
+struct se_kernel_state;
+
 /* One hooked privileged instruction in loaded kernel code. */
 typedef struct se_hooked_insn {
     struct se_machine *m;
@@ -224,6 +236,12 @@ struct se_machine {
     se_hooked_insn *cr_pending; /* a MOV to CR0/CR3 whose source register is to be restored */
 
     se_entry_syms sym;
+    struct se_kernel_state *kern;
+    /* write tracking of large writable ranges for snapshots (track.c) */
+    se_track tracks[SE_TRACK_MAX];
+    size_t n_tracks;
+    uint64_t track_gen;
+    uint64_t next_snapshot_id;
     se_syscall_fn handler;
     void *handler_ctx;
     bool in_handler;
@@ -297,6 +315,13 @@ se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len);
 se_status se_be_hazards_update_ex(se_machine *m, uint64_t va, uint64_t len, uint64_t ov_va,
                                   const uint8_t *ov, size_t ov_len);
 bool se_be_is_hazard(const se_machine *m, uint64_t va);
+/* Screen [va, va + len) of read-only code at the instruction starts execution can reach by
+ * its own flow: a straight decode from the start and from each of `starts` (function entry
+ * points), and every direct branch target found on the way. For large code that nothing
+ * writes (a kernel image's text) instead of every byte offset, whose false positives would
+ * give the engine tens of thousands of exits (docs/fuzzing.md, "Engine crashes"). */
+se_status se_be_hazards_screen_flow(se_machine *m, uint64_t va, uint64_t len,
+                                    const uint64_t *starts, size_t n_starts);
 /* Give the engine the exits the current mode can fetch (after any change of CPL/CR3/CR4). */
 void se_be_exits_sync(se_machine *m);
 
@@ -327,6 +352,24 @@ se_status se_check_user_regs(se_machine *m, const se_regs *r, bool need_canonica
 se_status se_load_builtin_entry(se_machine *m);
 se_status se_load_code_pages(se_machine *m, uint64_t va, const uint8_t *code, size_t len,
                              uint32_t flags, bool scan);
+/* ---- track.c: page-granular write tracking for snapshots ------------------------------ */
+se_status se_track_add(se_machine *m, uint64_t va, uint64_t pa, uint64_t size);
+void se_track_mark(se_machine *m, uint64_t va, uint64_t len);
+bool se_track_covers(const se_machine *m, uint64_t va);
+size_t se_track_bytes(const se_machine *m);
+/* Copy every tracked page to dst (se_track_bytes() bytes); *gen gets the snapshot's generation. */
+void se_track_save(se_machine *m, uint8_t *dst, uint64_t *gen);
+/* Copy back from src the pages that may differ from the snapshot (gen, snap_id). */
+void se_track_restore(se_machine *m, const uint8_t *src, uint64_t gen, uint64_t snap_id);
+void se_track_free(se_machine *m);
+
+/* ---- kimage_load.c: a distribution kernel ----------------------------------------------- */
+void se_kernel_free(se_machine *m);
+/* The kernel's symbol for addr (NULL when no kernel image or no symbol). */
+const char *se_kernel_symbolize(se_machine *m, uint64_t addr, uint64_t *off);
+/* Which check's branch to the IRET exit ends the block at `block` (SE_CHECK_NONE if none). */
+se_check se_kernel_check_from_block(se_machine *m, uint64_t block);
+
 /* ---- syscall.c ------------------------------------------------------------------------- */
 se_status se_install_dispatch_hook(se_machine *m, uint64_t va);
 se_status se_install_espfix_hook(se_machine *m, uint64_t va);

@@ -256,6 +256,7 @@ se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
         /* straight into guest RAM: a translated block of these bytes is found stale by the
          * block hook before it runs again (account.c), whatever the engine does on writes */
         memcpy(se_phys_ptr(&m->phys, mp->pa + (va - mp->va), chunk), in, chunk);
+        se_track_mark(m, va, chunk); /* a snapshot restore must undo it (track.c) */
         in += chunk;
         va += chunk;
         len -= chunk;

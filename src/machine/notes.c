@@ -78,7 +78,9 @@ const char *se_note_for(se_machine *m, uint64_t addr, const se_insn *in)
      * exit phase goes back to the user's GS base, ...). Other entry code may do anything:
      * it speaks only through its own .se_notes. The user's SYSCALL is the CPU's, not the
      * entry code's, and keeps its note. */
-    if (m->sym.loaded && !m->sym.builtin && (addr >> 63) != 0)
+    /* a distribution kernel is Linux's own code: the same notes describe it (its checks and
+     * phases were found by decoding it, kimage_load.c) */
+    if (m->sym.loaded && !m->sym.builtin && m->kern == NULL && (addr >> 63) != 0)
         return "";
     const char *label = se_note_for_label(m, addr);
     if (label != NULL)

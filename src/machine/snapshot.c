@@ -23,6 +23,10 @@ struct se_snapshot {
     se_snap_region *regions;
     size_t n_regions;
     uint8_t *bytes;
+    /* tracked ranges (track.c): all their pages, the generation and identity to restore by */
+    uint8_t *tracked;
+    size_t n_tracks;
+    uint64_t track_gen, id;
 };
 
 void se_snapshot_destroy(se_snapshot *s)
@@ -33,6 +37,7 @@ void se_snapshot_destroy(se_snapshot *s)
         uc_context_free(s->ctx);
     free(s->regions);
     free(s->bytes);
+    free(s->tracked);
     free(s);
 }
 
@@ -48,15 +53,16 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
     se_snapshot *s = calloc(1, sizeof *s);
     size_t total = 0, n = 0;
     for (size_t i = 0; i < m->n_maps; i++)
-        if (m->maps[i].flags & SE_MAP_WRITE) {
+        if ((m->maps[i].flags & SE_MAP_WRITE) && !se_track_covers(m, m->maps[i].va)) {
             total += m->maps[i].size;
             n++;
         }
     if (s != NULL) {
         s->regions = calloc(n ? n : 1, sizeof *s->regions);
         s->bytes = malloc(total ? total : 1);
+        s->tracked = malloc(se_track_bytes(m) ? se_track_bytes(m) : 1);
     }
-    if (s == NULL || s->regions == NULL || s->bytes == NULL ||
+    if (s == NULL || s->regions == NULL || s->bytes == NULL || s->tracked == NULL ||
         uc_context_alloc(m->uc, &s->ctx) != UC_ERR_OK) {
         se_snapshot_destroy(s);
         return se_fail(m, SE_ERR_NOMEM, "out of memory for a snapshot");
@@ -72,13 +78,16 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
     size_t off = 0;
     for (size_t i = 0; i < m->n_maps; i++) {
         const se_mapping *mp = &m->maps[i];
-        if (!(mp->flags & SE_MAP_WRITE))
+        if (!(mp->flags & SE_MAP_WRITE) || se_track_covers(m, mp->va))
             continue;
         s->regions[s->n_regions++] = (se_snap_region){
             .va = mp->va, .pa = mp->pa, .size = mp->size, .user = (mp->flags & SE_MAP_USER) != 0};
         memcpy(s->bytes + off, se_phys_ptr(&m->phys, mp->pa, mp->size), mp->size);
         off += mp->size;
     }
+    s->n_tracks = m->n_tracks;
+    se_track_save(m, s->tracked, &s->track_gen);
+    s->id = m->next_snapshot_id++;
     *out = s;
     return SE_OK;
 }
@@ -93,6 +102,10 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
                        "snapshot is NULL or of another machine (possibly a destroyed one)");
     if (se_refuse_in_callback(m, "se_snapshot_restore") != SE_OK)
         return SE_ERR_STATE;
+    if (s->n_tracks != m->n_tracks)
+        return se_fail(m, SE_ERR_STATE,
+                       "the snapshot was taken before a kernel image was loaded: take a new one");
+    se_track_restore(m, s->tracked, s->track_gen, s->id);
     size_t off = 0;
     for (size_t i = 0; i < s->n_regions; i++) {
         const se_snap_region *r = &s->regions[i];

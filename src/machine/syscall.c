@@ -27,10 +27,14 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
     int nr32 = (int)(uint32_t)se_be_get(m, UC_X86_REG_RSI);
     long nr = nr32;
     se_pt_regs regs;
-    if (se_mem_read(m, regs_va, &regs, sizeof regs) != SE_OK) {
+    uint64_t rsp = se_be_get(m, UC_X86_REG_RSP), ret = 0;
+    uint64_t bad = se_mem_read(m, regs_va, &regs, sizeof regs) != SE_OK                ? regs_va
+                   : m->kern != NULL && se_mem_read(m, rsp, &ret, sizeof ret) != SE_OK ? rsp
+                                                                                       : 0;
+    if (bad != 0) {
         se_fault f;
         memset(&f, 0, sizeof f);
-        se_walk(m, regs_va, SE_ACCESS_READ, 0, 0, NULL, &f);
+        se_walk(m, bad, SE_ACCESS_READ, 0, 0, NULL, &f);
         f.rip = addr;
         f.cpl = m->arch.cpl;
         m->run.reason = SE_STOP_FAULT;
@@ -54,6 +58,14 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
     se_mem_write(m, regs_va, &regs, sizeof regs);
     m->run.frame = regs;
     m->run.frame_valid = true;
+    if (m->kern != NULL) {
+        /* a distribution kernel's do_syscall_64 (6.1-6.6) returns nothing: the hook stands in
+         * for its body and returns to the caller, whose assembly then makes the decision */
+        se_uncount_from(m, addr);
+        se_be_set(m, UC_X86_REG_RSP, rsp + 8);
+        se_be_set(m, UC_X86_REG_RIP, ret);
+        return;
+    }
     if (m->cfg.kernel == SE_KERNEL_6_7 || m->cfg.kernel == SE_KERNEL_6_12) {
         /* common.c@v6.12 keeps 6.7's checks in do_syscall_64 unchanged */
         se_check c = se_verdict_6_7(&regs, m->cfg.la57, m->cfg.disabled_checks, m->cfg.xen_pv);
@@ -208,6 +220,8 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
     out->frame = r->frame;
     if (r->verdict_from_c)
         out->failed_check = r->failed_check;
+    else if (r->iret_from_block != 0 && m->kern != NULL)
+        out->failed_check = se_kernel_check_from_block(m, r->iret_from_block);
     else if (r->iret_from_block != 0)
         out->failed_check = se_check_from_block(m, r->iret_from_block);
     out->chosen = r->exit_chosen;

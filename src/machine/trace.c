@@ -81,6 +81,10 @@ static void se_trace_close(se_machine *m)
 /* Nearest label at or before addr, from the entry code's symbols. */
 static const char *se_trace_symbol(se_machine *m, uint64_t addr, uint64_t *off)
 {
+    if (m->kern != NULL) { /* a distribution kernel: its kallsyms */
+        const char *k = se_kernel_symbolize(m, addr, off);
+        return k != NULL ? k : "";
+    }
     const se_symbol *best = NULL;
     for (size_t i = 0; i < m->n_syms; i++) {
         const se_symbol *c = &m->syms[i];

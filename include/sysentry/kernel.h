@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file kernel.h
+ * @brief Real distribution kernels: load a `vmlinuz` (or `vmlinux`) and run its own entry code.
+ *
+ * se_load_kernel_image() turns a machine created with ::SE_ENTRY_NONE into one that runs the
+ * image's unmodified `entry_SYSCALL_64`, patched by its alternatives for the machine's CPU
+ * features as the kernel's boot would patch it. se_syscall(), traces, cycles and verdicts then
+ * work as for the built-in rebuild; docs/real-kernels.md says what is loaded, patched, hooked
+ * and not modelled.
+ */
+#ifndef SYSENTRY_KERNEL_H
+#define SYSENTRY_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sysentry/config.h>
+#include <sysentry/export.h>
+#include <sysentry/machine.h>
+#include <sysentry/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Guest RAM a kernel image needs, with room to spare for Debian's kernels (their text, rodata,
+ * data and bss take 35–45 MiB): create the machine with `phys_mem_size` at least this large.
+ */
+#define SE_KERNEL_RAM_DEFAULT ((size_t)128 << 20)
+
+/** Options of se_load_kernel_image(); zero-initialise, then set what you need. */
+typedef struct se_kernel_opts {
+    /** A `System.map` or `/proc/kallsyms` text to take the symbols from instead of the
+     * image's own kallsyms (NULL: use the image's). A KASLR slide in `/proc/kallsyms` is
+     * removed using its `_text`. Read during the call only. */
+    const char *symbols;
+    size_t symbols_len; /**< length of `symbols` in bytes */
+} se_kernel_opts;
+
+/**
+ * @brief Load a distribution kernel image into a machine created with ::SE_ENTRY_NONE.
+ *
+ * Accepts a bzImage (`vmlinuz`: xz, zstd, LZ4 legacy or gzip payload) or an uncompressed
+ * `vmlinux` ELF. Maps the kernel's text, rodata, data and bss at their link addresses, one
+ * CPU's per-CPU area from the image's template, and (with PTI) user page tables holding only what
+ * Linux maps there; applies the alternatives for the machine's configuration; sets LSTAR to the
+ * image's `entry_SYSCALL_64`; hooks `do_syscall_64` to call the syscall handler; finds the
+ * SYSRET checks by decoding the code after the call (se_outcome::failed_check names them).
+ * Supported: Linux 6.1 to 6.6 (the checks are assembly after do_syscall_64).
+ * @param m     a machine created with ::SE_ENTRY_NONE and at least ::SE_KERNEL_RAM_DEFAULT bytes
+ *              of `phys_mem_size` (or what the message asks for)
+ * @param image the file's bytes; read during the call only
+ * @param len   size of `image` in bytes
+ * @param opts  options, or NULL for the defaults
+ * @return ::SE_OK; ::SE_ERR_INVALID_ARG (NULL, empty); ::SE_ERR_STATE (entry code already loaded,
+ *         or inside a callback); ::SE_ERR_FORMAT (not a kernel image, malformed tables);
+ *         ::SE_ERR_NOT_FOUND (a symbol the path needs is missing); ::SE_ERR_UNSUPPORTED (a
+ *         kernel version or entry code the loader does not know); ::SE_ERR_LIMIT (guest RAM too
+ *         small: the message gives the size needed); ::SE_ERR_NOMEM.
+ *         On failure the machine may hold part of the image: destroy it.
+ */
+SE_API se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
+                                      const se_kernel_opts *opts);
+
+/** What se_load_kernel_image() found and did. */
+typedef struct se_kernel_info {
+    char release[64];      /**< the kernel release from its banner, e.g. "6.1.0-27-cloud-amd64" */
+    unsigned major;        /**< version major number (6) */
+    unsigned minor;        /**< version minor number (1) */
+    size_t symbols;        /**< symbols known (kallsyms or the map file) */
+    size_t alternatives;   /**< `.altinstructions` records */
+    size_t applied;        /**< records applied for the machine's features */
+    size_t applied_entry;  /**< of those, how many patch the entry text */
+    uint64_t entry;        /**< entry_SYSCALL_64 (LSTAR) */
+    uint64_t dispatch;     /**< do_syscall_64, where the handler runs */
+    uint64_t percpu;       /**< the per-CPU area (kernel GS base) */
+    uint32_t nr_syscalls;  /**< entries of its sys_call_table (the handler's range, unless
+                                se_config::nr_syscalls overrides it) */
+    bool espfix64;         /**< built with CONFIG_X86_ESPFIX64: IRET to an LDT stack segment
+                                goes through espfix (the rebuild always does) */
+    uint32_t checks_found; /**< SE_CHECK_BIT() of every check the decoder identified */
+    uint32_t unknown_branches; /**< branches to the IRET exit the classifier could not name */
+} se_kernel_info;
+
+/**
+ * @brief Describe the kernel loaded into `m`.
+ * @return ::SE_OK; ::SE_ERR_INVALID_ARG (NULL); ::SE_ERR_STATE (no kernel image loaded).
+ */
+SE_API se_status se_kernel_info_get(se_machine *m, se_kernel_info *out);
+
+/**
+ * @brief Symbolize a kernel address with the loaded kernel's symbols.
+ * @param m      a machine with a kernel image
+ * @param addr   any address
+ * @param offset receives addr minus the symbol's address (may be NULL)
+ * @return the nearest symbol at or below addr, or NULL (no kernel, no symbol). The string
+ *         lives as long as the machine.
+ */
+SE_API const char *se_kernel_symbol(se_machine *m, uint64_t addr, uint64_t *offset);
+
+/**
+ * @brief Look up a kernel symbol by name.
+ * @param m    a machine with a kernel image
+ * @param name the symbol (a global wins over a local of the same name)
+ * @param addr receives the address (for a per-CPU variable: its offset in the per-CPU area)
+ * @return ::SE_OK; ::SE_ERR_INVALID_ARG; ::SE_ERR_STATE (no kernel image); ::SE_ERR_NOT_FOUND.
+ */
+SE_API se_status se_kernel_lookup(se_machine *m, const char *name, uint64_t *addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SYSENTRY_KERNEL_H */

@@ -1,0 +1,709 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A distribution kernel in the machine (include/sysentry/kernel.h, docs/real-kernels.md).
+ *
+ * The image is prepared the way the kernel's own boot leaves it on CPU 0 once init memory is
+ * freed (init/main.c: free_initmem), with what the syscall path reads:
+ * - every allocated section from _text to _end at its link address, except the init memory
+ *   [__init_begin, __init_end) that a booted kernel has freed: text read-only, .rodata
+ *   read-only (mark_rodata_ro), data and bss writable (bss zeroed, as the ELF says);
+ * - one per-CPU area, a copy of the .data..percpu template (setup_per_cpu_areas), at the
+ *   kernel GS base, with this_cpu_off pointing at it and the TSS's sp0 at the trampoline stack
+ *   of the machine's cpu_entry_area (cpu_init_exception_handling: load_sp0);
+ * - with PTI, the user page tables hold what pti_clone_user_shared / pti_clone_entry_text put
+ *   there: the entry text [__entry_text_start, __entry_text_end), the per-CPU cpu_tss_rw page,
+ *   the cpu_entry_area (GDT and entry stack), and user memory;
+ * - the alternatives applied for the machine's CPU features (alternative_instructions).
+ * do_syscall_64's first instruction is hooked: the C handler runs there with the real pt_regs
+ * and the hook returns to the caller, as the rebuild's stub does (Linux 6.1–6.6 keep the SYSRET
+ * checks in the assembly after the call, which runs unmodified).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry/discover.h"
+#include "kimage/alternatives.h"
+#include "kimage/kallsyms.h"
+#include "kimage/kimage.h"
+#include "kimage/vmlinux.h"
+#include "machine/machine_int.h"
+
+#define SE_PAGE 0x1000ull
+
+/* Where the per-CPU area goes: in the direct map, like a real per-CPU chunk. */
+#define SE_KPERCPU_4LEVEL 0xffff888100000000ull
+#define SE_KPERCPU_5LEVEL 0xff11000100000000ull
+/* _text to _end: Debian's images span about 45 MiB; a crafted one must not plan gigabytes */
+#define SE_KERNEL_SPAN_MAX 0x20000000ull
+
+typedef struct se_kernel_state {
+    se_ksyms *ksyms;
+    se_kernel_info info;
+    uint64_t check_branch[SE_CHECK_MAX_VALUE + 1]; /* the branch of each check (0: none) */
+    uint64_t unknown_branch[8];                    /* branches to the IRET exit not named */
+} se_kernel_state;
+
+void se_kernel_free(se_machine *m)
+{
+    if (m->kern == NULL)
+        return;
+    se_ksyms_free(m->kern->ksyms);
+    free(m->kern);
+    m->kern = NULL;
+}
+
+const char *se_kernel_symbolize(se_machine *m, uint64_t addr, uint64_t *off)
+{
+    *off = 0;
+    if (m->kern == NULL || m->kern->ksyms == NULL)
+        return NULL;
+    return se_ksyms_name_at(m->kern->ksyms, addr, off);
+}
+
+se_check se_kernel_check_from_block(se_machine *m, uint64_t block)
+{
+    if (m->kern == NULL)
+        return SE_CHECK_NONE;
+    /* a check's branch ends the translated block that ran just before the IRET exit; the
+     * check blocks are a few instructions each, so the nearest branch at or after the block's
+     * start that is still inside the checks is the one */
+    se_check best = SE_CHECK_NONE;
+    uint64_t best_addr = UINT64_MAX;
+    for (int c = 1; c <= SE_CHECK_MAX_VALUE; c++) {
+        uint64_t b = m->kern->check_branch[c];
+        if (b != 0 && b >= block && b < best_addr && m->sym.checks[c] <= block) {
+            best = (se_check)c;
+            best_addr = b;
+        }
+    }
+    return best;
+}
+
+/* ---- symbols --------------------------------------------------------------------------- */
+
+static se_status se_kneed(se_machine *m, const char *name, uint64_t *addr)
+{
+    char type;
+    if (!se_ksyms_find(m->kern->ksyms, name, addr, &type))
+        return se_fail(m, SE_ERR_NOT_FOUND, "kernel image: symbol %s not found", name);
+    return SE_OK;
+}
+
+/* ---- memory ---------------------------------------------------------------------------- */
+
+/* Map [lo, hi) with flags, the entry text's pages shared with the user page tables under PTI
+ * (pti_clone_entry_text); writable ranges are tracked for snapshots. */
+static se_status se_kmap_run(se_machine *m, uint64_t lo, uint64_t hi, uint32_t flags,
+                             uint64_t etext_lo, uint64_t etext_hi)
+{
+    uint64_t a = etext_lo < lo ? lo : etext_lo > hi ? hi : etext_lo;
+    uint64_t b = etext_hi < a ? a : etext_hi > hi ? hi : etext_hi;
+    const struct {
+        uint64_t lo, hi;
+        uint32_t flags;
+    } parts[3] = {
+        {lo, a, flags}, {a, b, flags | (m->cfg.pti ? SE_MAP_PTI_SHARED : 0)}, {b, hi, flags}};
+    for (int i = 0; i < 3; i++) {
+        if (parts[i].hi <= parts[i].lo)
+            continue;
+        se_status st =
+            se_map_internal(m, parts[i].lo, parts[i].hi - parts[i].lo, parts[i].flags, NULL);
+        if (st == SE_OK && (parts[i].flags & SE_MAP_WRITE)) {
+            const se_mapping *mp = &m->maps[m->n_maps - 1];
+            st = se_track_add(m, mp->va, mp->pa, mp->size);
+        }
+        if (st != SE_OK)
+            return st;
+    }
+    return SE_OK;
+}
+
+/* Copy bytes to guest memory that may cross mapping boundaries (no hazard screening here). */
+static void se_kcopy(se_machine *m, uint64_t va, const uint8_t *src, uint64_t len)
+{
+    while (len > 0) {
+        size_t got;
+        uint8_t *dst = se_host_span(m, va, len, &got);
+        if (dst == NULL || got == 0)
+            return; /* the plan mapped every page it copies to */
+        memcpy(dst, src, got);
+        va += got;
+        src += got;
+        len -= got;
+    }
+}
+
+static bool se_kernel_keeps(const se_vmlinux_section *s, uint64_t init_lo, uint64_t init_hi,
+                            uint64_t text_lo, uint64_t end_hi)
+{
+    if (!(s->flags & SE_SHF_ALLOC) || s->size == 0 || (s->addr >> 63) == 0)
+        return false;
+    if (s->addr < text_lo || s->addr >= end_hi)
+        return false;
+    return !(s->addr >= init_lo && s->addr < init_hi); /* freed by free_initmem */
+}
+
+/* Map and fill the image: pages take the most permissive flags of the sections on them. */
+static se_status se_kernel_map_image(se_machine *m, const se_vmlinux *vm)
+{
+    uint64_t init_lo, init_hi, text_lo, end_hi, etext_lo, etext_hi;
+    se_status st = se_kneed(m, "__init_begin", &init_lo);
+    if (st == SE_OK)
+        st = se_kneed(m, "__init_end", &init_hi);
+    if (st == SE_OK)
+        st = se_kneed(m, "_text", &text_lo);
+    if (st == SE_OK)
+        st = se_kneed(m, "_end", &end_hi);
+    if (st == SE_OK)
+        st = se_kneed(m, "__entry_text_start", &etext_lo);
+    if (st == SE_OK)
+        st = se_kneed(m, "__entry_text_end", &etext_hi);
+    if (st != SE_OK)
+        return st;
+    etext_lo &= ~(SE_PAGE - 1);
+    etext_hi = (etext_hi + SE_PAGE - 1) & ~(SE_PAGE - 1);
+    if (end_hi <= text_lo || end_hi - text_lo > SE_KERNEL_SPAN_MAX)
+        return se_fail(m, SE_ERR_FORMAT,
+                       "kernel image: _text..._end spans 0x%" PRIx64 " bytes (at most 0x%llx)",
+                       end_hi - text_lo, SE_KERNEL_SPAN_MAX);
+    text_lo &= ~(SE_PAGE - 1);
+    size_t n_pages = (size_t)((end_hi - text_lo + SE_PAGE - 1) / SE_PAGE);
+    /* per page: 0 not mapped, 1 read-only, 2 writable; a page shared by a writable and a
+     * read-only section is writable (the kernel cannot protect half a page either) */
+    uint8_t *page = calloc(n_pages, 1);
+    if (page == NULL)
+        return se_fail(m, SE_ERR_NOMEM, "out of memory planning the kernel image");
+    for (size_t i = 0; i < vm->n_secs; i++) {
+        const se_vmlinux_section *s = &vm->secs[i];
+        if (!se_kernel_keeps(s, init_lo, init_hi, text_lo, end_hi))
+            continue;
+        /* rodata is writable in the ELF (ro_after_init data lives there) and read-only once
+         * the kernel has booted (mark_rodata_ro) */
+        uint8_t kind = (s->flags & SE_SHF_WRITE) && strcmp(s->name, ".rodata") != 0 ? 2 : 1;
+        uint64_t last = s->addr + s->size - 1 > end_hi - 1 ? end_hi - 1 : s->addr + s->size - 1;
+        for (uint64_t p = (s->addr - text_lo) / SE_PAGE; p <= (last - text_lo) / SE_PAGE; p++)
+            if (page[p] < kind)
+                page[p] = kind;
+    }
+    uint64_t total = 0;
+    for (size_t p = 0; p < n_pages; p++)
+        total += page[p] ? SE_PAGE : 0;
+    /* page tables take about 1/512 of what they map, plus the upper levels */
+    uint64_t need = total + total / 256 + (4ull << 20);
+    uint64_t left = m->phys.size - m->phys.next;
+    if (need > left) {
+        free(page);
+        return se_fail(m, SE_ERR_LIMIT,
+                       "kernel image needs %" PRIu64 " MiB of guest RAM, %" PRIu64
+                       " MiB are left: create the machine with phys_mem_size >= %" PRIu64
+                       " MiB (SE_KERNEL_RAM_DEFAULT is enough for Debian's kernels)",
+                       need >> 20, left >> 20,
+                       (m->cfg.phys_mem_size + need - left + (1u << 20) - 1) >> 20);
+    }
+    for (size_t p = 0; p < n_pages && st == SE_OK;) {
+        size_t q = p;
+        while (q < n_pages && page[q] == page[p])
+            q++;
+        if (page[p] != 0)
+            st = se_kmap_run(m, text_lo + p * SE_PAGE, text_lo + q * SE_PAGE,
+                             page[p] == 2 ? SE_MAP_WRITE : 0, etext_lo, etext_hi);
+        p = q;
+    }
+    free(page);
+    if (st == SE_ERR_INVALID_ARG)
+        st = SE_ERR_FORMAT; /* an address from the file the machine cannot map */
+    if (st != SE_OK)
+        return st;
+    for (size_t i = 0; i < vm->n_secs; i++) {
+        const se_vmlinux_section *s = &vm->secs[i];
+        if (s->bytes != NULL && se_kernel_keeps(s, init_lo, init_hi, text_lo, end_hi))
+            se_kcopy(m, s->addr, s->bytes, s->size);
+    }
+    return SE_OK;
+}
+
+/* One CPU's per-CPU area from the template, set up as setup_per_cpu_areas and cpu_init do. */
+static se_status se_kernel_percpu(se_machine *m, const se_vmlinux *vm)
+{
+    const se_vmlinux_section *tmpl = se_vmlinux_section_by_name(vm, ".data..percpu");
+    if (tmpl == NULL || tmpl->bytes == NULL || tmpl->size == 0 || tmpl->size > (64u << 20))
+        return se_fail(m, SE_ERR_FORMAT, "kernel image: no usable .data..percpu template");
+    uint64_t tss;
+    se_status st = se_kneed(m, "cpu_tss_rw", &tss);
+    if (st != SE_OK)
+        return st;
+    uint64_t size = (tmpl->size + SE_PAGE - 1) & ~(SE_PAGE - 1);
+    if ((tss & (SE_PAGE - 1)) != 0 || tss + SE_PAGE > size)
+        return se_fail(m, SE_ERR_FORMAT,
+                       "kernel image: cpu_tss_rw at per-CPU offset 0x%" PRIx64
+                       " is not a page inside the template",
+                       tss);
+    uint64_t base = m->cfg.la57 ? SE_KPERCPU_5LEVEL : SE_KPERCPU_4LEVEL;
+    /* the TSS page is read on the user CR3 (the sp2 store before the CR3 switch) */
+    const struct {
+        uint64_t off, size;
+        uint32_t flags;
+    } parts[] = {{0, tss, SE_MAP_WRITE},
+                 {tss, SE_PAGE, SE_MAP_WRITE | SE_MAP_PTI_SHARED},
+                 {tss + SE_PAGE, size - tss - SE_PAGE, SE_MAP_WRITE}};
+    for (size_t i = 0; i < 3; i++) {
+        if (parts[i].size == 0)
+            continue;
+        st = se_map_internal(m, base + parts[i].off, parts[i].size, parts[i].flags, NULL);
+        if (st == SE_OK) {
+            const se_mapping *mp = &m->maps[m->n_maps - 1];
+            st = se_track_add(m, mp->va, mp->pa, mp->size);
+        }
+        if (st != SE_OK)
+            return st;
+    }
+    se_kcopy(m, base, tmpl->bytes, tmpl->size);
+    uint64_t sp0 = m->lay.tss_sp0, off;
+    se_kcopy(m, base + tss + SE_TSS_SP0, (const uint8_t *)&sp0, 8);
+    char type;
+    if (se_ksyms_find(m->kern->ksyms, "this_cpu_off", &off, &type) && off + 8 <= size)
+        se_kcopy(m, base + off, (const uint8_t *)&base, 8);
+    uint64_t spec = m->cfg.ibrs ? SE_SPEC_CTRL_IBRS : 0;
+    if (se_ksyms_find(m->kern->ksyms, "x86_spec_ctrl_current", &off, &type) && off + 8 <= size)
+        se_kcopy(m, base + off, (const uint8_t *)&spec, 8);
+    m->kern->info.percpu = base;
+    /* the base every return to user mode parks in KERNEL_GS_BASE (se_enter_user_internal);
+     * the layout's own two-page per-CPU area stays mapped, unused */
+    m->lay.percpu = base;
+    se_fault f;
+    st = se_msr_write(m, SE_MSR_IA32_KERNEL_GS_BASE, base, &f);
+    return st;
+}
+
+/* ---- alternatives ------------------------------------------------------------------------ */
+
+typedef struct se_kalt_ctx {
+    se_machine *m;
+    unsigned major, minor;
+} se_kalt_ctx;
+
+/* The machine's CPU features as the kernel's boot would have detected and chosen them. */
+static bool se_kernel_has(unsigned feature, void *user)
+{
+    const se_kalt_ctx *c = user;
+    const se_config *cfg = &c->m->cfg;
+    const struct {
+        se_kfeature f;
+        bool on;
+    } table[] = {
+        {SE_KF_ALWAYS, true},           {SE_KF_PTI, cfg->pti},
+        {SE_KF_PCID, cfg->pcid},        {SE_KF_LA57, cfg->la57},
+        {SE_KF_KERNEL_IBRS, cfg->ibrs}, {SE_KF_CLEAR_CPU_BUF, cfg->verw},
+        {SE_KF_XENPV, cfg->xen_pv},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (se_kalt_feature_number(c->major, c->minor, table[i].f) == (int)feature)
+            return table[i].on;
+    return false; /* every other feature: absent (docs/real-kernels.md) */
+}
+
+static uint8_t *se_kernel_span(uint64_t va, size_t n, void *user)
+{
+    const se_kalt_ctx *c = user;
+    size_t got;
+    uint8_t *p = se_host_span(c->m, va, n, &got);
+    return p != NULL && got == n ? p : NULL;
+}
+
+static se_status se_kernel_alternatives(se_machine *m, const se_vmlinux *vm, uint64_t etext_lo,
+                                        uint64_t etext_hi)
+{
+    char err[160] = "";
+    se_kalt *alts = NULL;
+    size_t n = 0;
+    se_status st = se_kalt_parse(vm, &alts, &n, err, sizeof err);
+    if (st != SE_OK)
+        return se_fail(m, st, "kernel image: alternatives: %s", err);
+    se_kalt_ctx ctx = {.m = m, .major = vm->major, .minor = vm->minor};
+    if (se_kalt_feature_number(vm->major, vm->minor, SE_KF_PTI) < 0) {
+        free(alts);
+        return se_fail(m, SE_ERR_UNSUPPORTED,
+                       "kernel image: Linux %u.%u: its X86_FEATURE numbers are not known to the "
+                       "loader, so its alternatives cannot be applied",
+                       vm->major, vm->minor);
+    }
+    /* boot patches init code too, but a booted kernel has freed it: only mapped sites count */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (se_kernel_span(alts[i].site, alts[i].site_len, &ctx) != NULL)
+            alts[kept++] = alts[i];
+    se_kalt_applied *done = NULL;
+    size_t n_done = 0;
+    st = se_kalt_apply(vm, alts, kept, se_kernel_has, se_kernel_span, &ctx, &done, &n_done, err,
+                       sizeof err);
+    free(alts);
+    if (st != SE_OK)
+        return se_fail(m, st, "kernel image: applying alternatives: %s", err);
+    m->kern->info.alternatives = n;
+    m->kern->info.applied = n_done;
+    for (size_t i = 0; i < n_done && st == SE_OK; i++) {
+        if (done[i].site < etext_lo || done[i].site >= etext_hi)
+            continue;
+        m->kern->info.applied_entry++;
+        const char *name = se_kalt_feature_name(vm->major, vm->minor, done[i].feature);
+        char note[96];
+        if (name != NULL)
+            snprintf(note, sizeof note, "alternative applied: X86_FEATURE_%s %s", name,
+                     done[i].when_absent ? "absent" : "present");
+        else
+            snprintf(note, sizeof note, "alternative applied: feature %u %s", done[i].feature,
+                     done[i].when_absent ? "absent" : "present");
+        uint64_t dummy;
+        if (!se_hashmap_get(&m->notes, done[i].site, &dummy))
+            st = se_notes_add(m, done[i].site, note);
+    }
+    free(done);
+    return st;
+}
+
+/* ---- the entry path ---------------------------------------------------------------------- */
+
+/* The first `call target` in [from, from + len) by decoding, or 0. */
+static uint64_t se_kernel_find_call(se_machine *m, uint64_t from, size_t len, uint64_t target)
+{
+    for (uint64_t a = from; a < from + len;) {
+        uint8_t buf[16];
+        size_t got = se_code_fetch(m, a, buf, sizeof buf);
+        se_insn in;
+        if (got == 0 || se_decode_one(buf, got, a, &in) != SE_OK)
+            return 0;
+        if (in.len == 5 && buf[0] == 0xE8) {
+            int32_t rel;
+            memcpy(&rel, buf + 1, 4);
+            if (a + 5 + (uint64_t)(int64_t)rel == target)
+                return a;
+        }
+        a += in.len;
+    }
+    return 0;
+}
+
+/* The first instruction of `kind` in [from, from + len), or 0. */
+static uint64_t se_kernel_find_kind(se_machine *m, uint64_t from, size_t len, se_insn_kind kind)
+{
+    for (uint64_t a = from; a < from + len;) {
+        uint8_t buf[16];
+        size_t got = se_code_fetch(m, a, buf, sizeof buf);
+        se_insn in;
+        if (got == 0 || se_decode_one(buf, got, a, &in) != SE_OK)
+            return 0;
+        if (in.kind == kind)
+            return a;
+        a += in.len;
+    }
+    return 0;
+}
+
+static se_status se_kernel_checks(se_machine *m, uint64_t after_call)
+{
+    se_kernel_state *k = m->kern;
+    if (m->sym.sysret_exit <= after_call || m->sym.sysret_exit - after_call > 4096)
+        return se_fail(m, SE_ERR_UNSUPPORTED,
+                       "kernel image: syscall_return_via_sysret is not after the call to "
+                       "do_syscall_64 in entry_SYSCALL_64: an entry layout the loader does "
+                       "not know");
+    size_t len = (size_t)(m->sym.sysret_exit - after_call);
+    uint8_t *code = malloc(len);
+    if (code == NULL)
+        return se_fail(m, SE_ERR_NOMEM, "out of memory");
+    size_t got = se_code_fetch(m, after_call, code, len);
+    se_found_check found[16];
+    size_t n = se_discover_checks(code, got, after_call, m->sym.iret_exit, found, 16);
+    free(code);
+    if (n > 16)
+        n = 16;
+    for (size_t i = 0; i < n; i++) {
+        se_check c = found[i].check;
+        if (c == SE_CHECK_NONE) {
+            if (k->info.unknown_branches < 8)
+                k->unknown_branch[k->info.unknown_branches] = found[i].branch;
+            k->info.unknown_branches++;
+            se_notes_add(m, found[i].branch,
+                         "branch to the IRET exit: the check's idiom is not one the loader "
+                         "knows (not named)");
+            continue;
+        }
+        if (k->check_branch[c] != 0)
+            continue; /* the first one decides */
+        k->check_branch[c] = found[i].branch;
+        m->sym.checks[c] = found[i].start;
+        k->info.checks_found |= SE_CHECK_BIT(c);
+    }
+    return SE_OK;
+}
+
+/* Phase marks for the cycle model, from the code's own structure (no labels in a real image). */
+static se_status se_kernel_phases(se_machine *m, uint64_t call, uint64_t after_call,
+                                  uint64_t etext_lo, uint64_t etext_hi)
+{
+    se_phase_mark marks[16];
+    size_t n = 0;
+    marks[n++] = (se_phase_mark){m->sym.entry, SE_PHASE_ENTRY};
+    uint64_t cr3k =
+        se_kernel_find_kind(m, m->sym.entry, (size_t)(call - m->sym.entry), SE_INSN_MOV_FROM_CR);
+    if (cr3k != 0 && m->cfg.pti)
+        marks[n++] = (se_phase_mark){cr3k, SE_PHASE_CR3_KERNEL};
+    /* pt_regs are built from the first push on */
+    for (uint64_t a = cr3k ? cr3k : m->sym.entry; a < call;) {
+        uint8_t buf[16];
+        size_t got = se_code_fetch(m, a, buf, sizeof buf);
+        se_insn in;
+        if (got == 0 || se_decode_one(buf, got, a, &in) != SE_OK)
+            break;
+        if (buf[0] == 0x6A || buf[0] == 0x68) { /* push imm: the first pt_regs slot (ss) */
+            marks[n++] = (se_phase_mark){a, SE_PHASE_PTREGS};
+            break;
+        }
+        a += in.len;
+    }
+    marks[n++] = (se_phase_mark){call, SE_PHASE_DISPATCH};
+    marks[n++] = (se_phase_mark){m->sym.dispatch, SE_PHASE_DISPATCH};
+    marks[n++] = (se_phase_mark){after_call, SE_PHASE_CHECKS};
+    marks[n++] = (se_phase_mark){m->sym.sysret_exit, SE_PHASE_RESTORE};
+    uint64_t cr3u = se_kernel_find_kind(m, m->sym.sysret_exit, 256, SE_INSN_MOV_FROM_CR);
+    if (cr3u != 0 && m->cfg.pti && (m->sym.sysretq == 0 || cr3u < m->sym.sysretq))
+        marks[n++] = (se_phase_mark){cr3u, SE_PHASE_CR3_USER};
+    if (m->sym.sysretq != 0)
+        marks[n++] = (se_phase_mark){m->sym.sysretq, SE_PHASE_SYSRET};
+    marks[n++] = (se_phase_mark){m->sym.iret_exit, SE_PHASE_RESTORE};
+    uint64_t cr3i = se_kernel_find_kind(m, m->sym.iret_exit, 256, SE_INSN_MOV_FROM_CR);
+    if (cr3i != 0 && m->cfg.pti && (m->sym.iretq == 0 || cr3i < m->sym.iretq))
+        marks[n++] = (se_phase_mark){cr3i, SE_PHASE_CR3_USER};
+    if (m->sym.iretq != 0)
+        marks[n++] = (se_phase_mark){m->sym.iretq, SE_PHASE_IRET};
+    /* sorted by address, as se_account_set_marks expects */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && marks[j].addr < marks[j - 1].addr; j--) {
+            se_phase_mark t = marks[j];
+            marks[j] = marks[j - 1];
+            marks[j - 1] = t;
+        }
+    uint64_t lo = etext_lo < m->sym.dispatch ? etext_lo : m->sym.dispatch;
+    uint64_t hi = etext_hi > m->sym.dispatch + 1 ? etext_hi : m->sym.dispatch + 1;
+    return se_account_set_marks(m, marks, n, lo, hi);
+}
+
+static se_status se_kernel_entry(se_machine *m, const se_vmlinux *vm)
+{
+    se_entry_syms s;
+    memset(&s, 0, sizeof s);
+    uint64_t etext_lo, etext_hi;
+    se_status st = se_kneed(m, "entry_SYSCALL_64", &s.entry);
+    if (st == SE_OK)
+        st = se_kneed(m, "do_syscall_64", &s.dispatch);
+    if (st == SE_OK)
+        st = se_kneed(m, "syscall_return_via_sysret", &s.sysret_exit);
+    if (st == SE_OK)
+        st = se_kneed(m, "swapgs_restore_regs_and_return_to_usermode", &s.iret_exit);
+    if (st == SE_OK)
+        st = se_kneed(m, "__entry_text_start", &etext_lo);
+    if (st == SE_OK)
+        st = se_kneed(m, "__entry_text_end", &etext_hi);
+    if (st != SE_OK)
+        return st;
+    if (s.entry < etext_lo || s.entry >= etext_hi || s.sysret_exit < s.entry ||
+        s.sysret_exit >= etext_hi || s.iret_exit < etext_lo || s.iret_exit >= etext_hi)
+        return se_fail(m, SE_ERR_FORMAT,
+                       "kernel image: the entry symbols are not inside the entry text");
+    st = se_kernel_alternatives(m, vm, etext_lo, etext_hi);
+    if (st != SE_OK)
+        return st;
+    uint64_t call = se_kernel_find_call(m, s.entry, (size_t)(s.sysret_exit - s.entry), s.dispatch);
+    if (call == 0)
+        return se_fail(m, SE_ERR_UNSUPPORTED,
+                       "kernel image: no call to do_syscall_64 found in entry_SYSCALL_64");
+    s.call_dispatch = call;
+    s.sysretq = se_kernel_find_kind(m, s.sysret_exit, 256, SE_INSN_SYSRET64);
+    if (!se_ksyms_find(m->kern->ksyms, "native_irq_return_iret", &s.iretq, &(char){0}))
+        s.iretq = se_kernel_find_kind(m, s.iret_exit, 512, SE_INSN_IRETQ);
+    s.loaded = true;
+    s.builtin = false;
+    m->sym = s;
+    /* CONFIG_X86_ESPFIX64 (X86_16BIT): native_iret tests for an LDT SS and takes
+     * native_irq_return_ldt; without it IRETQ runs with whatever SS the frame holds */
+    uint64_t ldt;
+    m->kern->info.espfix64 =
+        se_ksyms_find(m->kern->ksyms, "native_irq_return_ldt", &ldt, &(char){0});
+    /* NR_syscalls: do_syscall_x64 dispatches unr < NR_syscalls, the size of sys_call_table;
+     * kallsyms has no sizes, so it ends where the next symbol starts */
+    uint64_t table, off;
+    if (m->cfg.nr_syscalls == 0 &&
+        se_ksyms_find(m->kern->ksyms, "sys_call_table", &table, &(char){0})) {
+        uint32_t nr = 0;
+        while (nr < 4096) {
+            const char *name = se_ksyms_name_at(m->kern->ksyms, table + 8ull * nr, &off);
+            if (name == NULL || strcmp(name, "sys_call_table") != 0 || off != 8ull * nr)
+                break;
+            nr++;
+        }
+        if (nr > 0 && nr < 4096)
+            m->cfg.nr_syscalls = nr;
+    }
+    m->kern->info.nr_syscalls = se_config_nr_syscalls(&m->cfg);
+    m->kern->info.entry = s.entry;
+    m->kern->info.dispatch = s.dispatch;
+    st = se_kernel_checks(m, call + 5);
+    if (st == SE_OK)
+        st = se_kernel_phases(m, call, call + 5, etext_lo, etext_hi);
+    /* the entry text's privileged instructions are hooked now; code elsewhere when the block
+     * hook first meets it (account.c), as for any code */
+    for (uint64_t a = etext_lo; st == SE_OK && a < etext_hi;) {
+        size_t got;
+        uint8_t *p = se_host_span(m, a, (size_t)(etext_hi - a), &got);
+        if (p == NULL || got == 0)
+            break;
+        st = se_hooks_scan_code(m, a, p, got);
+        a += got;
+    }
+    return st;
+}
+
+/* Screen the mapped kernel text for encodings the engine cannot translate (hazard.c): the
+ * image is input like any other and may have been crafted. Every function symbol is a start. */
+static se_status se_kernel_screen(se_machine *m)
+{
+    size_t n = se_ksyms_count(m->kern->ksyms), k = 0;
+    uint64_t *starts = malloc((n ? n : 1) * sizeof *starts);
+    if (starts == NULL)
+        return se_fail(m, SE_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        se_ksym s;
+        if (se_ksyms_get(m->kern->ksyms, i, &s) && s.flags == 0 && (s.type == 't' || s.type == 'T'))
+            starts[k++] = s.addr;
+    }
+    uint64_t lo, hi;
+    se_status st = se_kneed(m, "_text", &lo);
+    if (st == SE_OK)
+        st = se_kneed(m, "_etext", &hi);
+    /* the text mappings (split at the entry text under PTI); rodata and data are not code,
+     * though the engine, which has no NX (EFER.NXE), would fetch from them (docs) */
+    for (size_t i = 0; i < m->n_maps && st == SE_OK; i++) {
+        const se_mapping *mp = &m->maps[i];
+        if ((mp->flags & SE_MAP_WRITE) || mp->va < lo || mp->va >= hi)
+            continue;
+        st = se_be_hazards_screen_flow(m, mp->va, mp->size, starts, k);
+    }
+    free(starts);
+    return st;
+}
+
+se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
+                               const se_kernel_opts *opts)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (image == NULL || len == 0)
+        return se_fail(m, SE_ERR_INVALID_ARG, "image must be non-NULL and non-empty");
+    if (se_refuse_in_callback(m, "se_load_kernel_image") != SE_OK)
+        return SE_ERR_STATE;
+    if (m->sym.loaded || m->kern != NULL)
+        return se_fail(m, SE_ERR_STATE,
+                       "entry code is already loaded: create the machine with SE_ENTRY_NONE "
+                       "and load one kernel image into it");
+    if (opts != NULL && opts->symbols != NULL && opts->symbols_len == 0)
+        return se_fail(m, SE_ERR_INVALID_ARG, "opts->symbols_len is 0");
+    char err[200] = "";
+    uint8_t *elf = NULL;
+    size_t elf_len = 0;
+    se_status st = se_kimage_decompress(image, len, &elf, &elf_len, err, sizeof err);
+    if (st != SE_OK)
+        return se_fail(m, st, "kernel image: %s", err);
+    se_vmlinux vm;
+    st = se_vmlinux_open(elf, elf_len, &vm, err, sizeof err);
+    if (st != SE_OK) {
+        free(elf);
+        return se_fail(m, st, "kernel image: %s", err);
+    }
+    if (vm.major != 6 || vm.minor < 1 || vm.minor > 6) {
+        st = se_fail(m, SE_ERR_UNSUPPORTED,
+                     vm.major == 0 ? "kernel image: no Linux version banner found"
+                                   : "kernel image: Linux %u.%u: the loader runs 6.1 to 6.6 "
+                                     "(from 6.7 the SYSRET checks are C code in do_syscall_64)",
+                     vm.major, vm.minor);
+        se_vmlinux_close(&vm);
+        free(elf);
+        return st;
+    }
+    m->kern = calloc(1, sizeof *m->kern);
+    if (m->kern == NULL) {
+        se_vmlinux_close(&vm);
+        free(elf);
+        return se_fail(m, SE_ERR_NOMEM, "out of memory");
+    }
+    snprintf(m->kern->info.release, sizeof m->kern->info.release, "%s", vm.release);
+    m->kern->info.major = vm.major;
+    m->kern->info.minor = vm.minor;
+    const se_vmlinux_section *text = se_vmlinux_section_by_name(&vm, ".text");
+    if (opts != NULL && opts->symbols != NULL) {
+        uint64_t slide = 0;
+        st = se_ksyms_from_map(opts->symbols, opts->symbols_len, text ? text->addr : 0,
+                               &m->kern->ksyms, &slide, err, sizeof err);
+    } else {
+        st = se_ksyms_from_vmlinux(&vm, &m->kern->ksyms, err, sizeof err);
+    }
+    if (st != SE_OK)
+        st = se_fail(m, st, "kernel image: symbols: %s", err);
+    else
+        m->kern->info.symbols = se_ksyms_count(m->kern->ksyms);
+    if (st == SE_OK)
+        st = se_kernel_map_image(m, &vm);
+    if (st == SE_OK)
+        st = se_kernel_percpu(m, &vm);
+    if (st == SE_OK)
+        st = se_kernel_entry(m, &vm);
+    if (st == SE_OK)
+        st = se_kernel_screen(m);
+    se_vmlinux_close(&vm);
+    free(elf);
+    if (st != SE_OK)
+        return st;
+    m->arch.lstar = m->sym.entry;
+    m->code_gen++;
+    m->price_gen++;
+    return se_install_dispatch_hook(m, m->sym.dispatch);
+}
+
+se_status se_kernel_info_get(se_machine *m, se_kernel_info *out)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (out == NULL)
+        return se_fail(m, SE_ERR_INVALID_ARG, "out is NULL");
+    if (m->kern == NULL || !m->sym.loaded)
+        return se_fail(m, SE_ERR_STATE, "no kernel image is loaded");
+    *out = m->kern->info;
+    return SE_OK;
+}
+
+const char *se_kernel_symbol(se_machine *m, uint64_t addr, uint64_t *offset)
+{
+    uint64_t off = 0;
+    const char *name = m != NULL ? se_kernel_symbolize(m, addr, &off) : NULL;
+    if (offset != NULL)
+        *offset = name != NULL ? off : 0;
+    return name;
+}
+
+se_status se_kernel_lookup(se_machine *m, const char *name, uint64_t *addr)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (name == NULL || addr == NULL)
+        return se_fail(m, SE_ERR_INVALID_ARG, "name and addr must not be NULL");
+    if (m->kern == NULL || m->kern->ksyms == NULL)
+        return se_fail(m, SE_ERR_STATE, "no kernel image is loaded");
+    char type;
+    if (!se_ksyms_find(m->kern->ksyms, name, addr, &type))
+        return se_fail(m, SE_ERR_NOT_FOUND, "no kernel symbol %s", name);
+    return SE_OK;
+}
