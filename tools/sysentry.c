@@ -690,14 +690,23 @@ static int cmd_check(int argc, char **argv)
         if (!both_vendors && v != (int)base.cfg.vendor)
             continue;
         for (int k = 0; k <= SE_KERNEL_PROFILE_MAX_VALUE; k++) {
-            if (!both_kernels && k != (int)base.cfg.kernel)
+            /* a 6.1-6.6 image decides in assembly, as the 6.6 reference does */
+            if (base.kernel_image != NULL ? k != SE_KERNEL_6_6
+                                          : !both_kernels && k != (int)base.cfg.kernel)
                 continue;
             se_config cfg = base.cfg;
             cfg.vendor = (se_vendor)v;
             cfg.kernel = (se_kernel_profile)k;
             se_machine *m = NULL;
-            char why[256];
-            se_status st = se_machine_create_ex(&cfg, &m, why, sizeof why);
+            char why[512];
+            se_status st;
+            if (base.kernel_image != NULL) {
+                cli_run rk = base;
+                rk.cfg = cfg;
+                m = cli_machine_ex(&rk, &st, why, sizeof why);
+            } else {
+                st = se_machine_create_ex(&cfg, &m, why, sizeof why);
+            }
             if (st != SE_OK) {
                 fprintf(stderr, "sysentry check: cannot create the machine: %s: %s\n",
                         se_status_str(st), why);
@@ -713,7 +722,9 @@ static int cmd_check(int argc, char **argv)
                 const se_diff_case *sc = &scenarios[s];
                 char name[128];
                 snprintf(name, sizeof name, "%s/%s/%s", se_vendor_name(cfg.vendor),
-                         se_kernel_name((se_kernel_profile)k), sc->name);
+                         base.kernel_image != NULL ? "image"
+                                                   : se_kernel_name((se_kernel_profile)k),
+                         sc->name);
                 printf("[RUN]  %s: %s\n", name, sc->what);
                 se_set_syscall_handler(m, check_handler, (void *)sc);
                 se_outcome o;
