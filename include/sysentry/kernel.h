@@ -57,7 +57,8 @@ typedef struct se_kernel_opts {
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG (NULL, empty); ::SE_ERR_STATE (entry code already loaded,
  *         or inside a callback); ::SE_ERR_FORMAT (not a kernel image, malformed tables);
  *         ::SE_ERR_NOT_FOUND (a symbol the path needs is missing); ::SE_ERR_UNSUPPORTED (a
- *         kernel version or entry code the loader does not know); ::SE_ERR_LIMIT (guest RAM too
+ *         kernel version or entry code the loader does not know, or se_config::xen_pv set: a
+ *         Xen PV guest's exits are hypercalls); ::SE_ERR_LIMIT (guest RAM too
  *         small: the message gives the size needed); ::SE_ERR_NOMEM.
  *         On failure the machine may hold part of the image: destroy it.
  */

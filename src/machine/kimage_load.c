@@ -608,6 +608,12 @@ se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
         return se_fail(m, SE_ERR_STATE,
                        "entry code is already loaded: create the machine with SE_ENTRY_NONE "
                        "and load one kernel image into it");
+    /* the XENPV alternatives send a Xen PV guest's exits into hypercalls (the
+     * xenpv_restore_regs_and_return_to_usermode path), which need a hypervisor */
+    if (m->cfg.xen_pv)
+        return se_fail(m, SE_ERR_UNSUPPORTED,
+                       "a kernel image cannot run as a Xen PV guest here: its exits are "
+                       "hypercalls into Xen, which the machine does not model");
     if (opts != NULL && opts->symbols != NULL && opts->symbols_len == 0)
         return se_fail(m, SE_ERR_INVALID_ARG, "opts->symbols_len is 0");
     char err[200] = "";

@@ -27,6 +27,9 @@
 #include <sysentry/sysentry.h>
 
 #include "entry/verdict.h"
+#include "kimage/kallsyms.h"
+#include "kimage/kimage.h"
+#include "kimage/vmlinux.h"
 
 #define SE_SKIP 77
 
@@ -225,6 +228,101 @@ static void test_diff_against_rebuild(void **state)
     }
 }
 
+typedef struct insn_seen {
+    unsigned wrmsr, verw;
+    const char *first_symbol;
+} insn_seen;
+
+static void count_insns(const se_trace_event *ev, void *ctx)
+{
+    insn_seen *s = ctx;
+    s->wrmsr += strncmp(ev->att, "wrmsr", 5) == 0;
+    s->verw += strncmp(ev->att, "verw", 4) == 0;
+}
+
+/* The configuration selects the alternatives: KERNEL_IBRS puts the SPEC_CTRL writes on the
+ * path, CLEAR_CPU_BUF the VERW before SYSRET; Xen PV is refused (hypercall exits). */
+static void test_features_select_alternatives(void **state)
+{
+    (void)state;
+    for (int f = 0; f < 3; f++) {
+        se_config cfg;
+        se_config_default(&cfg);
+        cfg.ibrs = f == 1;
+        cfg.verw = f == 2;
+        se_machine *m = kernel_machine(cfg);
+        insn_seen seen = {0, 0, NULL};
+        assert_int_equal(se_set_trace(m, count_insns, &seen), SE_OK);
+        se_regs u = user_regs();
+        se_outcome o;
+        assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+        assert_int_equal(o.path, SE_EXIT_SYSRET);
+        assert_int_equal(seen.wrmsr, f == 1 ? 2u : 0u); /* IBRS_ENTER and IBRS_EXIT */
+        assert_int_equal(seen.verw, f == 2 ? 1u : 0u);
+        se_machine_destroy(m);
+    }
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.xen_pv = true;
+    cfg.entry = SE_ENTRY_NONE;
+    cfg.phys_mem_size = SE_KERNEL_RAM_DEFAULT;
+    se_machine *m = NULL;
+    assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+    assert_int_equal(se_load_kernel_image(m, g_img, g_len, NULL), SE_ERR_UNSUPPORTED);
+    se_machine_destroy(m);
+}
+
+/* Symbols from a /proc/kallsyms-style text with a KASLR slide: the loader removes the slide
+ * (from _text) and runs the same code as with the image's own kallsyms. */
+static void test_symbols_from_map_with_slide(void **state)
+{
+    (void)state;
+    uint8_t *elf = NULL;
+    size_t elf_len = 0;
+    char err[200];
+    assert_int_equal(se_kimage_decompress(g_img, g_len, &elf, &elf_len, err, sizeof err), SE_OK);
+    se_vmlinux vm;
+    assert_int_equal(se_vmlinux_open(elf, elf_len, &vm, err, sizeof err), SE_OK);
+    se_ksyms *k = NULL;
+    assert_int_equal(se_ksyms_from_vmlinux(&vm, &k, err, sizeof err), SE_OK);
+    const uint64_t slide = 0x1e000000;
+    size_t cap = se_ksyms_count(k) * 80 + 1, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t i = 0; i < se_ksyms_count(k); i++) {
+        se_ksym s;
+        assert_true(se_ksyms_get(k, i, &s));
+        uint64_t a = s.flags == 0 ? s.addr + slide : s.addr; /* per-CPU offsets do not slide */
+        len += (size_t)snprintf(text + len, cap - len, "%016" PRIx64 " %c %s\n", a, s.type, s.name);
+    }
+    uint64_t entry = 0;
+    assert_true(se_ksyms_find(k, "entry_SYSCALL_64", &entry, NULL));
+    se_ksyms_free(k);
+    se_vmlinux_close(&vm);
+    free(elf);
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.entry = SE_ENTRY_NONE;
+    cfg.phys_mem_size = SE_KERNEL_RAM_DEFAULT;
+    se_machine *m = NULL;
+    assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+    se_kernel_opts ko = {.symbols = text, .symbols_len = len};
+    se_status st = se_load_kernel_image(m, g_img, g_len, &ko);
+    if (st != SE_OK)
+        fail_msg("%s", se_machine_last_error(m));
+    free(text);
+    se_kernel_info ki;
+    assert_int_equal(se_kernel_info_get(m, &ki), SE_OK);
+    assert_int_equal(ki.entry, entry);
+    se_set_syscall_handler(m, set_ax, NULL);
+    se_regs u = user_regs();
+    se_outcome o;
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+    assert_int_equal(o.path, SE_EXIT_SYSRET);
+    assert_int_equal(o.user.rax, 4242);
+    se_machine_destroy(m);
+}
+
 static int fetch(const char *ver, char *path, size_t len)
 {
     char cmd[2048];
@@ -268,6 +366,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_clean_syscall_sysret),
         cmocka_unit_test(test_scenarios_match_reference),
         cmocka_unit_test(test_diff_against_rebuild),
+        cmocka_unit_test(test_features_select_alternatives),
+        cmocka_unit_test(test_symbols_from_map_with_slide),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     free(g_img);
