@@ -32,6 +32,7 @@ typedef struct cli_run {
     const char *entry_sym, *dispatch_sym;
     /* a distribution kernel (se_load_kernel_image) instead of the built-in entry */
     const char *kernel_image, *symbols_file;
+    uint32_t kernel_features; /* SE_KERNEL_FEAT_* */
     bool profile_set; /* --cpu given: --vendor no longer picks the vendor's built-in profile */
 } cli_run;
 

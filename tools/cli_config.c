@@ -74,6 +74,7 @@ void cli_common_help(FILE *out)
           "a distribution kernel (see docs/real-kernels.md):\n"
           "  --kernel-image FILE     run this vmlinuz/vmlinux's own entry code (Linux 6.1-6.6)\n"
           "  --symbols FILE          its System.map or /proc/kallsyms (default: its kallsyms)\n"
+          "  --kernel-feature F      also give the CPU bhi, rethunk or unret (repeatable)\n"
           "handler (what the kernel did to pt_regs before the exit checks):\n"
           "  --ret N                 pt_regs->ax (the return value; default 4242)\n"
           "  --set FIELD=VALUE       FIELD in ip cx r11 flags cs ss sp ax (repeatable)\n"
@@ -251,6 +252,16 @@ int cli_parse_common(int argc, char **argv, int *i, cli_run *run)
     } else if (!strcmp(o, "--kernel-image")) {
         NEED_ARG();
         run->kernel_image = v;
+    } else if (!strcmp(o, "--kernel-feature")) {
+        NEED_ARG();
+        if (!strcmp(v, "bhi"))
+            run->kernel_features |= SE_KERNEL_FEAT_CLEAR_BHB_LOOP;
+        else if (!strcmp(v, "rethunk"))
+            run->kernel_features |= SE_KERNEL_FEAT_RETHUNK;
+        else if (!strcmp(v, "unret"))
+            run->kernel_features |= SE_KERNEL_FEAT_UNRET;
+        else
+            return cli_err("unknown kernel feature '%s' (bhi rethunk unret)", v);
     } else if (!strcmp(o, "--symbols")) {
         NEED_ARG();
         run->symbols_file = v;
@@ -373,7 +384,9 @@ static se_machine *cli_kernel_machine(cli_run *run, se_config cfg, se_status *st
     char why[256];
     se_status st = se_machine_create_ex(&cfg, &m, why, sizeof why);
     if (st == SE_OK) {
-        se_kernel_opts ko = {.symbols = (const char *)syms, .symbols_len = sym_len};
+        se_kernel_opts ko = {.symbols = (const char *)syms,
+                             .symbols_len = sym_len,
+                             .features = run->kernel_features};
         st = se_load_kernel_image(m, img, len, &ko);
         if (st != SE_OK)
             snprintf(why, sizeof why, "%s", se_machine_last_error(m));

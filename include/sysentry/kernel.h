@@ -30,6 +30,17 @@ extern "C" {
  */
 #define SE_KERNEL_RAM_DEFAULT ((size_t)128 << 20)
 
+/** @name CPU features beyond se_config, for se_kernel_opts::features
+ * Mitigations the kernel's boot turns on for some CPUs; each selects that feature's
+ * alternatives (the default, 0, is a CPU that needs none of them). */
+/**@{*/
+#define SE_KERNEL_FEAT_CLEAR_BHB_LOOP 0x1u /**< X86_FEATURE_CLEAR_BHB_LOOP: the BHI clearing loop  \
+                                            */
+#define SE_KERNEL_FEAT_RETHUNK 0x2u        /**< X86_FEATURE_RETHUNK: return thunks */
+#define SE_KERNEL_FEAT_UNRET   0x4u        /**< X86_FEATURE_UNRET: untrain returns at entry (AMD) */
+#define SE_KERNEL_FEAT_ALL     0x7u        /**< every SE_KERNEL_FEAT_* bit */
+/**@}*/
+
 /** Options of se_load_kernel_image(); zero-initialise, then set what you need. */
 typedef struct se_kernel_opts {
     /** A `System.map` or `/proc/kallsyms` text to take the symbols from instead of the
@@ -37,6 +48,7 @@ typedef struct se_kernel_opts {
      * removed using its `_text`. Read during the call only. */
     const char *symbols;
     size_t symbols_len; /**< length of `symbols` in bytes */
+    uint32_t features;  /**< OR of SE_KERNEL_FEAT_*: more features the CPU is given */
 } se_kernel_opts;
 
 /**

@@ -282,6 +282,7 @@ static se_status se_kernel_percpu(se_machine *m, const se_vmlinux *vm)
 typedef struct se_kalt_ctx {
     se_machine *m;
     unsigned major, minor;
+    uint32_t extra; /* SE_KERNEL_FEAT_* */
 } se_kalt_ctx;
 
 /* The machine's CPU features as the kernel's boot would have detected and chosen them. */
@@ -293,10 +294,16 @@ static bool se_kernel_has(unsigned feature, void *user)
         se_kfeature f;
         bool on;
     } table[] = {
-        {SE_KF_ALWAYS, true},           {SE_KF_PTI, cfg->pti},
-        {SE_KF_PCID, cfg->pcid},        {SE_KF_LA57, cfg->la57},
-        {SE_KF_KERNEL_IBRS, cfg->ibrs}, {SE_KF_CLEAR_CPU_BUF, cfg->verw},
+        {SE_KF_ALWAYS, true},
+        {SE_KF_PTI, cfg->pti},
+        {SE_KF_PCID, cfg->pcid},
+        {SE_KF_LA57, cfg->la57},
+        {SE_KF_KERNEL_IBRS, cfg->ibrs},
+        {SE_KF_CLEAR_CPU_BUF, cfg->verw},
         {SE_KF_XENPV, cfg->xen_pv},
+        {SE_KF_CLEAR_BHB_LOOP, (c->extra & SE_KERNEL_FEAT_CLEAR_BHB_LOOP) != 0},
+        {SE_KF_RETHUNK, (c->extra & SE_KERNEL_FEAT_RETHUNK) != 0},
+        {SE_KF_UNRET, (c->extra & SE_KERNEL_FEAT_UNRET) != 0},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (se_kalt_feature_number(c->major, c->minor, table[i].f) == (int)feature)
@@ -313,7 +320,7 @@ static uint8_t *se_kernel_span(uint64_t va, size_t n, void *user)
 }
 
 static se_status se_kernel_alternatives(se_machine *m, const se_vmlinux *vm, uint64_t etext_lo,
-                                        uint64_t etext_hi)
+                                        uint64_t etext_hi, uint32_t extra)
 {
     char err[160] = "";
     se_kalt *alts = NULL;
@@ -321,7 +328,7 @@ static se_status se_kernel_alternatives(se_machine *m, const se_vmlinux *vm, uin
     se_status st = se_kalt_parse(vm, &alts, &n, err, sizeof err);
     if (st != SE_OK)
         return se_fail(m, st, "kernel image: alternatives: %s", err);
-    se_kalt_ctx ctx = {.m = m, .major = vm->major, .minor = vm->minor};
+    se_kalt_ctx ctx = {.m = m, .major = vm->major, .minor = vm->minor, .extra = extra};
     if (se_kalt_feature_number(vm->major, vm->minor, SE_KF_PTI) < 0) {
         free(alts);
         return se_fail(m, SE_ERR_UNSUPPORTED,
@@ -490,7 +497,7 @@ static se_status se_kernel_phases(se_machine *m, uint64_t call, uint64_t after_c
     return se_account_set_marks(m, marks, n, lo, hi);
 }
 
-static se_status se_kernel_entry(se_machine *m, const se_vmlinux *vm)
+static se_status se_kernel_entry(se_machine *m, const se_vmlinux *vm, uint32_t extra)
 {
     se_entry_syms s;
     memset(&s, 0, sizeof s);
@@ -512,7 +519,7 @@ static se_status se_kernel_entry(se_machine *m, const se_vmlinux *vm)
         s.sysret_exit >= etext_hi || s.iret_exit < etext_lo || s.iret_exit >= etext_hi)
         return se_fail(m, SE_ERR_FORMAT,
                        "kernel image: the entry symbols are not inside the entry text");
-    st = se_kernel_alternatives(m, vm, etext_lo, etext_hi);
+    st = se_kernel_alternatives(m, vm, etext_lo, etext_hi, extra);
     if (st != SE_OK)
         return st;
     uint64_t call = se_kernel_find_call(m, s.entry, (size_t)(s.sysret_exit - s.entry), s.dispatch);
@@ -614,6 +621,9 @@ se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
         return se_fail(m, SE_ERR_UNSUPPORTED,
                        "a kernel image cannot run as a Xen PV guest here: its exits are "
                        "hypercalls into Xen, which the machine does not model");
+    if (opts != NULL && (opts->features & ~SE_KERNEL_FEAT_ALL) != 0)
+        return se_fail(m, SE_ERR_INVALID_ARG, "unknown kernel features 0x%x",
+                       opts->features & ~SE_KERNEL_FEAT_ALL);
     if (opts != NULL && opts->symbols != NULL && opts->symbols_len == 0)
         return se_fail(m, SE_ERR_INVALID_ARG, "opts->symbols_len is 0");
     char err[200] = "";
@@ -664,7 +674,7 @@ se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
     if (st == SE_OK)
         st = se_kernel_percpu(m, &vm);
     if (st == SE_OK)
-        st = se_kernel_entry(m, &vm);
+        st = se_kernel_entry(m, &vm, opts != NULL ? opts->features : 0);
     if (st == SE_OK)
         st = se_kernel_screen(m);
     se_vmlinux_close(&vm);
