@@ -15,6 +15,8 @@ typedef struct se_kb_buf {
 
 static void se_kb_put(se_kb_buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return; /* b->b may still be NULL: no pointer arithmetic on it */
     if (b->n + n > b->cap) {
         b->cap = (b->n + n) * 2 + 4096;
         b->b = realloc(b->b, b->cap);
