@@ -722,8 +722,7 @@ static int cmd_check(int argc, char **argv)
                 const se_diff_case *sc = &scenarios[s];
                 char name[128];
                 snprintf(name, sizeof name, "%s/%s/%s", se_vendor_name(cfg.vendor),
-                         base.kernel_image != NULL ? "image"
-                                                   : se_kernel_name((se_kernel_profile)k),
+                         base.kernel_image != NULL ? "image" : se_kernel_name((se_kernel_profile)k),
                          sc->name);
                 printf("[RUN]  %s: %s\n", name, sc->what);
                 se_set_syscall_handler(m, check_handler, (void *)sc);
