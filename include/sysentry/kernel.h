@@ -34,11 +34,12 @@ extern "C" {
  * Mitigations the kernel's boot turns on for some CPUs; each selects that feature's
  * alternatives (the default, 0, is a CPU that needs none of them). */
 /**@{*/
-#define SE_KERNEL_FEAT_CLEAR_BHB_LOOP 0x1u /**< X86_FEATURE_CLEAR_BHB_LOOP: the BHI clearing loop  \
-                                            */
-#define SE_KERNEL_FEAT_RETHUNK 0x2u        /**< X86_FEATURE_RETHUNK: return thunks */
-#define SE_KERNEL_FEAT_UNRET   0x4u        /**< X86_FEATURE_UNRET: untrain returns at entry (AMD) */
-#define SE_KERNEL_FEAT_ALL     0x7u        /**< every SE_KERNEL_FEAT_* bit */
+#define SE_KERNEL_FEAT_CLEAR_BHB_LOOP                                                              \
+    0x1u                            /**< X86_FEATURE_CLEAR_BHB_LOOP: the BHI clearing loop         \
+                                     */
+#define SE_KERNEL_FEAT_RETHUNK 0x2u /**< X86_FEATURE_RETHUNK: return thunks */
+#define SE_KERNEL_FEAT_UNRET   0x4u /**< X86_FEATURE_UNRET: untrain returns at entry (AMD) */
+#define SE_KERNEL_FEAT_ALL     0x7u /**< every SE_KERNEL_FEAT_* bit */
 /**@}*/
 
 /** Options of se_load_kernel_image(); zero-initialise, then set what you need. */

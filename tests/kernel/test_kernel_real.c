@@ -323,6 +323,225 @@ static void test_symbols_from_map_with_slide(void **state)
     se_machine_destroy(m);
 }
 
+/* ---- snapshots of a loaded kernel (track.c: page-granular restore of its data) ----------- */
+
+#define SE_SNAP_PAGES 5
+
+/* The kernel pages a syscall or a caller writes, as one buffer per page. */
+typedef struct snap_pages {
+    uint64_t va[SE_SNAP_PAGES];
+    uint8_t bytes[SE_SNAP_PAGES][4096];
+} snap_pages;
+
+static void read_pages(se_machine *m, snap_pages *p)
+{
+    for (size_t i = 0; i < SE_SNAP_PAGES; i++)
+        assert_int_equal(se_mem_read(m, p->va[i], p->bytes[i], sizeof p->bytes[i]), SE_OK);
+}
+
+/* Every page equal to what was read when the snapshot was taken, naming the first byte off. */
+static void assert_pages(se_machine *m, const snap_pages *want, const char *when)
+{
+    static snap_pages got; /* 20 KiB: off the cmocka stack */
+    got = *want;
+    read_pages(m, &got);
+    for (size_t i = 0; i < SE_SNAP_PAGES; i++)
+        for (size_t b = 0; b < sizeof got.bytes[i]; b++)
+            if (got.bytes[i][b] != want->bytes[i][b])
+                fail_msg("%s: byte 0x%" PRIx64 " is 0x%02x, the snapshot had 0x%02x", when,
+                         want->va[i] + b, got.bytes[i][b], want->bytes[i][b]);
+}
+
+static void syscall_ok(se_machine *m, se_outcome *o)
+{
+    se_regs u = user_regs();
+    se_status st = se_syscall(m, &u, o);
+    if (st != SE_OK)
+        fail_msg("se_syscall: %s: %s", se_status_str(st), se_machine_last_error(m));
+    assert_int_equal(o->path, SE_EXIT_SYSRET);
+    assert_int_equal(o->user.rax, 4242);
+}
+
+/* What a caller compares between two runs of the same call from the same state. */
+static void assert_same_outcome(const se_outcome *a, const se_outcome *b, const char *when)
+{
+    if (a->path != b->path || a->chosen != b->chosen || a->failed_check != b->failed_check ||
+        a->cpl != b->cpl || a->instructions != b->instructions || a->user.rip != b->user.rip ||
+        a->user.rsp != b->user.rsp || a->user.rax != b->user.rax || a->user.rcx != b->user.rcx ||
+        a->user.r11 != b->user.r11 || a->user.rflags != b->user.rflags ||
+        memcmp(&a->frame, &b->frame, sizeof a->frame) != 0)
+        fail_msg("%s: path %s/%s, %" PRIu64 "/%" PRIu64 " instructions", when,
+                 se_exit_path_name(a->path), se_exit_path_name(b->path), a->instructions,
+                 b->instructions);
+}
+
+/* The kernel's whole .data (the pages above are samples of it and of the per-CPU area). */
+typedef struct data_copy {
+    uint64_t lo;
+    size_t len;
+    uint8_t *a, *b;
+} data_copy;
+
+static void assert_data(se_machine *m, const data_copy *d, const uint8_t *want, const char *when)
+{
+    uint8_t *got = malloc(d->len);
+    assert_non_null(got);
+    assert_int_equal(se_mem_read(m, d->lo, got, d->len), SE_OK);
+    for (size_t i = 0; i < d->len; i++)
+        if (got[i] != want[i]) {
+            uint8_t g = got[i];
+            free(got);
+            fail_msg("%s: .data byte 0x%" PRIx64 " is 0x%02x, the snapshot had 0x%02x", when,
+                     d->lo + i, g, want[i]);
+        }
+    free(got);
+}
+
+static void scribble(se_machine *m, uint64_t va, uint8_t seed, size_t n)
+{
+    uint8_t buf[64];
+    assert_true(n <= sizeof buf);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)(seed + 37 * i);
+    assert_int_equal(se_mem_write(m, va, buf, n), SE_OK);
+}
+
+/*
+ * Snapshots of a machine running a real kernel restore its data, per-CPU and stack pages
+ * exactly, in any order and any number of times: restore copies back only the pages written
+ * since (track.c), so a page it wrongly skips keeps the bytes of a later state.
+ */
+static void test_snapshot_kernel_pages(void **state)
+{
+    (void)state;
+    se_config cfg;
+    se_config_default(&cfg);
+    se_machine *m = kernel_machine(cfg);
+    se_set_syscall_handler(m, set_ax, NULL);
+    se_kernel_info ki;
+    assert_int_equal(se_kernel_info_get(m, &ki), SE_OK);
+    uint64_t init_task, init_mm, tss, tos_off, tos;
+    assert_int_equal(se_kernel_lookup(m, "init_task", &init_task), SE_OK);
+    assert_int_equal(se_kernel_lookup(m, "init_mm", &init_mm), SE_OK);
+    assert_int_equal(se_kernel_lookup(m, "cpu_tss_rw", &tss), SE_OK);
+    /* 6.1 keeps the task stack's top in its own per-CPU variable (pcpu_hot from 6.2) */
+    assert_int_equal(se_kernel_lookup(m, "cpu_current_top_of_stack", &tos_off), SE_OK);
+    assert_int_equal(se_mem_read(m, ki.percpu + tos_off, &tos, sizeof tos), SE_OK);
+    static snap_pages a, b, c;
+    const uint64_t pages[SE_SNAP_PAGES] = {init_task & ~0xfffull, init_mm & ~0xfffull, ki.percpu,
+                                           (ki.percpu + tss) & ~0xfffull, (tos - 1) & ~0xfffull};
+    printf("# pages: init_task 0x%" PRIx64 ", init_mm 0x%" PRIx64 ", per-CPU 0x%" PRIx64
+           ", TSS 0x%" PRIx64 ", stack top 0x%" PRIx64 "\n",
+           pages[0], pages[1], pages[2], pages[3], pages[4]);
+    memcpy(a.va, pages, sizeof pages);
+    memcpy(b.va, pages, sizeof pages);
+    memcpy(c.va, pages, sizeof pages);
+    data_copy d;
+    uint64_t sdata, edata;
+    assert_int_equal(se_kernel_lookup(m, "_sdata", &sdata), SE_OK);
+    assert_int_equal(se_kernel_lookup(m, "_edata", &edata), SE_OK);
+    assert_true(sdata <= init_task && init_task < edata && edata - sdata < (64u << 20));
+    d.lo = sdata;
+    d.len = (size_t)(edata - sdata);
+    d.a = malloc(d.len);
+    d.b = malloc(d.len);
+    assert_true(d.a != NULL && d.b != NULL);
+
+    se_snapshot *sa = NULL, *sb = NULL, *sc = NULL;
+    assert_int_equal(se_snapshot_create(m, &sa), SE_OK);
+    read_pages(m, &a);
+    assert_int_equal(se_mem_read(m, d.lo, d.a, d.len), SE_OK);
+    scribble(m, init_task + 0x100, 0x11, 16);
+    se_outcome first, o;
+    syscall_ok(m, &first);
+    assert_int_equal(se_snapshot_create(m, &sb), SE_OK);
+    read_pages(m, &b);
+    assert_int_equal(se_mem_read(m, d.lo, d.b, d.len), SE_OK);
+    /* the write and the call changed what the snapshots are to tell apart */
+    assert_true(memcmp(a.bytes[0], b.bytes[0], 4096) != 0);
+    assert_true(memcmp(a.bytes[4], b.bytes[4], 4096) != 0); /* pt_regs on the task stack */
+
+    /* other bytes in the same page and in pages B did not change */
+    scribble(m, init_task + 0x100, 0x22, 16);
+    scribble(m, init_mm + 8, 0x33, 32);
+    scribble(m, ki.percpu + 0x800, 0x44, 8);
+    assert_int_equal(se_snapshot_restore(m, sa), SE_OK);
+    assert_pages(m, &a, "restore A");
+    assert_data(m, &d, d.a, "restore A");
+    syscall_ok(m, &o);
+    assert_same_outcome(&first, &o, "a syscall after restore A");
+    assert_int_equal(se_snapshot_restore(m, sb), SE_OK);
+    assert_pages(m, &b, "restore B");
+    assert_data(m, &d, d.b, "restore B");
+    syscall_ok(m, &o);
+    assert_same_outcome(&first, &o, "a syscall after restore B");
+
+    /* A twice in a row: the second restore skips what the first restored, rightly */
+    assert_int_equal(se_snapshot_restore(m, sa), SE_OK);
+    assert_int_equal(se_snapshot_restore(m, sa), SE_OK);
+    assert_pages(m, &a, "restore A twice");
+    /* then writes by the host and by a call, and A again */
+    scribble(m, init_mm + 8, 0x55, 32);
+    syscall_ok(m, &o);
+    assert_same_outcome(&first, &o, "a syscall after restoring A twice");
+    assert_int_equal(se_snapshot_restore(m, sa), SE_OK);
+    assert_pages(m, &a, "restore A after more writes");
+    assert_data(m, &d, d.a, "restore A after more writes");
+
+    /* C taken right after a restore of A holds A's pages: restoring C after writes, and B
+     * and C alternately, each gives its own */
+    assert_int_equal(se_snapshot_create(m, &sc), SE_OK);
+    read_pages(m, &c);
+    assert_true(memcmp(&c.bytes, &a.bytes, sizeof a.bytes) == 0);
+    scribble(m, init_task + 0x100, 0x66, 16);
+    syscall_ok(m, &o);
+    assert_int_equal(se_snapshot_restore(m, sc), SE_OK);
+    assert_pages(m, &c, "restore C");
+    assert_int_equal(se_snapshot_restore(m, sb), SE_OK);
+    assert_pages(m, &b, "restore B after C");
+    assert_int_equal(se_snapshot_restore(m, sc), SE_OK);
+    assert_pages(m, &c, "restore C after B");
+    /* a destroyed snapshot's pages do not stand in for another's */
+    se_snapshot_destroy(sa);
+    scribble(m, ki.percpu + 0x800, 0x77, 8);
+    assert_int_equal(se_snapshot_restore(m, sb), SE_OK);
+    assert_pages(m, &b, "restore B after destroying A");
+    assert_data(m, &d, d.b, "restore B after destroying A");
+    syscall_ok(m, &o);
+    assert_same_outcome(&first, &o, "a syscall after the last restore");
+    assert_int_equal(se_snapshot_restore(m, sc), SE_OK);
+    assert_pages(m, &c, "restore C at the end");
+    assert_data(m, &d, d.a, "restore C at the end");
+    free(d.a);
+    free(d.b);
+    se_snapshot_destroy(sb);
+    se_snapshot_destroy(sc);
+    se_machine_destroy(m);
+}
+
+/* A snapshot has no copy of the kernel's tracked pages from before the load: refused. */
+static void test_snapshot_before_load(void **state)
+{
+    (void)state;
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.entry = SE_ENTRY_NONE;
+    cfg.phys_mem_size = SE_KERNEL_RAM_DEFAULT;
+    se_machine *m = NULL;
+    assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+    se_snapshot *s = NULL;
+    assert_int_equal(se_snapshot_create(m, &s), SE_OK);
+    assert_int_equal(se_load_kernel_image(m, g_img, g_len, NULL), SE_OK);
+    assert_int_equal(se_snapshot_restore(m, s), SE_ERR_STATE);
+    assert_true(se_machine_last_error(m)[0] != '\0');
+    /* the refusal changed nothing: the kernel still runs */
+    se_set_syscall_handler(m, set_ax, NULL);
+    se_outcome o;
+    syscall_ok(m, &o);
+    se_snapshot_destroy(s);
+    se_machine_destroy(m);
+}
+
 static int fetch(const char *ver, char *path, size_t len)
 {
     char cmd[2048];
@@ -368,6 +587,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_diff_against_rebuild),
         cmocka_unit_test(test_features_select_alternatives),
         cmocka_unit_test(test_symbols_from_map_with_slide),
+        cmocka_unit_test(test_snapshot_kernel_pages),
+        cmocka_unit_test(test_snapshot_before_load),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     free(g_img);

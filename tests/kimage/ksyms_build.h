@@ -40,6 +40,20 @@ typedef struct se_kb_info {
 uint8_t *se_kb_rodata(se_kb_layout layout, size_t n, bool abs_percpu, se_kb_bad bad, size_t *len,
                       se_kb_info *info);
 
+/* One symbol of se_kb_rodata_syms: its type letter then its name ("Tentry_SYSCALL_64", "A" for a
+ * per-CPU offset), and its value. */
+typedef struct se_kb_sym {
+    const char *name;
+    uint64_t value;
+} se_kb_sym;
+
+/* A .rodata image holding a table of the given symbols (names of letters, digits and '_'; text
+ * values within 2 GiB above relbase, "A" values below 2 GiB) as a kernel built with
+ * CONFIG_KALLSYMS_ABSOLUTE_PERCPU stores it, followed by tail[0, tail_len) (a version banner,
+ * say). Returns malloc'ed bytes. */
+uint8_t *se_kb_rodata_syms(se_kb_layout layout, const se_kb_sym *syms, size_t n, uint64_t relbase,
+                           const void *tail, size_t tail_len, size_t *len);
+
 /* A view with .text (no bytes), .rodata = ro[0, len) at SE_KB_RODATA and .data..percpu at 0;
  * secs must have room for 3 sections. */
 void se_kb_vmlinux(se_vmlinux *vm, se_vmlinux_section *secs, const uint8_t *ro, size_t len);
