@@ -263,10 +263,10 @@ static se_status se_kernel_percpu(se_machine *m, const se_vmlinux *vm)
     uint64_t sp0 = m->lay.tss_sp0, off;
     se_kcopy(m, base + tss + SE_TSS_SP0, (const uint8_t *)&sp0, 8);
     char type;
-    if (se_ksyms_find(m->kern->ksyms, "this_cpu_off", &off, &type) && off + 8 <= size)
+    if (se_ksyms_find(m->kern->ksyms, "this_cpu_off", &off, &type) && off <= size - 8)
         se_kcopy(m, base + off, (const uint8_t *)&base, 8);
     uint64_t spec = m->cfg.ibrs ? SE_SPEC_CTRL_IBRS : 0;
-    if (se_ksyms_find(m->kern->ksyms, "x86_spec_ctrl_current", &off, &type) && off + 8 <= size)
+    if (se_ksyms_find(m->kern->ksyms, "x86_spec_ctrl_current", &off, &type) && off <= size - 8)
         se_kcopy(m, base + off, (const uint8_t *)&spec, 8);
     m->kern->info.percpu = base;
     /* the base every return to user mode parks in KERNEL_GS_BASE (se_enter_user_internal);
