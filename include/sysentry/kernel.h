@@ -61,7 +61,8 @@ typedef struct se_kernel_opts {
  * Linux maps there; applies the alternatives for the machine's configuration; sets LSTAR to the
  * image's `entry_SYSCALL_64`; hooks `do_syscall_64` to call the syscall handler; finds the
  * SYSRET checks by decoding the code after the call (se_outcome::failed_check names them).
- * Supported: Linux 6.1 to 6.6 (the checks are assembly after do_syscall_64).
+ * Supported: Linux 6.1, whose checks are assembly after do_syscall_64 (6.2–6.6 are refused
+ * until their feature numbers are tabulated, 6.7 and later until do_syscall_64 runs for real).
  * @param m     a machine created with ::SE_ENTRY_NONE and at least ::SE_KERNEL_RAM_DEFAULT bytes
  *              of `phys_mem_size` (or what the message asks for)
  * @param image the file's bytes; read during the call only

@@ -641,8 +641,9 @@ se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
     if (vm.major != 6 || vm.minor < 1 || vm.minor > 6) {
         st = se_fail(m, SE_ERR_UNSUPPORTED,
                      vm.major == 0 ? "kernel image: no Linux version banner found"
-                                   : "kernel image: Linux %u.%u: the loader runs 6.1 to 6.6 "
-                                     "(from 6.7 the SYSRET checks are C code in do_syscall_64)",
+                                   : "kernel image: Linux %u.%u: not supported (the loader "
+                                     "runs Linux 6.1; from 6.7 on the SYSRET checks are C "
+                                     "code inside do_syscall_64, which it does not run yet)",
                      vm.major, vm.minor);
         se_vmlinux_close(&vm);
         free(elf);
