@@ -6,45 +6,17 @@
  * leaves the code untouched. Tables are small (a few dozen records), so the nesting check
  * compares every pair and no memory is allocated.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "entry/patch.h"
+
+#include "util/bytes.h"
 
 #define SE_JMP_REL8      0xEB
 #define SE_JMP_REL32     0xE9
 #define SE_JMP_REL8_LEN  2
 #define SE_JMP_REL32_LEN 5
 #define SE_INT3          0xCC
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static se_status
-se_patch_fail(char *err, size_t errlen, se_status st, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
-static uint64_t se_le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint32_t se_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 se_status se_patch_record_read(const uint8_t *table, size_t table_len, size_t index,
                                se_patch_record *out)
@@ -93,31 +65,31 @@ static se_status se_patch_validate(se_entry_section *secs, size_t n_secs, const 
         se_patch_record r;
         se_patch_record_read(table, n_recs * SE_PATCH_RECORD_SIZE, i, &r);
         if (r.feature == 0 || r.feature >= SE_FEAT_COUNT)
-            return se_patch_fail(err, errlen, SE_ERR_FORMAT, "record %zu: unknown feature %u", i,
-                                 (unsigned)r.feature);
+            return se_errf(err, errlen, SE_ERR_FORMAT, "record %zu: unknown feature %u", i,
+                           (unsigned)r.feature);
         if (r.polarity != SE_PATCH_KEEP_IF_ON && r.polarity != SE_PATCH_KEEP_IF_OFF)
-            return se_patch_fail(err, errlen, SE_ERR_FORMAT, "record %zu: bad polarity %u", i,
-                                 (unsigned)r.polarity);
+            return se_errf(err, errlen, SE_ERR_FORMAT, "record %zu: bad polarity %u", i,
+                           (unsigned)r.polarity);
         if (r.reserved != 0)
-            return se_patch_fail(err, errlen, SE_ERR_FORMAT,
-                                 "record %zu: reserved byte is %u, not 0", i, (unsigned)r.reserved);
+            return se_errf(err, errlen, SE_ERR_FORMAT, "record %zu: reserved byte is %u, not 0", i,
+                           (unsigned)r.reserved);
         if (r.len < SE_PATCH_MIN_BLOCK)
-            return se_patch_fail(err, errlen, SE_ERR_FORMAT,
-                                 "record %zu: block of %u bytes has no room for a jmp", i,
-                                 (unsigned)r.len);
+            return se_errf(err, errlen, SE_ERR_FORMAT,
+                           "record %zu: block of %u bytes has no room for a jmp", i,
+                           (unsigned)r.len);
         if (r.start > UINT64_MAX - r.len ||
             se_patch_find_section(secs, n_secs, r.start, r.len) == NULL)
-            return se_patch_fail(err, errlen, SE_ERR_FORMAT,
-                                 "record %zu: block 0x%llx+%u is outside every section", i,
-                                 (unsigned long long)r.start, (unsigned)r.len);
+            return se_errf(err, errlen, SE_ERR_FORMAT,
+                           "record %zu: block 0x%llx+%u is outside every section", i,
+                           (unsigned long long)r.start, (unsigned)r.len);
         for (size_t j = 0; j < i; j++) {
             se_patch_record q = {0};
             /* j < i was read successfully above: this read cannot fail */
             se_patch_record_read(table, n_recs * SE_PATCH_RECORD_SIZE, j, &q);
             bool disjoint = r.start + r.len <= q.start || q.start + q.len <= r.start;
             if (!disjoint && !se_range_within(&r, &q) && !se_range_within(&q, &r))
-                return se_patch_fail(err, errlen, SE_ERR_FORMAT,
-                                     "records %zu and %zu overlap without nesting", j, i);
+                return se_errf(err, errlen, SE_ERR_FORMAT,
+                               "records %zu and %zu overlap without nesting", j, i);
         }
     }
     return SE_OK;
@@ -148,28 +120,28 @@ se_status se_entry_patch_sections(se_entry_section *secs, size_t n_secs, const u
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if ((secs == NULL && n_secs > 0) || (table == NULL && table_len > 0))
-        return se_patch_fail(err, errlen, SE_ERR_INVALID_ARG, "NULL sections or table");
+        return se_errf(err, errlen, SE_ERR_INVALID_ARG, "NULL sections or table");
     uint64_t known = ((1ull << SE_FEAT_COUNT) - 1) & ~1ull;
     if ((features & ~known) != 0)
-        return se_patch_fail(err, errlen, SE_ERR_INVALID_ARG, "unknown feature bits 0x%llx",
-                             (unsigned long long)(features & ~known));
+        return se_errf(err, errlen, SE_ERR_INVALID_ARG, "unknown feature bits 0x%llx",
+                       (unsigned long long)(features & ~known));
     for (size_t i = 0; i < n_secs; i++) {
         if (secs[i].bytes == NULL && secs[i].len > 0)
-            return se_patch_fail(err, errlen, SE_ERR_INVALID_ARG, "section %zu has no bytes", i);
+            return se_errf(err, errlen, SE_ERR_INVALID_ARG, "section %zu has no bytes", i);
         if (secs[i].va > UINT64_MAX - secs[i].len)
-            return se_patch_fail(err, errlen, SE_ERR_INVALID_ARG,
-                                 "section %zu wraps around the address space", i);
+            return se_errf(err, errlen, SE_ERR_INVALID_ARG,
+                           "section %zu wraps around the address space", i);
         for (size_t j = 0; j < i; j++) {
             if (secs[i].len > 0 && secs[j].len > 0 && secs[i].va < secs[j].va + secs[j].len &&
                 secs[j].va < secs[i].va + secs[i].len)
-                return se_patch_fail(err, errlen, SE_ERR_INVALID_ARG,
-                                     "sections %zu and %zu overlap", j, i);
+                return se_errf(err, errlen, SE_ERR_INVALID_ARG, "sections %zu and %zu overlap", j,
+                               i);
         }
     }
     if (table_len % SE_PATCH_RECORD_SIZE != 0)
-        return se_patch_fail(err, errlen, SE_ERR_FORMAT,
-                             "table of %zu bytes is not a whole number of %d-byte records",
-                             table_len, SE_PATCH_RECORD_SIZE);
+        return se_errf(err, errlen, SE_ERR_FORMAT,
+                       "table of %zu bytes is not a whole number of %d-byte records", table_len,
+                       SE_PATCH_RECORD_SIZE);
     size_t n_recs = table_len / SE_PATCH_RECORD_SIZE;
     se_status st = se_patch_validate(secs, n_secs, table, n_recs, err, errlen);
     if (st != SE_OK)
@@ -203,7 +175,7 @@ se_status se_entry_patch(uint8_t *text, uint64_t text_va, size_t text_len, const
                          size_t table_len, uint64_t features, char *err, size_t errlen)
 {
     if (text == NULL)
-        return se_patch_fail(err, errlen, SE_ERR_INVALID_ARG, "NULL text");
+        return se_errf(err, errlen, SE_ERR_INVALID_ARG, "NULL text");
     se_entry_section sec = {.va = text_va, .bytes = text, .len = text_len};
     return se_entry_patch_sections(&sec, 1, table, table_len, features, err, errlen);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/bytes.h"
+
 /* The attribute lets the compilers check every caller's format (and clang's -Wformat-nonliteral
  * accept the vsnprintf below). */
 #if defined(__GNUC__)
@@ -93,11 +95,6 @@ const char *se_kalt_feature_name(unsigned major, unsigned minor, unsigned number
 }
 
 /* ---- parsing -------------------------------------------------------------------------------- */
-
-static uint32_t se_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* A self-relative s32 field at address field_va: the address it designates (wraps like the
  * CPU's address arithmetic; the section checks reject nonsense). */

@@ -7,10 +7,10 @@
  */
 #include "kimage/kallsyms.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/bytes.h"
 
 /* A kallsyms name is at most KSYM_NAME_LEN (512) bytes; the type letter comes first. */
 #define SE_KS_NAME_MAX 1024
@@ -35,36 +35,6 @@ struct se_ksyms {
     uint32_t *by_addr; /* indices of the non-per-CPU, non-absolute symbols sorted by address */
     size_t n_addr;
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static se_status
-se_ks_fail(char *err, size_t errlen, se_status st, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
-static uint32_t se_ks_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t se_ks_u16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t se_ks_u64(const uint8_t *p)
-{
-    return (uint64_t)se_ks_u32(p) | (uint64_t)se_ks_u32(p + 4) << 32;
-}
 
 static se_ksyms *se_ks_new(void)
 {
@@ -186,7 +156,7 @@ static se_status se_ks_finish(se_ksyms *k, uint64_t percpu_size, char *err, size
     k->by_name = malloc((k->n ? k->n : 1) * sizeof(uint32_t));
     k->by_addr = malloc((k->n_addr ? k->n_addr : 1) * sizeof(uint32_t));
     if (k->by_name == NULL || k->by_addr == NULL)
-        return se_ks_fail(err, errlen, SE_ERR_NOMEM, "out of memory for the symbol indices");
+        return se_errf(err, errlen, SE_ERR_NOMEM, "out of memory for the symbol indices");
     size_t j = 0;
     for (size_t i = 0; i < k->n; i++) {
         k->by_name[i] = (uint32_t)i;
@@ -195,7 +165,7 @@ static se_status se_ks_finish(se_ksyms *k, uint64_t percpu_size, char *err, size
     }
     uint32_t *tmp = malloc((k->n ? k->n : 1) * sizeof(uint32_t));
     if (tmp == NULL)
-        return se_ks_fail(err, errlen, SE_ERR_NOMEM, "out of memory for the symbol indices");
+        return se_errf(err, errlen, SE_ERR_NOMEM, "out of memory for the symbol indices");
     se_ks_sort(k, k->by_name, tmp, k->n, se_ks_cmp_name);
     se_ks_sort(k, k->by_addr, tmp, k->n_addr, se_ks_cmp_addr);
     free(tmp);
@@ -222,12 +192,12 @@ typedef struct se_ks_tab {
 static bool se_ks_tokens_at(se_ks_tab *t, size_t p)
 {
     const uint8_t *r = t->r;
-    if (p + 512 > t->n || se_ks_u16(r + p) != 0)
+    if (p + 512 > t->n || se_le16(r + p) != 0)
         return false;
     uint16_t idx[256];
     idx[0] = 0;
     for (int i = 1; i < 256; i++) {
-        idx[i] = se_ks_u16(r + p + 2 * i);
+        idx[i] = se_le16(r + p + 2 * i);
         if (idx[i] <= idx[i - 1] + 1 || idx[i] - idx[i - 1] > SE_KS_TOKEN_MAX + 1)
             return false;
     }
@@ -319,7 +289,7 @@ static bool se_ks_zero(const uint8_t *p, size_t n)
 static bool se_ks_names(se_ks_tab *t, size_t m0, size_t nm)
 {
     const uint8_t *r = t->r;
-    uint32_t last = se_ks_u32(r + m0 + 4 * (nm - 1));
+    uint32_t last = se_le32(r + m0 + 4 * (nm - 1));
     if ((size_t)last + 8 > m0)
         return false;
     size_t hi = m0 - last - 1; /* the last block holds at least one 2-byte entry */
@@ -327,9 +297,9 @@ static bool se_ks_names(se_ks_tab *t, size_t m0, size_t nm)
     size_t lo = hi > span ? hi - span : 0;
     for (size_t s = hi & ~(size_t)3; s >= lo + 8 && s >= 8; s -= 4) {
         size_t ns = s - 4;
-        if (se_ks_u32(r + ns) == 0)
+        if (se_le32(r + ns) == 0)
             ns = s - 8; /* num_syms padded to 8 */
-        uint32_t n = se_ks_u32(r + ns);
+        uint32_t n = se_le32(r + ns);
         if (n == 0 || n > SE_KSYMS_MAX || (n + 255) / 256 != nm)
             continue;
         size_t q = s + last;
@@ -338,7 +308,7 @@ static bool se_ks_names(se_ks_tab *t, size_t m0, size_t nm)
         q = s;
         bool ok = true;
         for (size_t b = 0; b < nm && ok; b++) {
-            if (q - s != se_ks_u32(r + m0 + 4 * b))
+            if (q - s != se_le32(r + m0 + 4 * b))
                 ok = false;
             else if (!se_ks_skip(t, &q, m0, b + 1 < nm ? 256 : n - 256 * b))
                 ok = false;
@@ -391,12 +361,12 @@ static bool se_ks_markers(se_ks_tab *t)
         size_t gap = tt - e;
         if (gap >= 16 && gap < 3 * 257)
             continue;
-        uint32_t v = se_ks_u32(r + e - 4);
+        uint32_t v = se_le32(r + e - 4);
         if (v == 0)
             continue;
         size_t nm = 1, m = e - 4;
         while (m >= 4) {
-            uint32_t pv = se_ks_u32(r + m - 4);
+            uint32_t pv = se_le32(r + m - 4);
             if (pv >= v || v - pv > 256 * SE_KS_ENTRY_MAX)
                 break;
             m -= 4;
@@ -436,15 +406,15 @@ static bool se_ks_offsets_ok(const se_vmlinux *vm, const se_ks_tab *t, size_t at
     size_t n = t->nsyms;
     if (at > t->n || 4 * n > t->n - at || rb > t->n || t->n - rb < 8)
         return false;
-    uint64_t base = se_ks_u64(t->r + rb);
+    uint64_t base = se_le64(t->r + rb);
     if (se_vmlinux_section_at(vm, base) == NULL)
         return false;
     bool neg = false;
     for (size_t i = 0; i < n && !neg; i++)
-        neg = (int32_t)se_ks_u32(t->r + at + 4 * i) < 0;
+        neg = (int32_t)se_le32(t->r + at + 4 * i) < 0;
     uint64_t prev = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t u = se_ks_u32(t->r + at + 4 * i);
+        uint32_t u = se_le32(t->r + at + 4 * i);
         uint64_t a;
         if (neg)
             a = (int32_t)u >= 0 ? u : base - 1 - (uint64_t)(int64_t)(int32_t)u;
@@ -484,14 +454,14 @@ static se_status se_ks_build(const se_vmlinux *vm, se_ks_tab *t, se_ksyms **out,
 {
     se_ks_offs o;
     if (!se_ks_offsets(vm, t, &o))
-        return se_ks_fail(err, errlen, SE_ERR_FORMAT,
-                          "kallsyms: %u names at 0x%llx but no kallsyms_offsets/relative_base "
-                          "before kallsyms_num_syms or after kallsyms_token_index",
-                          t->nsyms, (unsigned long long)(t->base + t->names));
+        return se_errf(err, errlen, SE_ERR_FORMAT,
+                       "kallsyms: %u names at 0x%llx but no kallsyms_offsets/relative_base "
+                       "before kallsyms_num_syms or after kallsyms_token_index",
+                       t->nsyms, (unsigned long long)(t->base + t->names));
     se_ksyms *k = se_ks_new();
     if (k == NULL || (k->ents = calloc(t->nsyms, sizeof(se_ksym_ent))) == NULL) {
         se_ksyms_free(k);
-        return se_ks_fail(err, errlen, SE_ERR_NOMEM, "out of memory for %u symbols", t->nsyms);
+        return se_errf(err, errlen, SE_ERR_NOMEM, "out of memory for %u symbols", t->nsyms);
     }
     char buf[SE_KS_NAME_MAX];
     size_t q = t->names;
@@ -500,11 +470,11 @@ static se_status se_ks_build(const se_vmlinux *vm, se_ks_tab *t, se_ksyms **out,
         se_ksym_ent *e = &k->ents[i];
         if (l < 2 || !se_ks_pool_add(k, buf + 1, l - 1, &e->name)) {
             se_ksyms_free(k);
-            return se_ks_fail(err, errlen, SE_ERR_FORMAT,
-                              "kallsyms: the names expand beyond %zu MiB", SE_KSYMS_MAX_POOL >> 20);
+            return se_errf(err, errlen, SE_ERR_FORMAT, "kallsyms: the names expand beyond %zu MiB",
+                           SE_KSYMS_MAX_POOL >> 20);
         }
         e->type = buf[0];
-        uint32_t u = se_ks_u32(t->r + o.at + 4 * i);
+        uint32_t u = se_le32(t->r + o.at + 4 * i);
         if (o.abs_percpu && (int32_t)u >= 0) {
             e->addr = u;
             e->flags = SE_KSYM_ABS;
@@ -532,13 +502,13 @@ se_status se_ksyms_from_vmlinux(const se_vmlinux *vm, se_ksyms **out, char *err,
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (vm == NULL || out == NULL)
-        return se_ks_fail(err, errlen, SE_ERR_INVALID_ARG, "NULL argument");
+        return se_errf(err, errlen, SE_ERR_INVALID_ARG, "NULL argument");
     const se_vmlinux_section *ro = se_vmlinux_section_by_name(vm, ".rodata");
     if (ro == NULL || ro->bytes == NULL || ro->size < 1024)
-        return se_ks_fail(err, errlen, SE_ERR_NOT_FOUND, "kallsyms: no .rodata section");
+        return se_errf(err, errlen, SE_ERR_NOT_FOUND, "kallsyms: no .rodata section");
     se_ks_tab *t = calloc(1, sizeof *t);
     if (t == NULL)
-        return se_ks_fail(err, errlen, SE_ERR_NOMEM, "out of memory");
+        return se_errf(err, errlen, SE_ERR_NOMEM, "out of memory");
     t->r = ro->bytes;
     t->n = (size_t)ro->size;
     t->base = ro->addr;
@@ -558,13 +528,13 @@ se_status se_ksyms_from_vmlinux(const se_vmlinux *vm, se_ksyms **out, char *err,
     }
     free(t);
     if (st == SE_ERR_NOT_FOUND && tokens)
-        return se_ks_fail(err, errlen, SE_ERR_FORMAT,
-                          "kallsyms: a token table was found in .rodata but no consistent "
-                          "kallsyms_markers/kallsyms_names/kallsyms_num_syms with it");
+        return se_errf(err, errlen, SE_ERR_FORMAT,
+                       "kallsyms: a token table was found in .rodata but no consistent "
+                       "kallsyms_markers/kallsyms_names/kallsyms_num_syms with it");
     if (st == SE_ERR_NOT_FOUND)
-        return se_ks_fail(err, errlen, SE_ERR_NOT_FOUND,
-                          "kallsyms: no kallsyms_token_table/kallsyms_token_index in .rodata "
-                          "(a kernel built without CONFIG_KALLSYMS?)");
+        return se_errf(err, errlen, SE_ERR_NOT_FOUND,
+                       "kallsyms: no kallsyms_token_table/kallsyms_token_index in .rodata "
+                       "(a kernel built without CONFIG_KALLSYMS?)");
     return st;
 }
 
@@ -596,10 +566,10 @@ se_status se_ksyms_from_map(const char *text, size_t len, uint64_t link_text, se
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if ((text == NULL && len > 0) || out == NULL)
-        return se_ks_fail(err, errlen, SE_ERR_INVALID_ARG, "NULL argument");
+        return se_errf(err, errlen, SE_ERR_INVALID_ARG, "NULL argument");
     se_ksyms *k = se_ks_new();
     if (k == NULL)
-        return se_ks_fail(err, errlen, SE_ERR_NOMEM, "out of memory");
+        return se_errf(err, errlen, SE_ERR_NOMEM, "out of memory");
     size_t cap = 0, line = 0;
     bool nonzero = false;
     se_status st = SE_OK;
@@ -628,8 +598,8 @@ se_status se_ksyms_from_map(const char *text, size_t len, uint64_t link_text, se
             s++;
         if (digits == 0 || s == ts || s == end ||
             !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '?')) {
-            st = se_ks_fail(err, errlen, SE_ERR_FORMAT,
-                            "map line %zu: expected \"<hex address> <type> <name>\"", line);
+            st = se_errf(err, errlen, SE_ERR_FORMAT,
+                         "map line %zu: expected \"<hex address> <type> <name>\"", line);
             break;
         }
         char type = *s++;
@@ -643,25 +613,25 @@ se_status se_ksyms_from_map(const char *text, size_t len, uint64_t link_text, se
         while (s < end && se_ks_blank(*s))
             s++;
         if (s == ts || nl == 0 || nl >= SE_KS_NAME_MAX || memchr(ns, '\0', nl) != NULL) {
-            st = se_ks_fail(err, errlen, SE_ERR_FORMAT, "map line %zu: bad symbol name", line);
+            st = se_errf(err, errlen, SE_ERR_FORMAT, "map line %zu: bad symbol name", line);
             break;
         }
         if (s < end) {
             /* /proc/kallsyms marks module symbols "name\t[module]": not in the image */
             if (*s == '[' && end[-1] == ']' && end - s >= 3)
                 continue;
-            st = se_ks_fail(err, errlen, SE_ERR_FORMAT, "map line %zu: trailing text", line);
+            st = se_errf(err, errlen, SE_ERR_FORMAT, "map line %zu: trailing text", line);
             break;
         }
         if (k->n == SE_KSYMS_MAX) {
-            st = se_ks_fail(err, errlen, SE_ERR_FORMAT, "map: more than %zu symbols", SE_KSYMS_MAX);
+            st = se_errf(err, errlen, SE_ERR_FORMAT, "map: more than %zu symbols", SE_KSYMS_MAX);
             break;
         }
         if (k->n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             se_ksym_ent *ne = realloc(k->ents, nc * sizeof *ne);
             if (ne == NULL) {
-                st = se_ks_fail(err, errlen, SE_ERR_NOMEM, "out of memory");
+                st = se_errf(err, errlen, SE_ERR_NOMEM, "out of memory");
                 break;
             }
             k->ents = ne;
@@ -669,8 +639,8 @@ se_status se_ksyms_from_map(const char *text, size_t len, uint64_t link_text, se
         }
         se_ksym_ent *ent = &k->ents[k->n];
         if (!se_ks_pool_add(k, ns, nl, &ent->name)) {
-            st = se_ks_fail(err, errlen, SE_ERR_FORMAT, "map: names beyond %zu MiB",
-                            SE_KSYMS_MAX_POOL >> 20);
+            st = se_errf(err, errlen, SE_ERR_FORMAT, "map: names beyond %zu MiB",
+                         SE_KSYMS_MAX_POOL >> 20);
             break;
         }
         ent->addr = a;
@@ -681,11 +651,11 @@ se_status se_ksyms_from_map(const char *text, size_t len, uint64_t link_text, se
         k->n++;
     }
     if (st == SE_OK && k->n == 0)
-        st = se_ks_fail(err, errlen, SE_ERR_FORMAT, "map: no symbols");
+        st = se_errf(err, errlen, SE_ERR_FORMAT, "map: no symbols");
     if (st == SE_OK && !nonzero)
-        st = se_ks_fail(err, errlen, SE_ERR_FORMAT,
-                        "map: every address is 0: /proc/kallsyms hides addresses from "
-                        "unprivileged readers (kptr_restrict); read it as root");
+        st = se_errf(err, errlen, SE_ERR_FORMAT,
+                     "map: every address is 0: /proc/kallsyms hides addresses from "
+                     "unprivileged readers (kptr_restrict); read it as root");
     /* The slide is removed before the indices are sorted: in a corrupt or mismatched map the
      * subtraction can wrap around 2^64 for some symbols and not for others, and an index sorted
      * before it would then no longer be in address order (found by fuzz_ksyms). */
@@ -697,8 +667,8 @@ se_status se_ksyms_from_map(const char *text, size_t len, uint64_t link_text, se
                  (!se_ks_is_global(k->ents[ti].type) && se_ks_is_global(k->ents[i].type))))
                 ti = i;
         if (ti == k->n || k->ents[ti].flags != 0) {
-            st = se_ks_fail(err, errlen, SE_ERR_NOT_FOUND,
-                            "map: no _text symbol to compute the KASLR slide from");
+            st = se_errf(err, errlen, SE_ERR_NOT_FOUND,
+                         "map: no _text symbol to compute the KASLR slide from");
         } else {
             uint64_t sl = k->ents[ti].addr - link_text;
             for (size_t i = 0; i < k->n; i++)

@@ -14,6 +14,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "util/bytes.h"
+
 /* Setup header fields (Documentation/arch/x86/boot.rst) */
 #define SE_BZ_SETUP_SECTS    0x1F1
 #define SE_BZ_HEADER         0x202
@@ -59,21 +61,6 @@ static se_status se_kfail(se_kout *o, se_status st, const char *fmt, ...)
         va_end(ap);
     }
     return st;
-}
-
-static uint16_t se_rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t se_rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static uint64_t se_rd64(const uint8_t *p)
-{
-    return (uint64_t)se_rd32(p) | ((uint64_t)se_rd32(p + 4) << 32);
 }
 
 /* Grow the output buffer (double, at least min_free more bytes when the cap allows). */
@@ -193,7 +180,7 @@ static se_status se_unlz4(se_kout *o, const uint8_t *src, size_t n, bool exact)
                 return se_kfail(o, SE_ERR_FORMAT, "lz4: truncated block size at %zu", pos);
             break;
         }
-        uint32_t csz = se_rd32(src + pos);
+        uint32_t csz = se_le32(src + pos);
         if (csz == SE_LZ4_LEGACY_MAGIC) { /* concatenated frames */
             pos += 4;
             continue;
@@ -293,14 +280,14 @@ static se_status se_kimage_check_elf(se_kout *o, const uint8_t *p, size_t n)
         return se_kfail(o, SE_ERR_FORMAT, "decompressed data (%zu bytes) is not an ELF file", n);
     if (p[4] != 2 || p[5] != 1)
         return se_kfail(o, SE_ERR_FORMAT, "kernel ELF is not ELF64 little-endian");
-    if (se_rd16(p + 18) != 62)
+    if (se_le16(p + 18) != 62)
         return se_kfail(o, SE_ERR_FORMAT, "kernel ELF is not x86-64 (e_machine %u)",
-                        se_rd16(p + 18));
-    if (se_rd16(p + 16) != 2)
-        return se_kfail(o, SE_ERR_FORMAT, "kernel ELF is not ET_EXEC (e_type %u)", se_rd16(p + 16));
-    uint64_t phoff = se_rd64(p + 32), shoff = se_rd64(p + 40);
-    uint16_t phentsize = se_rd16(p + 54), phnum = se_rd16(p + 56);
-    uint16_t shentsize = se_rd16(p + 58), shnum = se_rd16(p + 60);
+                        se_le16(p + 18));
+    if (se_le16(p + 16) != 2)
+        return se_kfail(o, SE_ERR_FORMAT, "kernel ELF is not ET_EXEC (e_type %u)", se_le16(p + 16));
+    uint64_t phoff = se_le64(p + 32), shoff = se_le64(p + 40);
+    uint16_t phentsize = se_le16(p + 54), phnum = se_le16(p + 56);
+    uint16_t shentsize = se_le16(p + 58), shnum = se_le16(p + 60);
     if (phnum == 0 || phentsize != 56)
         return se_kfail(o, SE_ERR_FORMAT, "kernel ELF has no usable program headers");
     if (phoff > n || (uint64_t)phnum * 56 > n - phoff)
@@ -311,8 +298,8 @@ static se_status se_kimage_check_elf(se_kout *o, const uint8_t *p, size_t n)
                         n);
     for (uint16_t i = 0; i < phnum; i++) {
         const uint8_t *ph = p + phoff + (uint64_t)i * 56;
-        uint64_t off = se_rd64(ph + 8), filesz = se_rd64(ph + 32);
-        if (se_rd32(ph) == 1 /* PT_LOAD */ && (off > n || filesz > n - off))
+        uint64_t off = se_le64(ph + 8), filesz = se_le64(ph + 32);
+        if (se_le32(ph) == 1 /* PT_LOAD */ && (off > n || filesz > n - off))
             return se_kfail(o, SE_ERR_FORMAT,
                             "kernel ELF segment %u lies outside its %zu bytes (truncated?)", i, n);
     }
@@ -392,10 +379,10 @@ se_status se_kimage_decompress_capped(const uint8_t *img, size_t len, size_t max
         size_t pm = (sects + 1) * 512;
         if (pm < len)
             search_from = pm;
-        uint64_t poff = se_rd32(img + SE_BZ_PAYLOAD_OFFSET);
-        uint64_t plen = se_rd32(img + SE_BZ_PAYLOAD_LENGTH);
+        uint64_t poff = se_le32(img + SE_BZ_PAYLOAD_OFFSET);
+        uint64_t plen = se_le32(img + SE_BZ_PAYLOAD_LENGTH);
         se_codec c = SE_CODEC_NONE;
-        if (se_rd16(img + SE_BZ_VERSION) >= 0x208 && pm <= len && poff <= len - pm &&
+        if (se_le16(img + SE_BZ_VERSION) >= 0x208 && pm <= len && poff <= len - pm &&
             plen <= len - pm - poff && plen > 0)
             c = se_codec_at(img + pm + poff, plen);
         if (c != SE_CODEC_NONE) {

@@ -2,39 +2,11 @@
 /* A bounds-checked view of a vmlinux ELF (see vmlinux.h). ELF64 layout: the System V gABI. */
 #include "kimage/vmlinux.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint16_t se_rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t se_rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t se_rd64(const uint8_t *p)
-{
-    return (uint64_t)se_rd32(p) | (uint64_t)se_rd32(p + 4) << 32;
-}
-
-static se_status se_vfail(char *err, size_t errlen, se_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static se_status se_vfail(char *err, size_t errlen, se_status st, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
+#include "util/bytes.h"
 
 /* [off, off + n) inside a buffer of len bytes, without overflow */
 static bool se_in_buf(uint64_t off, uint64_t n, size_t len)
@@ -87,49 +59,49 @@ se_status se_vmlinux_open(const uint8_t *elf, size_t len, se_vmlinux *out, char 
                            "\x7f"
                            "ELF",
                            4) != 0)
-        return se_vfail(err, errlen, SE_ERR_FORMAT, "not an ELF file");
-    if (elf[4] != 2 || elf[5] != 1 || se_rd16(elf + 18) != 62)
-        return se_vfail(err, errlen, SE_ERR_FORMAT, "not an ELF64 little-endian x86-64 file");
-    if (se_rd16(elf + 16) != 2)
-        return se_vfail(err, errlen, SE_ERR_FORMAT, "not an executable (ET_EXEC) vmlinux");
-    uint64_t shoff = se_rd64(elf + 40);
-    uint16_t shentsize = se_rd16(elf + 58), shnum = se_rd16(elf + 60), shstrndx = se_rd16(elf + 62);
+        return se_errf(err, errlen, SE_ERR_FORMAT, "not an ELF file");
+    if (elf[4] != 2 || elf[5] != 1 || se_le16(elf + 18) != 62)
+        return se_errf(err, errlen, SE_ERR_FORMAT, "not an ELF64 little-endian x86-64 file");
+    if (se_le16(elf + 16) != 2)
+        return se_errf(err, errlen, SE_ERR_FORMAT, "not an executable (ET_EXEC) vmlinux");
+    uint64_t shoff = se_le64(elf + 40);
+    uint16_t shentsize = se_le16(elf + 58), shnum = se_le16(elf + 60), shstrndx = se_le16(elf + 62);
     if (shnum == 0 || shentsize != 64 || !se_in_buf(shoff, (uint64_t)shnum * 64, len))
-        return se_vfail(err, errlen, SE_ERR_FORMAT,
-                        "section header table missing or outside the file");
+        return se_errf(err, errlen, SE_ERR_FORMAT,
+                       "section header table missing or outside the file");
     if (shstrndx >= shnum)
-        return se_vfail(err, errlen, SE_ERR_FORMAT, "section-name table index out of range");
+        return se_errf(err, errlen, SE_ERR_FORMAT, "section-name table index out of range");
     const uint8_t *strh = elf + shoff + (uint64_t)shstrndx * 64;
-    uint64_t stroff = se_rd64(strh + 24), strsize = se_rd64(strh + 32);
-    if (se_rd32(strh + 4) != 3 /* SHT_STRTAB */ || strsize == 0 ||
+    uint64_t stroff = se_le64(strh + 24), strsize = se_le64(strh + 32);
+    if (se_le32(strh + 4) != 3 /* SHT_STRTAB */ || strsize == 0 ||
         !se_in_buf(stroff, strsize, len) || elf[stroff + strsize - 1] != '\0')
-        return se_vfail(err, errlen, SE_ERR_FORMAT, "bad section-name table");
+        return se_errf(err, errlen, SE_ERR_FORMAT, "bad section-name table");
     se_vmlinux_section *secs = calloc(shnum, sizeof *secs);
     if (secs == NULL)
-        return se_vfail(err, errlen, SE_ERR_NOMEM, "out of memory for %u sections", shnum);
+        return se_errf(err, errlen, SE_ERR_NOMEM, "out of memory for %u sections", shnum);
     for (unsigned i = 0; i < shnum; i++) {
         const uint8_t *h = elf + shoff + (uint64_t)i * 64;
         se_vmlinux_section *s = &secs[i];
-        uint32_t name = se_rd32(h);
+        uint32_t name = se_le32(h);
         if (name >= strsize) {
             free(secs);
-            return se_vfail(err, errlen, SE_ERR_FORMAT, "section %u: name outside the table", i);
+            return se_errf(err, errlen, SE_ERR_FORMAT, "section %u: name outside the table", i);
         }
         s->name = (const char *)elf + stroff + name;
-        s->type = se_rd32(h + 4);
-        s->flags = se_rd64(h + 8);
-        s->addr = se_rd64(h + 16);
-        uint64_t off = se_rd64(h + 24);
-        s->size = se_rd64(h + 32);
+        s->type = se_le32(h + 4);
+        s->flags = se_le64(h + 8);
+        s->addr = se_le64(h + 16);
+        uint64_t off = se_le64(h + 24);
+        s->size = se_le64(h + 32);
         if ((s->flags & SE_SHF_ALLOC) && s->size > 0 && s->addr + s->size - 1 < s->addr) {
-            se_vfail(err, errlen, SE_ERR_FORMAT, "section %s: address range wraps", s->name);
+            se_errf(err, errlen, SE_ERR_FORMAT, "section %s: address range wraps", s->name);
             free(secs);
             return SE_ERR_FORMAT;
         }
         if (s->type != SE_SHT_NOBITS && s->type != 0 && s->size > 0) {
             if (!se_in_buf(off, s->size, len)) {
-                se_vfail(err, errlen, SE_ERR_FORMAT,
-                         "section %s: data outside the file (truncated image?)", s->name);
+                se_errf(err, errlen, SE_ERR_FORMAT,
+                        "section %s: data outside the file (truncated image?)", s->name);
                 free(secs);
                 return SE_ERR_FORMAT;
             }

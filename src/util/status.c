@@ -2,7 +2,11 @@
 /* Status and vector names: the messages behind se_status values. */
 #include <sysentry/status.h>
 
+#include "util/bytes.h"
+
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 static const char *const se_status_strings[] = {
     [SE_OK] = "success",
@@ -73,4 +77,15 @@ const char *se_vector_name(uint8_t vector)
     if (vector >= 32)
         return se_int_names[vector - 32];
     return names[vector] != NULL ? names[vector] : "unknown";
+}
+
+se_status se_errf(char *err, size_t errlen, se_status st, const char *fmt, ...)
+{
+    if (err != NULL && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return st;
 }
