@@ -241,24 +241,11 @@ static se_status se_kernel_percpu(se_machine *m, const se_vmlinux *vm)
                        " is not a page inside the template",
                        tss);
     uint64_t base = m->cfg.la57 ? SE_KPERCPU_5LEVEL : SE_KPERCPU_4LEVEL;
-    /* the TSS page is read on the user CR3 (the sp2 store before the CR3 switch) */
-    const struct {
-        uint64_t off, size;
-        uint32_t flags;
-    } parts[] = {{0, tss, SE_MAP_WRITE},
-                 {tss, SE_PAGE, SE_MAP_WRITE | SE_MAP_PTI_SHARED},
-                 {tss + SE_PAGE, size - tss - SE_PAGE, SE_MAP_WRITE}};
-    for (size_t i = 0; i < 3; i++) {
-        if (parts[i].size == 0)
-            continue;
-        st = se_map_internal(m, base + parts[i].off, parts[i].size, parts[i].flags, NULL);
-        if (st == SE_OK) {
-            const se_mapping *mp = &m->maps[m->n_maps - 1];
-            st = se_track_add(m, mp->va, mp->pa, mp->size);
-        }
-        if (st != SE_OK)
-            return st;
-    }
+    /* the TSS page is read on the user CR3 (the sp2 store before the CR3 switch): the same
+     * split as the entry text's */
+    st = se_kmap_run(m, base, base + size, SE_MAP_WRITE, base + tss, base + tss + SE_PAGE);
+    if (st != SE_OK)
+        return st;
     se_kcopy(m, base, tmpl->bytes, tmpl->size);
     uint64_t sp0 = m->lay.tss_sp0, off;
     se_kcopy(m, base + tss + SE_TSS_SP0, (const uint8_t *)&sp0, 8);
@@ -372,8 +359,10 @@ static se_status se_kernel_alternatives(se_machine *m, const se_vmlinux *vm, uin
 
 /* ---- the entry path ---------------------------------------------------------------------- */
 
-/* The first `call target` in [from, from + len) by decoding, or 0. */
-static uint64_t se_kernel_find_call(se_machine *m, uint64_t from, size_t len, uint64_t target)
+/* The first instruction in [from, from + len), by decoding, that is of `kind` or (with
+ * call_target non-zero) a direct `call call_target`; 0 if none. */
+static uint64_t se_kernel_find(se_machine *m, uint64_t from, size_t len, se_insn_kind kind,
+                               uint64_t call_target)
 {
     for (uint64_t a = from; a < from + len;) {
         uint8_t buf[16];
@@ -381,28 +370,14 @@ static uint64_t se_kernel_find_call(se_machine *m, uint64_t from, size_t len, ui
         se_insn in;
         if (got == 0 || se_decode_one(buf, got, a, &in) != SE_OK)
             return 0;
-        if (in.len == 5 && buf[0] == 0xE8) {
+        if (call_target != 0 && in.len == 5 && buf[0] == 0xE8) {
             int32_t rel;
             memcpy(&rel, buf + 1, 4);
-            if (a + 5 + (uint64_t)(int64_t)rel == target)
+            if (a + 5 + (uint64_t)(int64_t)rel == call_target)
                 return a;
-        }
-        a += in.len;
-    }
-    return 0;
-}
-
-/* The first instruction of `kind` in [from, from + len), or 0. */
-static uint64_t se_kernel_find_kind(se_machine *m, uint64_t from, size_t len, se_insn_kind kind)
-{
-    for (uint64_t a = from; a < from + len;) {
-        uint8_t buf[16];
-        size_t got = se_code_fetch(m, a, buf, sizeof buf);
-        se_insn in;
-        if (got == 0 || se_decode_one(buf, got, a, &in) != SE_OK)
-            return 0;
-        if (in.kind == kind)
+        } else if (call_target == 0 && in.kind == kind) {
             return a;
+        }
         a += in.len;
     }
     return 0;
@@ -454,7 +429,7 @@ static se_status se_kernel_phases(se_machine *m, uint64_t call, uint64_t after_c
     size_t n = 0;
     marks[n++] = (se_phase_mark){m->sym.entry, SE_PHASE_ENTRY};
     uint64_t cr3k =
-        se_kernel_find_kind(m, m->sym.entry, (size_t)(call - m->sym.entry), SE_INSN_MOV_FROM_CR);
+        se_kernel_find(m, m->sym.entry, (size_t)(call - m->sym.entry), SE_INSN_MOV_FROM_CR, 0);
     if (cr3k != 0 && m->cfg.pti)
         marks[n++] = (se_phase_mark){cr3k, SE_PHASE_CR3_KERNEL};
     /* pt_regs are built from the first push on */
@@ -474,13 +449,13 @@ static se_status se_kernel_phases(se_machine *m, uint64_t call, uint64_t after_c
     marks[n++] = (se_phase_mark){m->sym.dispatch, SE_PHASE_DISPATCH};
     marks[n++] = (se_phase_mark){after_call, SE_PHASE_CHECKS};
     marks[n++] = (se_phase_mark){m->sym.sysret_exit, SE_PHASE_RESTORE};
-    uint64_t cr3u = se_kernel_find_kind(m, m->sym.sysret_exit, 256, SE_INSN_MOV_FROM_CR);
+    uint64_t cr3u = se_kernel_find(m, m->sym.sysret_exit, 256, SE_INSN_MOV_FROM_CR, 0);
     if (cr3u != 0 && m->cfg.pti && (m->sym.sysretq == 0 || cr3u < m->sym.sysretq))
         marks[n++] = (se_phase_mark){cr3u, SE_PHASE_CR3_USER};
     if (m->sym.sysretq != 0)
         marks[n++] = (se_phase_mark){m->sym.sysretq, SE_PHASE_SYSRET};
     marks[n++] = (se_phase_mark){m->sym.iret_exit, SE_PHASE_RESTORE};
-    uint64_t cr3i = se_kernel_find_kind(m, m->sym.iret_exit, 256, SE_INSN_MOV_FROM_CR);
+    uint64_t cr3i = se_kernel_find(m, m->sym.iret_exit, 256, SE_INSN_MOV_FROM_CR, 0);
     if (cr3i != 0 && m->cfg.pti && (m->sym.iretq == 0 || cr3i < m->sym.iretq))
         marks[n++] = (se_phase_mark){cr3i, SE_PHASE_CR3_USER};
     if (m->sym.iretq != 0)
@@ -522,14 +497,15 @@ static se_status se_kernel_entry(se_machine *m, const se_vmlinux *vm, uint32_t e
     st = se_kernel_alternatives(m, vm, etext_lo, etext_hi, extra);
     if (st != SE_OK)
         return st;
-    uint64_t call = se_kernel_find_call(m, s.entry, (size_t)(s.sysret_exit - s.entry), s.dispatch);
+    uint64_t call =
+        se_kernel_find(m, s.entry, (size_t)(s.sysret_exit - s.entry), SE_INSN_OTHER, s.dispatch);
     if (call == 0)
         return se_fail(m, SE_ERR_UNSUPPORTED,
                        "kernel image: no call to do_syscall_64 found in entry_SYSCALL_64");
     s.call_dispatch = call;
-    s.sysretq = se_kernel_find_kind(m, s.sysret_exit, 256, SE_INSN_SYSRET64);
+    s.sysretq = se_kernel_find(m, s.sysret_exit, 256, SE_INSN_SYSRET64, 0);
     if (!se_ksyms_find(m->kern->ksyms, "native_irq_return_iret", &s.iretq, &(char){0}))
-        s.iretq = se_kernel_find_kind(m, s.iret_exit, 512, SE_INSN_IRETQ);
+        s.iretq = se_kernel_find(m, s.iret_exit, 512, SE_INSN_IRETQ, 0);
     s.loaded = true;
     s.builtin = false;
     m->sym = s;
