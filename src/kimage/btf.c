@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "kimage/btf.h"
 
-#include <stdarg.h>
+#include "util/bytes.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,25 +52,6 @@ struct se_btf {
     uint32_t *start; /* start[id]: offset of record id in types (start[0] unused) */
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-btf_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Bytes of kind-specific data after a record; -1 for an unknown kind. */
 static int64_t extra_len(uint32_t info)
 {
@@ -111,40 +93,38 @@ static se_status walk_types(se_btf *b, uint32_t *index, uint32_t *count, char *e
     uint32_t id = 1;
     while (pos < b->types_len) {
         if (b->types_len - pos < BTF_REC) {
-            btf_err(err, errlen, ".BTF: type %u at +0x%zx: truncated record", id, pos);
-            return SE_ERR_FORMAT;
+            return se_errf(err, errlen, SE_ERR_FORMAT, ".BTF: type %u at +0x%zx: truncated record",
+                           id, pos);
         }
         const uint8_t *r = b->types + pos;
-        uint32_t name_off = rd32(r), info = rd32(r + 4);
+        uint32_t name_off = se_le32(r), info = se_le32(r + 4);
         int64_t extra = extra_len(info);
         if (extra < 0) {
-            btf_err(err, errlen, ".BTF: type %u at +0x%zx: unknown kind %u", id, pos, KIND(info));
-            return SE_ERR_FORMAT;
+            return se_errf(err, errlen, SE_ERR_FORMAT, ".BTF: type %u at +0x%zx: unknown kind %u",
+                           id, pos, KIND(info));
         }
         if ((uint64_t)extra > b->types_len - pos - BTF_REC) {
-            btf_err(err, errlen, ".BTF: type %u at +0x%zx: kind %u data (%lld bytes) truncated", id,
-                    pos, KIND(info), (long long)extra);
-            return SE_ERR_FORMAT;
+            return se_errf(err, errlen, SE_ERR_FORMAT,
+                           ".BTF: type %u at +0x%zx: kind %u data (%lld bytes) truncated", id, pos,
+                           KIND(info), (long long)extra);
         }
         if (name_off >= b->strs_len) {
-            btf_err(err, errlen, ".BTF: type %u: name offset 0x%x outside the strings (0x%zx)", id,
-                    name_off, b->strs_len);
-            return SE_ERR_FORMAT;
+            return se_errf(err, errlen, SE_ERR_FORMAT,
+                           ".BTF: type %u: name offset 0x%x outside the strings (0x%zx)", id,
+                           name_off, b->strs_len);
         }
         if (KIND(info) == BTF_STRUCT || KIND(info) == BTF_UNION) {
             for (uint32_t i = 0; i < VLEN(info); i++) {
-                uint32_t mname = rd32(r + BTF_REC + (size_t)i * BTF_MEMBER);
+                uint32_t mname = se_le32(r + BTF_REC + (size_t)i * BTF_MEMBER);
                 if (mname >= b->strs_len) {
-                    btf_err(err, errlen,
-                            ".BTF: type %u member %u: name offset 0x%x outside the strings", id, i,
-                            mname);
-                    return SE_ERR_FORMAT;
+                    return se_errf(err, errlen, SE_ERR_FORMAT,
+                                   ".BTF: type %u member %u: name offset 0x%x outside the strings",
+                                   id, i, mname);
                 }
             }
         }
         if (id == UINT32_MAX) {
-            btf_err(err, errlen, ".BTF: too many types");
-            return SE_ERR_FORMAT;
+            return se_errf(err, errlen, SE_ERR_FORMAT, ".BTF: too many types");
         }
         if (index != NULL)
             index[id] = (uint32_t)pos;
@@ -165,43 +145,39 @@ se_status se_btf_open_bytes(const uint8_t *data, size_t len, se_btf **out, char 
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (len < BTF_HDR_MIN) {
-        btf_err(err, errlen, ".BTF: %zu bytes, shorter than its header", len);
-        return SE_ERR_FORMAT;
+        return se_errf(err, errlen, SE_ERR_FORMAT, ".BTF: %zu bytes, shorter than its header", len);
     }
     uint32_t magic = (uint32_t)data[0] | (uint32_t)data[1] << 8;
     if (magic != BTF_MAGIC) {
-        btf_err(err, errlen, ".BTF: bad magic 0x%04x%s", magic,
-                magic == 0x9FEBu ? " (big-endian BTF is not supported)" : "");
-        return SE_ERR_FORMAT;
+        return se_errf(err, errlen, SE_ERR_FORMAT, ".BTF: bad magic 0x%04x%s", magic,
+                       magic == 0x9FEBu ? " (big-endian BTF is not supported)" : "");
     }
     if (data[2] != 1) {
-        btf_err(err, errlen, ".BTF: version %u, expected 1", data[2]);
-        return SE_ERR_FORMAT;
+        return se_errf(err, errlen, SE_ERR_FORMAT, ".BTF: version %u, expected 1", data[2]);
     }
-    uint32_t hdr_len = rd32(data + 4);
-    uint32_t type_off = rd32(data + 8), type_len = rd32(data + 12);
-    uint32_t str_off = rd32(data + 16), str_len = rd32(data + 20);
+    uint32_t hdr_len = se_le32(data + 4);
+    uint32_t type_off = se_le32(data + 8), type_len = se_le32(data + 12);
+    uint32_t str_off = se_le32(data + 16), str_len = se_le32(data + 20);
     if (hdr_len < BTF_HDR_MIN || hdr_len > len) {
-        btf_err(err, errlen, ".BTF: header length %u outside [%u, %zu]", hdr_len, BTF_HDR_MIN, len);
-        return SE_ERR_FORMAT;
+        return se_errf(err, errlen, SE_ERR_FORMAT, ".BTF: header length %u outside [%u, %zu]",
+                       hdr_len, BTF_HDR_MIN, len);
     }
     uint64_t body = (uint64_t)len - hdr_len;
     if ((uint64_t)type_off + type_len > body || (uint64_t)str_off + str_len > body) {
-        btf_err(err, errlen,
-                ".BTF: type section [0x%x, +0x%x) or string section [0x%x, +0x%x) outside the "
-                "0x%llx bytes after the header",
-                type_off, type_len, str_off, str_len, (unsigned long long)body);
-        return SE_ERR_FORMAT;
+        return se_errf(
+            err, errlen, SE_ERR_FORMAT,
+            ".BTF: type section [0x%x, +0x%x) or string section [0x%x, +0x%x) outside the "
+            "0x%llx bytes after the header",
+            type_off, type_len, str_off, str_len, (unsigned long long)body);
     }
     if (type_off % 4 != 0) {
-        btf_err(err, errlen, ".BTF: type section offset 0x%x not 4-byte aligned", type_off);
-        return SE_ERR_FORMAT;
+        return se_errf(err, errlen, SE_ERR_FORMAT,
+                       ".BTF: type section offset 0x%x not 4-byte aligned", type_off);
     }
     const uint8_t *s = data + hdr_len + str_off;
     if (str_len == 0 || s[0] != '\0' || s[str_len - 1] != '\0') {
-        btf_err(err, errlen, ".BTF: string section (%u bytes) must start and end with NUL",
-                str_len);
-        return SE_ERR_FORMAT;
+        return se_errf(err, errlen, SE_ERR_FORMAT,
+                       ".BTF: string section (%u bytes) must start and end with NUL", str_len);
     }
 
     se_btf *b = calloc(1, sizeof *b);
@@ -240,12 +216,11 @@ se_status se_btf_open(const se_vmlinux *vm, se_btf **out, char *err, size_t errl
         return SE_ERR_INVALID_ARG;
     const se_vmlinux_section *sec = se_vmlinux_section_by_name(vm, ".BTF");
     if (sec == NULL) {
-        btf_err(err, errlen, "no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF)");
-        return SE_ERR_NOT_FOUND;
+        return se_errf(err, errlen, SE_ERR_NOT_FOUND,
+                       "no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF)");
     }
     if (sec->bytes == NULL || sec->size > SIZE_MAX) {
-        btf_err(err, errlen, ".BTF: section has no file data");
-        return SE_ERR_FORMAT;
+        return se_errf(err, errlen, SE_ERR_FORMAT, ".BTF: section has no file data");
     }
     return se_btf_open_bytes(sec->bytes, (size_t)sec->size, out, err, errlen);
 }
@@ -285,14 +260,14 @@ static se_status resolve(const se_btf *b, uint32_t id, uint32_t *out)
         }
         if (id >= b->n)
             return SE_ERR_FORMAT;
-        uint32_t kind = KIND(rd32(rec(b, id) + 4));
+        uint32_t kind = KIND(se_le32(rec(b, id) + 4));
         switch (kind) {
         case BTF_TYPEDEF:
         case BTF_CONST:
         case BTF_VOLATILE:
         case BTF_RESTRICT:
         case BTF_TYPE_TAG:
-            id = rd32(rec(b, id) + 8);
+            id = se_le32(rec(b, id) + 8);
             break;
         default:
             *out = id;
@@ -306,7 +281,7 @@ static bool is_composite(const se_btf *b, uint32_t id)
 {
     if (id == 0)
         return false;
-    uint32_t kind = KIND(rd32(rec(b, id) + 4));
+    uint32_t kind = KIND(se_le32(rec(b, id) + 4));
     return kind == BTF_STRUCT || kind == BTF_UNION;
 }
 
@@ -316,7 +291,7 @@ static se_status find_struct(const se_btf *b, const char *name, uint32_t *out)
         return SE_ERR_INVALID_ARG;
     for (uint32_t id = 1; id < b->n; id++) {
         const uint8_t *r = rec(b, id);
-        if (is_composite(b, id) && strcmp(name_at(b, rd32(r)), name) == 0) {
+        if (is_composite(b, id) && strcmp(name_at(b, se_le32(r)), name) == 0) {
             *out = id;
             return SE_OK;
         }
@@ -335,14 +310,14 @@ static se_status find_member(const se_btf *b, uint32_t sid, const char *name, si
     if (depth > SE_BTF_MAX_DEPTH)
         return SE_ERR_FORMAT;
     const uint8_t *r = rec(b, sid);
-    uint32_t info = rd32(r + 4);
+    uint32_t info = se_le32(r + 4);
     for (uint32_t i = 0; i < VLEN(info); i++) {
         if (*budget == 0)
             return SE_ERR_FORMAT; /* anonymous members fanning out to the same types */
         (*budget)--;
         const uint8_t *m = r + BTF_REC + (size_t)i * BTF_MEMBER;
-        const char *mname = name_at(b, rd32(m));
-        uint32_t mtype = rd32(m + 4), moff = rd32(m + 8);
+        const char *mname = name_at(b, se_le32(m));
+        uint32_t mtype = se_le32(m + 4), moff = se_le32(m + 8);
         uint64_t mbits = moff;
         bool mbitfield = false;
         if (KFLAG(info)) {
@@ -423,6 +398,6 @@ se_status se_btf_sizeof(const se_btf *b, const char *struct_name, uint64_t *size
     se_status st = find_struct(b, struct_name, &id);
     if (st != SE_OK)
         return st;
-    *size = rd32(rec(b, id) + 8);
+    *size = se_le32(rec(b, id) + 8);
     return SE_OK;
 }
