@@ -300,6 +300,24 @@ static se_status find_struct(const se_btf *b, const char *name, uint32_t *out)
 }
 
 /*
+ * Without kind_flag a struct encodes a bitfield in its member's int type (btf.rst,
+ * "BTF_KIND_STRUCT"): an int whose encoding has a bit offset, or fewer bits than its size, is a
+ * bitfield. A chain that does not resolve is not one (the member's offset is still meaningful).
+ */
+static bool int_bitfield(const se_btf *b, uint32_t mtype)
+{
+    uint32_t base;
+    if (resolve(b, mtype, &base) != SE_OK || base == 0)
+        return false;
+    const uint8_t *r = rec(b, base);
+    if (KIND(se_le32(r + 4)) != BTF_INT)
+        return false;
+    uint32_t enc = se_le32(r + BTF_REC); /* INT records carry 4 bytes (walk_types) */
+    uint32_t bits = enc & 0xffu, bit_off = (enc >> 16) & 0xffu;
+    return bit_off != 0 || (uint64_t)bits != (uint64_t)se_le32(r + 8) * 8;
+}
+
+/*
  * Member `name` (len bytes, not NUL-terminated) of composite sid, looking into anonymous
  * struct/union members; *bits gets its bit offset, *type its type id, *bitfield whether it is a
  * bitfield.
@@ -326,6 +344,8 @@ static se_status find_member(const se_btf *b, uint32_t sid, const char *name, si
         }
         if (mtype >= b->n)
             return SE_ERR_FORMAT;
+        if (!KFLAG(info) && mname[0] != '\0')
+            mbitfield = int_bitfield(b, mtype);
         if (mname[0] == '\0') {
             uint32_t inner;
             se_status st = resolve(b, mtype, &inner);

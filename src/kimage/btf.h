@@ -50,7 +50,9 @@ uint32_t se_btf_type_count(const se_btf *b);
  * members are found as if they were direct members, as in C.
  * @return SE_OK; SE_ERR_INVALID_ARG (NULL, empty path or component); SE_ERR_NOT_FOUND (no such
  *         struct, no such member, or a component that is not a struct/union);
- *         SE_ERR_UNSUPPORTED (a bitfield or a member not at a whole byte);
+ *         SE_ERR_UNSUPPORTED (a bitfield, in either encoding: the kind_flag struct's bitfield
+ *         size, or an int member type with a bit offset or fewer bits than its size, or a
+ *         member not at a whole byte);
  *         SE_ERR_FORMAT (a bad type id, a cyclic or too-deep typedef chain or nesting).
  */
 se_status se_btf_offsetof(const se_btf *b, const char *struct_name, const char *path,

@@ -15,82 +15,9 @@
 #include "kimage/kimage.h"
 #include "kimage/vmlinux.h"
 
-/* ---- a tiny BTF writer ------------------------------------------------------------------ */
+#include "btf_writer.h"
 
-typedef struct blob {
-    uint8_t types[2048];
-    size_t tn;
-    char strs[512];
-    size_t sn;
-    uint32_t next_id;
-    uint8_t out[4096];
-    size_t len;
-} blob;
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void blob_init(blob *b)
-{
-    memset(b, 0, sizeof *b);
-    b->sn = 1; /* strs[0] = "" */
-    b->next_id = 1;
-}
-
-static uint32_t str(blob *b, const char *s)
-{
-    if (s[0] == '\0')
-        return 0;
-    size_t n = strlen(s) + 1;
-    assert_true(b->sn + n <= sizeof b->strs);
-    memcpy(b->strs + b->sn, s, n);
-    uint32_t off = (uint32_t)b->sn;
-    b->sn += n;
-    return off;
-}
-
-static void w32(blob *b, uint32_t v)
-{
-    assert_true(b->tn + 4 <= sizeof b->types);
-    put32(b->types + b->tn, v);
-    b->tn += 4;
-}
-
-static uint32_t type(blob *b, const char *name, uint32_t kind, uint32_t vlen, bool kflag,
-                     uint32_t size_or_type)
-{
-    w32(b, str(b, name));
-    w32(b, (kflag ? 1u << 31 : 0) | kind << 24 | vlen);
-    w32(b, size_or_type);
-    return b->next_id++;
-}
-
-static void member(blob *b, const char *name, uint32_t t, uint32_t off)
-{
-    w32(b, str(b, name));
-    w32(b, t);
-    w32(b, off);
-}
-
-static void blob_finish(blob *b)
-{
-    uint8_t *o = b->out;
-    o[0] = 0x9f;
-    o[1] = 0xeb;
-    o[2] = 1;
-    o[3] = 0;
-    put32(o + 4, 24);
-    put32(o + 8, 0);
-    put32(o + 12, (uint32_t)b->tn);
-    put32(o + 16, (uint32_t)b->tn);
-    put32(o + 20, (uint32_t)b->sn);
-    memcpy(o + 24, b->types, b->tn);
-    memcpy(o + 24 + b->tn, b->strs, b->sn);
-    b->len = 24 + b->tn + b->sn;
-}
+/* The writer (blob, type, member, ...) is tests/kimage/btf_writer.h, shared with btf_seeds.c. */
 
 /*
  * 1 int; 2 struct inner {int a; int b;}; 3 typedef inner_t -> 2; 4 const -> 3;
@@ -139,6 +66,7 @@ static void build_sample(blob *b)
     assert_int_equal(type(b, "fan32", 4, 1, false, 4), 44);
     member(b, "z", t_int, 0);
     blob_finish(b);
+    assert_false(b->overflow);
 }
 
 static void test_offsets(void **state)
@@ -187,6 +115,48 @@ static void test_offsets(void **state)
     assert_int_equal(se_btf_offsetof(b, "fan31", "z", &off), SE_OK);
     assert_int_equal(off, 0);
     assert_int_equal(se_btf_offsetof(b, "fan0", "q", &off), SE_ERR_FORMAT); /* budget, no hang */
+    se_btf_free(b);
+}
+
+/* A struct without kind_flag holds its bitfields in int types (an int of 3 bits in 4 bytes, one
+ * with a bit offset, and one behind a typedef): those are bitfields, UNSUPPORTED, not members at
+ * their byte offset (they were reported as plain members before). */
+static void test_int_encoded_bitfields(void **state)
+{
+    (void)state;
+    blob bl;
+    blob_init(&bl);
+    uint32_t t_int = type(&bl, "int", 1, 0, false, 4);
+    w32(&bl, 32);
+    uint32_t t_u3 = type(&bl, "u3", 1, 0, false, 4);
+    w32(&bl, 3);
+    uint32_t t_sh = type(&bl, "sh", 1, 0, false, 4);
+    w32(&bl, 8u << 16 | 8); /* BTF_INT_OFFSET 8, BTF_INT_BITS 8 */
+    uint32_t t_td = type(&bl, "u3_t", 8, 0, false, t_u3);
+    uint32_t t_bool = type(&bl, "_Bool", 1, 0, false, 1);
+    w32(&bl, 4u << 24 | 8); /* BTF_INT_BOOL, 8 bits: a whole byte */
+    type(&bl, "old", 4, 6, false, 24);
+    member(&bl, "a", t_int, 0);
+    member(&bl, "f", t_u3, 32);
+    member(&bl, "g", t_sh, 64);
+    member(&bl, "h", t_td, 96);
+    member(&bl, "z", t_int, 128);
+    member(&bl, "b", t_bool, 160);
+    blob_finish(&bl);
+    assert_false(bl.overflow);
+    se_btf *b;
+    char err[160] = "";
+    assert_int_equal(se_btf_open_bytes(bl.out, bl.len, &b, err, sizeof err), SE_OK);
+    uint64_t off = 99;
+    assert_int_equal(se_btf_offsetof(b, "old", "a", &off), SE_OK);
+    assert_int_equal(off, 0);
+    assert_int_equal(se_btf_offsetof(b, "old", "f", &off), SE_ERR_UNSUPPORTED);
+    assert_int_equal(se_btf_offsetof(b, "old", "g", &off), SE_ERR_UNSUPPORTED);
+    assert_int_equal(se_btf_offsetof(b, "old", "h", &off), SE_ERR_UNSUPPORTED);
+    assert_int_equal(se_btf_offsetof(b, "old", "z", &off), SE_OK);
+    assert_int_equal(off, 16);
+    assert_int_equal(se_btf_offsetof(b, "old", "b", &off), SE_OK);
+    assert_int_equal(off, 20);
     se_btf_free(b);
 }
 
@@ -372,6 +342,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_offsets),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_int_encoded_bitfields),
         cmocka_unit_test(test_real_612),
         cmocka_unit_test(test_real_61),
     };
