@@ -39,6 +39,7 @@
 #define SE_LINUX_SYSCALL_MASK 0x257FD5ull
 
 /* ---- Model-specific registers (MSR-1 .. MSR-8) ----------------------------------------- */
+#define SE_MSR_IA32_TSC            0x00000010u /**< time-stamp counter (RDTSC) */
 #define SE_MSR_IA32_SPEC_CTRL      0x00000048u /**< speculation control (IBRS, STIBP, SSBD) */
 #define SE_MSR_IA32_PRED_CMD       0x00000049u /**< prediction command (IBPB), write-only */
 #define SE_MSR_IA32_EFER           0xC0000080u /**< extended feature enables */
@@ -49,6 +50,7 @@
 #define SE_MSR_IA32_FS_BASE        0xC0000100u /**< FS.base */
 #define SE_MSR_IA32_GS_BASE        0xC0000101u /**< GS.base */
 #define SE_MSR_IA32_KERNEL_GS_BASE 0xC0000102u /**< value SWAPGS exchanges with GS.base */
+#define SE_MSR_IA32_TSC_AUX        0xC0000103u /**< what RDTSCP returns in ECX */
 
 #define SE_SPEC_CTRL_IBRS  (1ull << 0) /**< indirect branch restricted speculation */
 #define SE_SPEC_CTRL_STIBP (1ull << 1) /**< single-thread indirect branch predictors */

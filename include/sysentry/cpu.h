@@ -92,16 +92,21 @@ typedef struct se_cpu_state {
                                   user mode, the per-CPU base */
     uint64_t cstar;          /**< IA32_CSTAR */
     uint64_t spec_ctrl;      /**< IA32_SPEC_CTRL */
-    se_seg_cache cs_cache;   /**< hidden part of CS */
-    se_seg_cache ss_cache;   /**< hidden part of SS */
-    uint16_t ds;             /**< DS selector (IRET-8 may null it) */
-    uint16_t es;             /**< ES selector (IRET-8 may null it) */
-    uint16_t fs;             /**< FS selector (IRET-8 may null it) */
-    uint16_t gs;             /**< GS selector (IRET-8 may null it) */
-    uint32_t ds_ar;          /**< cached access rights of DS (SE_SEG_AR_*; IRET-8 reads its DPL) */
-    uint32_t es_ar;          /**< cached access rights of ES (SE_SEG_AR_*; IRET-8 reads its DPL) */
-    uint32_t fs_ar;          /**< cached access rights of FS (SE_SEG_AR_*; IRET-8 reads its DPL) */
-    uint32_t gs_ar;          /**< cached access rights of GS (SE_SEG_AR_*; IRET-8 reads its DPL) */
+    /** IA32_TIME_STAMP_COUNTER. The machine's TSC does not advance: RDTSC and RDTSCP return
+     * this value until WRMSR (or se_msr_write()) changes it, so every run is reproducible;
+     * 0 at creation */
+    uint64_t tsc;
+    uint64_t tsc_aux; /**< IA32_TSC_AUX: what RDTSCP loads into ECX (Linux: the CPU number, 0) */
+    se_seg_cache cs_cache; /**< hidden part of CS */
+    se_seg_cache ss_cache; /**< hidden part of SS */
+    uint16_t ds;           /**< DS selector (IRET-8 may null it) */
+    uint16_t es;           /**< ES selector (IRET-8 may null it) */
+    uint16_t fs;           /**< FS selector (IRET-8 may null it) */
+    uint16_t gs;           /**< GS selector (IRET-8 may null it) */
+    uint32_t ds_ar;        /**< cached access rights of DS (SE_SEG_AR_*; IRET-8 reads its DPL) */
+    uint32_t es_ar;        /**< cached access rights of ES (SE_SEG_AR_*; IRET-8 reads its DPL) */
+    uint32_t fs_ar;        /**< cached access rights of FS (SE_SEG_AR_*; IRET-8 reads its DPL) */
+    uint32_t gs_ar;        /**< cached access rights of GS (SE_SEG_AR_*; IRET-8 reads its DPL) */
 } se_cpu_state;
 
 /**

@@ -97,6 +97,16 @@ typedef struct se_kernel_info {
                                 goes through espfix (the rebuild always does) */
     uint32_t checks_found; /**< SE_CHECK_BIT() of every check the decoder identified */
     uint32_t unknown_branches; /**< branches to the IRET exit the classifier could not name */
+    size_t return_sites;       /**< `jmp __x86_return_thunk` sites made `ret`, as boot does without
+                                    X86_FEATURE_RETHUNK (apply_returns) */
+    size_t fentry_sites;       /**< `call __fentry__` sites made NOPs, as ftrace_init does */
+    size_t bug_sites;          /**< WARN/BUG sites in `__bug_table` (see se_kernel_warning_get()) */
+    /** true for Linux 6.7+: do_syscall_64 runs for real (its C checks decide SYSRET or IRET)
+     * and the handler runs at `x64_sys_call`; false for 6.1: do_syscall_64 is the hook */
+    bool c_entry;
+    uint64_t sys_call;  /**< with `c_entry`: x64_sys_call, where the handler runs */
+    uint64_t fpu_owner; /**< with `c_entry`: &current->thread.fpu, put in the per-CPU
+                             fpu_fpregs_owner_ctx (offset from the image's BTF) */
 } se_kernel_info;
 
 /**
@@ -123,6 +133,35 @@ SE_API const char *se_kernel_symbol(se_machine *m, uint64_t addr, uint64_t *offs
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG; ::SE_ERR_STATE (no kernel image); ::SE_ERR_NOT_FOUND.
  */
 SE_API se_status se_kernel_lookup(se_machine *m, const char *name, uint64_t *addr);
+
+/** A kernel WARN or BUG site that the last se_syscall() or se_run() reached. */
+typedef struct se_kernel_warning {
+    uint64_t addr;      /**< its UD2 (what WARN_ON()/BUG_ON() compile to) */
+    const char *symbol; /**< the function holding it (kallsyms), or NULL */
+    uint64_t offset;    /**< addr minus the function's address */
+    const char *file;   /**< source file from the image's `__bug_table`, or NULL */
+    unsigned line;      /**< its line, 0 when the table has none */
+    /** true for a WARN: the kernel's \#UD handler reports it and resumes after the UD2, and so
+     * does the machine; false for a BUG: the kernel oopses, and the run ended with a \#UD
+     * fault at `addr` */
+    bool warning;
+} se_kernel_warning;
+
+/**
+ * @brief How many WARN/BUG sites the last se_syscall() or se_run() on `m` reached (each time
+ * counts). A real kernel's path reaches none for any register state it accepts; one that
+ * does is worth a look (a fuzzer may treat it as a finding).
+ * @return the count; 0 without a kernel image, for NULL, or before any run
+ */
+SE_API unsigned se_kernel_warning_count(se_machine *m);
+
+/**
+ * @brief The `i`-th WARN/BUG site reached by the last run, in the order reached; the first
+ * 16 are kept. The strings live as long as the machine.
+ * @return ::SE_OK; ::SE_ERR_INVALID_ARG (NULL); ::SE_ERR_NOT_FOUND (`i` not kept or not
+ *         reached); ::SE_ERR_STATE (no kernel image).
+ */
+SE_API se_status se_kernel_warning_get(se_machine *m, unsigned i, se_kernel_warning *out);
 
 #ifdef __cplusplus
 }

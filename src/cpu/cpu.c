@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu/model.h"
+#include "cpu/model_int.h"
 
 bool se_is_canonical(uint64_t addr, unsigned width)
 {
@@ -140,4 +141,22 @@ void se_seg_from_descriptor(uint64_t desc, se_seg_cache *cache)
     if (cache->ar & SE_SEG_AR_G)
         limit = (limit << SE_PAGE_SHIFT) | ((1u << SE_PAGE_SHIFT) - 1);
     cache->limit = limit;
+}
+
+/* ---- RDTSC / RDTSCP ------------------------------------------------------------------------ */
+
+se_fault_kind se_cpu_rdtsc(const se_cpu_state *st, bool rdtscp, uint64_t *rax, uint64_t *rdx,
+                           uint64_t *rcx, se_fault *fault)
+{
+    assert(st != NULL && rax != NULL && rdx != NULL && rcx != NULL && fault != NULL);
+    /* SDM Vol. 2B RDTSC: "If the TSD flag in register CR4 is set ... and the CPL is greater
+     * than 0", #GP(0); RDTSCP the same */
+    if ((st->cr4 & SE_CR4_TSD) && st->cpl != 0)
+        return se_raise_gp0(st, fault);
+    /* 64-bit mode: the 32-bit results are zero-extended into RAX and RDX (and RCX) */
+    *rax = (uint32_t)st->tsc;
+    *rdx = st->tsc >> 32;
+    if (rdtscp)
+        *rcx = (uint32_t)st->tsc_aux;
+    return se_completed(fault);
 }

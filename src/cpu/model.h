@@ -151,6 +151,12 @@ se_fault_kind se_cpu_syscall(const se_cpu_features *f, se_cpu_state *st, unsigne
 se_fault_kind se_cpu_sysret(const se_cpu_features *f, se_cpu_state *st, unsigned operand_size,
                             se_fault *fault);
 
+/* RDTSC (rdtscp false) and RDTSCP: SDM Vol. 2B RDTSC/RDTSCP: #GP(0) when CR4.TSD = 1 and
+ * CPL > 0; otherwise EDX:EAX = the TSC (upper halves of RAX/RDX cleared) and, for RDTSCP,
+ * ECX = IA32_TSC_AUX[31:0]. The model's TSC is st->tsc and does not advance. */
+se_fault_kind se_cpu_rdtsc(const se_cpu_state *st, bool rdtscp, uint64_t *rax, uint64_t *rdx,
+                           uint64_t *rcx, se_fault *fault);
+
 /* SWAPGS: SWAPGS-1..3. */
 se_fault_kind se_cpu_swapgs(const se_cpu_features *f, se_cpu_state *st, se_fault *fault);
 

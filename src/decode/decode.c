@@ -64,6 +64,9 @@ static se_insn_kind se_classify(const ZydisDecodedInstruction *in, const ZydisDe
         return SE_INSN_RDGSBASE_ETC;
     case ZYDIS_MNEMONIC_LFENCE:
         return SE_INSN_LFENCE;
+    case ZYDIS_MNEMONIC_RDTSC:
+    case ZYDIS_MNEMONIC_RDTSCP:
+        return SE_INSN_RDTSC;
     case ZYDIS_MNEMONIC_LGDT:
     case ZYDIS_MNEMONIC_LIDT:
     case ZYDIS_MNEMONIC_LLDT:
@@ -197,6 +200,8 @@ se_status se_decode_one(const uint8_t *buf, size_t len, uint64_t addr, se_insn *
                                           in.mnemonic == ZYDIS_MNEMONIC_WRGSBASE
                                       ? 2
                                       : 0));
+    if (out->kind == SE_INSN_RDTSC)
+        out->base_op = in.mnemonic == ZYDIS_MNEMONIC_RDTSCP;
     if (out->kind == SE_INSN_MOV_FROM_CR)
         out->crn = (uint8_t)(ops[1].reg.value - ZYDIS_REGISTER_CR0);
     for (unsigned i = 0; i < in.operand_count; i++) {
@@ -241,6 +246,7 @@ se_status se_decode_exec(const uint8_t *buf, size_t len, uint64_t addr, bool tru
 bool se_insn_is_hooked(se_insn_kind kind)
 {
     switch (kind) {
+    case SE_INSN_RDTSC:
     case SE_INSN_HLT:
     case SE_INSN_MOV_FROM_CR:
     case SE_INSN_CLI_STI:

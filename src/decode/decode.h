@@ -37,6 +37,7 @@ typedef enum se_insn_kind {
     SE_INSN_VERW,
     SE_INSN_CLI_STI,    /* IOPL-sensitive: #GP(0) when CPL > IOPL, else the engine runs it */
     SE_INSN_PORT_IO,    /* IN/OUT/INS/OUTS: #GP(0) when CPL > IOPL; not modelled otherwise */
+    SE_INSN_RDTSC,      /* RDTSC, RDTSCP (base_op 1): the model's TSC, never the host's clock */
     SE_INSN_PRIV_OTHER, /* any other instruction only CPL0 may execute (Zydis: privileged) */
     SE_INSN_INVALID,    /* bytes the CPU rejects: #UD, or #GP(0) past 15 bytes (see ud_vector) */
     SE_INSN_MISDECODED, /* valid, but the engine would run something else (set by the machine) */
@@ -53,7 +54,8 @@ typedef struct se_insn {
     uint16_t mnemonic;  /* ZydisMnemonic */
     se_cost_class cost; /* static cost class; MOV to CR3 and WRMSR are priced when they run */
     uint8_t width;      /* operand width in bits */
-    uint8_t base_op;    /* RD/WR{FS,GS}BASE: bit 0 GS (else FS), bit 1 write (else read) */
+    uint8_t base_op;    /* RD/WR{FS,GS}BASE: bit 0 GS (else FS), bit 1 write (else read);
+                           RDTSC: 1 for RDTSCP */
     uint8_t crn;        /* MOV from CRn: n (the destination GPR is src_uc_reg) */
     uint8_t ud_vector;  /* SE_INSN_INVALID: the exception the CPU raises (#UD or #GP) */
 } se_insn;

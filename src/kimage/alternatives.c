@@ -422,3 +422,64 @@ se_status se_kalt_apply(const se_vmlinux *vm, const se_kalt *alts, size_t n, se_
     *n_applied = cnt;
     return SE_OK;
 }
+
+/* ---- return sites and ftrace call sites ------------------------------------------------------ */
+
+se_status se_kalt_apply_returns(const se_vmlinux *vm, uint64_t thunk, se_kalt_span_fn span,
+                                void *ctx, size_t *patched, char *err, size_t errlen)
+{
+    if (vm == NULL || span == NULL || patched == NULL)
+        return SE_ERR_INVALID_ARG;
+    *patched = 0;
+    const se_vmlinux_section *sec = se_vmlinux_section_by_name(vm, ".return_sites");
+    if (sec == NULL || sec->size == 0)
+        return SE_OK;
+    if (sec->bytes == NULL || sec->size % 4 != 0)
+        return se_errf(err, errlen, SE_ERR_FORMAT,
+                       ".return_sites: %llu bytes is not a whole number of s32 entries",
+                       (unsigned long long)sec->size);
+    for (uint64_t off = 0; off < sec->size; off += 4) {
+        uint64_t site = sec->addr + off + (uint64_t)(int64_t)(int32_t)se_le32(sec->bytes + off);
+        uint8_t *p = span(site, 5, ctx);
+        if (p == NULL || p[0] != 0xE9)
+            continue;
+        uint64_t dest = site + 5 + (uint64_t)(int64_t)(int32_t)se_le32(p + 1);
+        if (dest != thunk)
+            continue;
+        /* patch_return(): RET, then INT3 over the rest of the instruction */
+        p[0] = 0xC3;
+        memset(p + 1, 0xCC, 4);
+        (*patched)++;
+    }
+    return SE_OK;
+}
+
+se_status se_kalt_nop_fentry(const se_vmlinux *vm, uint64_t start, uint64_t stop, uint64_t fentry,
+                             se_kalt_span_fn span, void *ctx, size_t *patched, char *err,
+                             size_t errlen)
+{
+    if (vm == NULL || span == NULL || patched == NULL)
+        return SE_ERR_INVALID_ARG;
+    *patched = 0;
+    if (stop == start)
+        return SE_OK;
+    const uint8_t *locs = stop > start && (stop - start) % 8 == 0 && stop - start <= SIZE_MAX
+                              ? se_vmlinux_at(vm, start, (size_t)(stop - start))
+                              : NULL;
+    if (locs == NULL)
+        return se_errf(err, errlen, SE_ERR_FORMAT,
+                       "__mcount_loc [0x%llx, 0x%llx) is not an array of addresses in the image",
+                       (unsigned long long)start, (unsigned long long)stop);
+    static const uint8_t nop5[5] = {0x0F, 0x1F, 0x44, 0x00, 0x00};
+    for (uint64_t i = 0; i < (stop - start) / 8; i++) {
+        uint64_t site = se_le64(locs + 8 * i);
+        uint8_t *p = span(site, 5, ctx);
+        if (p == NULL || p[0] != 0xE8)
+            continue; /* freed init code, or already something else */
+        if (site + 5 + (uint64_t)(int64_t)(int32_t)se_le32(p + 1) != fentry)
+            continue;
+        memcpy(p, nop5, sizeof nop5);
+        (*patched)++;
+    }
+    return SE_OK;
+}

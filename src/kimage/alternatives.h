@@ -90,6 +90,31 @@ se_status se_kalt_apply(const se_vmlinux *vm, const se_kalt *alts, size_t n, se_
 
 /* The features whose records lie on the entry paths of the supported images (the table in
  * docs/real-kernels.md gives their numbers and where each came from). */
+/*
+ * What boot's apply_returns() (arch/x86/kernel/alternative.c@v6.12) does on a CPU without
+ * X86_FEATURE_RETHUNK: every `jmp __x86_return_thunk` (E9 rel32) listed in .return_sites
+ * (s32 offsets relative to each entry) becomes `ret` padded with INT3. Entries that lie outside
+ * the image, point at freed init code (span() returns NULL) or at anything but a jump to
+ * `thunk` are left alone, as boot leaves them (its WARN_ONCE). An image without .return_sites
+ * patches nothing. *patched counts the sites rewritten.
+ * @return SE_OK; SE_ERR_FORMAT (a section size that is not whole entries; message in err)
+ */
+se_status se_kalt_apply_returns(const se_vmlinux *vm, uint64_t thunk, se_kalt_span_fn span,
+                                void *ctx, size_t *patched, char *err, size_t errlen);
+
+/*
+ * What boot's ftrace_init() does to the calls the compiler put at function entries
+ * (CONFIG_DYNAMIC_FTRACE): each `call __fentry__` (E8 rel32 to `fentry`) whose address is listed
+ * in the u64 array [start, stop) of __mcount_loc becomes the 5-byte NOP `0f 1f 44 00 00`
+ * (ftrace_nop_replace, x86_nops[5]). __mcount_loc lives in init data: it is read from the file
+ * (vm), not from guest memory. Other entries are left alone.
+ * @return SE_OK; SE_ERR_FORMAT (the array not inside one section with file data, or not whole
+ *         entries)
+ */
+se_status se_kalt_nop_fentry(const se_vmlinux *vm, uint64_t start, uint64_t stop, uint64_t fentry,
+                             se_kalt_span_fn span, void *ctx, size_t *patched, char *err,
+                             size_t errlen);
+
 typedef enum se_kfeature {
     SE_KF_ALWAYS,
     SE_KF_PTI,

@@ -510,6 +510,20 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         }
         break;
     }
+    case SE_INSN_RDTSC: {
+        /* the engine would answer from the host's clock: a run would not repeat (Linux 6.12
+         * seeds its per-syscall stack offset from RDTSC on every exit) */
+        uint64_t rax, rdx, rcx = 0;
+        k = se_cpu_rdtsc(&st, h->insn.base_op == 1, &rax, &rdx, &rcx, &f);
+        if (k == SE_FAULT_NONE) {
+            se_be_set(m, UC_X86_REG_RAX, rax);
+            se_be_set(m, UC_X86_REG_RDX, rdx);
+            if (h->insn.base_op == 1)
+                se_be_set(m, UC_X86_REG_RCX, rcx);
+            se_skip_insn(m, h, addr);
+        }
+        break;
+    }
     case SE_INSN_CLI_STI:
     case SE_INSN_PORT_IO: {
         /* SDM Vol. 1 §18.5.1 / Vol. 3A §2.8: CPL > IOPL is #GP(0); with CPL3 and IOPL < 3 the
@@ -840,6 +854,14 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
     se_machine *m = user;
     (void)uc;
     uint64_t rip = se_be_get(m, UC_X86_REG_RIP);
+    if (m->kern != NULL && m->arch.cpl == 0 && se_kernel_ud(m, rip) == SE_KUD_WARN) {
+        /* a WARN: the kernel's #UD handler reports it and returns after the UD2
+         * (handle_bug(), arch/x86/kernel/traps.c@v6.12); the run loop goes on there */
+        m->run.restart = true;
+        m->run.restart_at = rip + 2;
+        m->run.restart_warn = true;
+        return true;
+    }
     se_fault f;
     se_fault_at(m, SE_VEC_UD, 0, false, rip, &f);
     uint8_t buf[16];

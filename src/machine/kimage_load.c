@@ -25,6 +25,8 @@
 
 #include "entry/discover.h"
 #include "kimage/alternatives.h"
+#include "kimage/btf.h"
+#include "kimage/bugtable.h"
 #include "kimage/kallsyms.h"
 #include "kimage/kimage.h"
 #include "kimage/vmlinux.h"
@@ -43,6 +45,12 @@ typedef struct se_kernel_state {
     se_kernel_info info;
     uint64_t check_branch[SE_CHECK_MAX_VALUE + 1]; /* the branch of each check (0: none) */
     uint64_t unknown_branch[8];                    /* branches to the IRET exit not named */
+    /* Linux 6.7+: the SYSRET checks are C code inside do_syscall_64, which runs for real; the
+     * handler is called at x64_sys_call and the verdict is AL after the call */
+    bool c_entry;
+    uint64_t sys_call;   /* x64_sys_call */
+    uint64_t after_call; /* the instruction after `call do_syscall_64` */
+    se_kbugs bugs;       /* __bug_table: which UD2 is a WARN */
 } se_kernel_state;
 
 void se_kernel_free(se_machine *m)
@@ -50,6 +58,7 @@ void se_kernel_free(se_machine *m)
     if (m->kern == NULL)
         return;
     se_ksyms_free(m->kern->ksyms);
+    se_kbugs_free(&m->kern->bugs);
     free(m->kern);
     m->kern = NULL;
 }
@@ -131,6 +140,23 @@ static void se_kcopy(se_machine *m, uint64_t va, const uint8_t *src, uint64_t le
         memcpy(dst, src, got);
         va += got;
         src += got;
+        len -= got;
+    }
+}
+
+/* Read bytes that lie in mapped kernel memory (the caller checked the range). */
+static void se_kcopy_from(se_machine *m, uint64_t va, void *dst, size_t len)
+{
+    uint8_t *d = dst;
+    memset(dst, 0, len);
+    while (len > 0) {
+        size_t got;
+        const uint8_t *src = se_host_span(m, va, len, &got);
+        if (src == NULL || got == 0)
+            return;
+        memcpy(d, src, got);
+        va += got;
+        d += got;
         len -= got;
     }
 }
@@ -224,6 +250,68 @@ static se_status se_kernel_map_image(se_machine *m, const se_vmlinux *vm)
     return SE_OK;
 }
 
+/* A per-CPU variable's 8 bytes at offset off of the area at base (size bytes), or false. */
+static bool se_kpercpu_slot(se_machine *m, uint64_t base, uint64_t size, const char *name,
+                            uint64_t add, uint64_t *va)
+{
+    uint64_t off;
+    char type;
+    if (!se_ksyms_find(m->kern->ksyms, name, &off, &type) || off >= size || add > size - off ||
+        size - off - add < 8)
+        return false;
+    *va = base + off + add;
+    return true;
+}
+
+/*
+ * The FPU state owner, which 6.7+'s exit work checks: arch_exit_to_user_mode_prepare() calls
+ * fpregs_assert_state_consistent() (arch/x86/kernel/fpu/context.h@v6.12), a WARN_ON unless
+ * the per-CPU fpu_fpregs_owner_ctx is &current->thread.fpu and fpu.last_cpu is this CPU
+ * (TIF_NEED_FPU_LOAD clear, as for a task that has run since its last switch). A booted CPU
+ * has it so once `current` has used the FPU; the template leaves it NULL. The struct offsets
+ * come from the image's BTF (.BTF), never from a table per build.
+ */
+static se_status se_kernel_fpu_owner(se_machine *m, const se_vmlinux *vm, uint64_t base,
+                                     uint64_t size)
+{
+    char err[160] = "";
+    se_btf *btf = NULL;
+    se_status st = se_btf_open(vm, &btf, err, sizeof err);
+    if (st != SE_OK)
+        return se_fail(m, st, "kernel image: %s (needed for the FPU owner of Linux %u.%u)",
+                       err[0] ? err : "no usable .BTF", vm->major, vm->minor);
+    uint64_t cur_off = 0, fpu_off = 0, last_off = 0, cur_va = 0, owner_va = 0, current = 0;
+    /* `current`: pcpu_hot.current_task (6.2+), or the per-CPU current_task */
+    bool cur_ok = se_btf_offsetof(btf, "pcpu_hot", "current_task", &cur_off) == SE_OK
+                      ? se_kpercpu_slot(m, base, size, "pcpu_hot", cur_off, &cur_va)
+                      : se_kpercpu_slot(m, base, size, "current_task", 0, &cur_va);
+    const char *missing = !cur_ok ? "the per-CPU current task (pcpu_hot.current_task)"
+                          : se_btf_offsetof(btf, "task_struct", "thread.fpu", &fpu_off) != SE_OK
+                              ? "offsetof(struct task_struct, thread.fpu) in .BTF"
+                          : se_btf_offsetof(btf, "fpu", "last_cpu", &last_off) != SE_OK
+                              ? "offsetof(struct fpu, last_cpu) in .BTF"
+                          : !se_kpercpu_slot(m, base, size, "fpu_fpregs_owner_ctx", 0, &owner_va)
+                              ? "the per-CPU fpu_fpregs_owner_ctx"
+                              : NULL;
+    se_btf_free(btf);
+    if (missing != NULL)
+        return se_fail(m, SE_ERR_NOT_FOUND, "kernel image: %s not found", missing);
+    se_kcopy_from(m, cur_va, &current, 8);
+    uint64_t fpu = current + fpu_off;
+    uint32_t last_cpu = 0; /* the machine is CPU 0 (the template's cpu_number) */
+    size_t got;
+    if (fpu_off > UINT64_MAX - current || last_off > UINT64_MAX - fpu ||
+        se_host_span(m, fpu + last_off, sizeof last_cpu, &got) == NULL || got < sizeof last_cpu)
+        return se_fail(m, SE_ERR_FORMAT,
+                       "kernel image: the template's current task (0x%" PRIx64
+                       ") + thread.fpu is not in the image's memory",
+                       current);
+    se_kcopy(m, fpu + last_off, (const uint8_t *)&last_cpu, sizeof last_cpu);
+    se_kcopy(m, owner_va, (const uint8_t *)&fpu, 8);
+    m->kern->info.fpu_owner = fpu;
+    return SE_OK;
+}
+
 /* One CPU's per-CPU area from the template, set up as setup_per_cpu_areas and cpu_init do. */
 static se_status se_kernel_percpu(se_machine *m, const se_vmlinux *vm)
 {
@@ -255,6 +343,11 @@ static se_status se_kernel_percpu(se_machine *m, const se_vmlinux *vm)
     uint64_t spec = m->cfg.ibrs ? SE_SPEC_CTRL_IBRS : 0;
     if (se_ksyms_find(m->kern->ksyms, "x86_spec_ctrl_current", &off, &type) && off <= size - 8)
         se_kcopy(m, base + off, (const uint8_t *)&spec, 8);
+    if (m->kern->c_entry) {
+        st = se_kernel_fpu_owner(m, vm, base, size);
+        if (st != SE_OK)
+            return st;
+    }
     m->kern->info.percpu = base;
     /* the base every return to user mode parks in KERNEL_GS_BASE (se_enter_user_internal);
      * the layout's own two-page per-CPU area stays mapped, unused */
@@ -262,6 +355,44 @@ static se_status se_kernel_percpu(se_machine *m, const se_vmlinux *vm)
     se_fault f;
     st = se_msr_write(m, SE_MSR_IA32_KERNEL_GS_BASE, base, &f);
     return st;
+}
+
+/* ---- WARN and BUG sites ----------------------------------------------------------------- */
+
+static se_status se_kernel_bugs(se_machine *m, const se_vmlinux *vm)
+{
+    char err[160] = "";
+    se_status st = se_kbugs_parse(vm, &m->kern->bugs, err, sizeof err);
+    if (st != SE_OK)
+        return se_fail(m, st, "kernel image: %s", err[0] ? err : "__bug_table");
+    m->kern->info.bug_sites = m->kern->bugs.n;
+    /* a trace shows what each reachable site is (the text is mapped by now) */
+    for (size_t i = 0; i < m->kern->bugs.n && st == SE_OK; i++) {
+        const se_kbug *b = &m->kern->bugs.v[i];
+        size_t got;
+        if (se_host_span(m, b->addr, 2, &got) == NULL || got < 2)
+            continue; /* freed init code */
+        char note[SE_KBUG_FILE_MAX + 96];
+        snprintf(note, sizeof note, "%s at %s:%u", (b->flags & SE_KBUG_WARNING) ? "WARN" : "BUG",
+                 b->file ? m->kern->bugs.names + b->file : "?", (unsigned)b->line);
+        st = se_notes_add(m, b->addr, note);
+    }
+    return st;
+}
+
+se_kud se_kernel_ud(se_machine *m, uint64_t rip)
+{
+    if (m->kern == NULL)
+        return SE_KUD_NONE;
+    const se_kbug *b = se_kbugs_find(&m->kern->bugs, rip);
+    uint8_t ud2[2];
+    /* handle_bug() acts only on a UD2 (arch/x86/kernel/traps.c@v6.12: is_valid_bugaddr) */
+    if (b == NULL || se_code_fetch(m, rip, ud2, 2) != 2 || ud2[0] != 0x0F || ud2[1] != 0x0B)
+        return SE_KUD_NONE;
+    if (m->run.n_kwarn < SE_KWARN_MAX)
+        m->run.kwarn[m->run.n_kwarn] = rip;
+    m->run.n_kwarn++;
+    return (b->flags & SE_KBUG_WARNING) ? SE_KUD_WARN : SE_KUD_BUG;
 }
 
 /* ---- alternatives ------------------------------------------------------------------------ */
@@ -306,6 +437,43 @@ static uint8_t *se_kernel_span(uint64_t va, size_t n, void *user)
     return p != NULL && got == n ? p : NULL;
 }
 
+/*
+ * The other text patching boot does before the kernel runs user code, in the order of
+ * alternative_instructions() and start_kernel() (arch/x86/kernel/alternative.c, kernel/trace/
+ * ftrace.c@v6.12): return sites, then the ftrace call sites. Without X86_FEATURE_RETHUNK every
+ * `jmp __x86_return_thunk` becomes `ret`; 6.12's __x86_return_thunk itself is patched by an
+ * ALWAYS alternative into `jmp warn_thunk_thunk` (an unpatched return site is a kernel bug
+ * there), so a site left unpatched would run into a WARN whose own returns go the same way.
+ */
+static se_status se_kernel_boot_patches(se_machine *m, const se_vmlinux *vm, se_kalt_ctx *ctx)
+{
+    char err[160] = "";
+    uint64_t thunk, fentry, lo, hi;
+    char type;
+    size_t n = 0;
+    se_status st = SE_OK;
+    bool rethunk = (ctx->extra & SE_KERNEL_FEAT_RETHUNK) != 0;
+    if (rethunk && m->kern->c_entry)
+        return se_fail(m, SE_ERR_UNSUPPORTED,
+                       "kernel image: Linux %u.%u with X86_FEATURE_RETHUNK: which return thunk "
+                       "boot installs depends on its retbleed/SRSO/ITS mitigation choice, which "
+                       "the loader does not model",
+                       vm->major, vm->minor);
+    if (!rethunk && se_ksyms_find(m->kern->ksyms, "__x86_return_thunk", &thunk, &type)) {
+        st = se_kalt_apply_returns(vm, thunk, se_kernel_span, ctx, &n, err, sizeof err);
+        m->kern->info.return_sites = n;
+    }
+    if (st == SE_OK && se_ksyms_find(m->kern->ksyms, "__fentry__", &fentry, &type) &&
+        se_ksyms_find(m->kern->ksyms, "__start_mcount_loc", &lo, &type) &&
+        se_ksyms_find(m->kern->ksyms, "__stop_mcount_loc", &hi, &type)) {
+        st = se_kalt_nop_fentry(vm, lo, hi, fentry, se_kernel_span, ctx, &n, err, sizeof err);
+        m->kern->info.fentry_sites = n;
+    }
+    if (st != SE_OK)
+        return se_fail(m, st, "kernel image: %s", err);
+    return SE_OK;
+}
+
 static se_status se_kernel_alternatives(se_machine *m, const se_vmlinux *vm, uint64_t etext_lo,
                                         uint64_t etext_hi, uint32_t extra)
 {
@@ -320,7 +488,8 @@ static se_status se_kernel_alternatives(se_machine *m, const se_vmlinux *vm, uin
         free(alts);
         return se_fail(m, SE_ERR_UNSUPPORTED,
                        "kernel image: Linux %u.%u: its X86_FEATURE numbers are not known to the "
-                       "loader, so its alternatives cannot be applied",
+                       "loader, so its alternatives cannot be applied (it runs Linux 6.1 and "
+                       "6.12)",
                        vm->major, vm->minor);
     }
     /* boot patches init code too, but a booted kernel has freed it: only mapped sites count */
@@ -328,6 +497,11 @@ static se_status se_kernel_alternatives(se_machine *m, const se_vmlinux *vm, uin
     for (size_t i = 0; i < n; i++)
         if (se_kernel_span(alts[i].site, alts[i].site_len, &ctx) != NULL)
             alts[kept++] = alts[i];
+    st = se_kernel_boot_patches(m, vm, &ctx);
+    if (st != SE_OK) {
+        free(alts);
+        return st;
+    }
     se_kalt_applied *done = NULL;
     size_t n_done = 0;
     st = se_kalt_apply(vm, alts, kept, se_kernel_has, se_kernel_span, &ctx, &done, &n_done, err,
@@ -419,6 +593,55 @@ static se_status se_kernel_checks(se_machine *m, uint64_t after_call)
         k->info.checks_found |= SE_CHECK_BIT(c);
     }
     return SE_OK;
+}
+
+/*
+ * Linux 6.7+: `call do_syscall_64; test %al,%al; je swapgs_restore_regs_and_return_to_usermode`
+ * (arch/x86/entry/entry_64.S@v6.12): do_syscall_64 returns true to use SYSRET, and the checks
+ * that decide it are C code inside it, which runs. The verdict is taken from AL at the
+ * `test`; the failed check is named from the pt_regs it decided on (syscall.c).
+ */
+static se_status se_kernel_c_checks(se_machine *m, uint64_t after_call)
+{
+    uint8_t b[8];
+    size_t got = se_code_fetch(m, after_call, b, sizeof b);
+    uint64_t target = 0;
+    if (got >= 4 && b[0] == 0x84 && b[1] == 0xC0 && b[2] == 0x74)
+        target = after_call + 4 + (uint64_t)(int64_t)(int8_t)b[3];
+    else if (got >= 8 && b[0] == 0x84 && b[1] == 0xC0 && b[2] == 0x0F && b[3] == 0x84) {
+        int32_t rel;
+        memcpy(&rel, b + 4, 4);
+        target = after_call + 8 + (uint64_t)(int64_t)rel;
+    }
+    if (target != m->sym.iret_exit)
+        return se_fail(m, SE_ERR_UNSUPPORTED,
+                       "kernel image: Linux %u.%u: after the call to do_syscall_64 there is no "
+                       "`test %%al,%%al; je swapgs_restore_regs_and_return_to_usermode`: an "
+                       "entry layout the loader does not know",
+                       m->kern->info.major, m->kern->info.minor);
+    se_kernel_state *k = m->kern;
+    k->after_call = after_call;
+    k->info.c_entry = true;
+    k->check_branch[0] = after_call + 2;
+    /* what do_syscall_64 of 6.7+ checks (se_verdict_6_7) */
+    k->info.checks_found = SE_CHECK_BIT(SE_CHECK_RCX_RIP) | SE_CHECK_BIT(SE_CHECK_R11_FLAGS) |
+                           SE_CHECK_BIT(SE_CHECK_CS) | SE_CHECK_BIT(SE_CHECK_SS) |
+                           SE_CHECK_BIT(SE_CHECK_CANONICAL) | SE_CHECK_BIT(SE_CHECK_RF_TF);
+    se_status st = se_kneed(m, "x64_sys_call", &k->sys_call);
+    k->info.sys_call = k->sys_call;
+    if (st == SE_OK)
+        st = se_notes_add(m, m->sym.dispatch,
+                          "do_syscall_64 (Linux 6.7+, runs as compiled): entry work, the "
+                          "dispatch, exit work, then the SYSRET checks in C");
+    if (st == SE_OK)
+        st = se_notes_add(m, k->sys_call,
+                          "x64_sys_call: the system call itself, where the C handler runs");
+    if (st == SE_OK)
+        st = se_notes_add(m, after_call,
+                          "do_syscall_64 returned: AL = 1 for SYSRET, 0 for IRET (its C checks)");
+    if (st == SE_OK)
+        st = se_install_c_verdict_hook(m, after_call);
+    return st;
 }
 
 /* Phase marks for the cycle model, from the code's own structure (no labels in a real image). */
@@ -517,22 +740,32 @@ static se_status se_kernel_entry(se_machine *m, const se_vmlinux *vm, uint32_t e
     /* NR_syscalls: do_syscall_x64 dispatches unr < NR_syscalls, the size of sys_call_table;
      * kallsyms has no sizes, so it ends where the next symbol starts */
     uint64_t table, off;
-    if (m->cfg.nr_syscalls == 0 &&
-        se_ksyms_find(m->kern->ksyms, "sys_call_table", &table, &(char){0})) {
-        uint32_t nr = 0;
+    uint32_t nr = 0;
+    if (se_ksyms_find(m->kern->ksyms, "sys_call_table", &table, &(char){0}))
         while (nr < 4096) {
             const char *name = se_ksyms_name_at(m->kern->ksyms, table + 8ull * nr, &off);
             if (name == NULL || strcmp(name, "sys_call_table") != 0 || off != 8ull * nr)
                 break;
             nr++;
         }
-        if (nr > 0 && nr < 4096)
-            m->cfg.nr_syscalls = nr;
-    }
+    if (nr >= 4096)
+        nr = 0;
+    /* 6.7+ compares with its compiled NR_syscalls itself: another number in the
+     * configuration could not be honoured */
+    if (m->kern->c_entry && m->cfg.nr_syscalls != 0 && m->cfg.nr_syscalls != nr)
+        return se_fail(m, SE_ERR_UNSUPPORTED,
+                       "se_config.nr_syscalls %u: Linux %u.%u's do_syscall_64 runs as compiled, "
+                       "with its own NR_syscalls (%u)",
+                       m->cfg.nr_syscalls, m->kern->info.major, m->kern->info.minor, nr);
+    if (m->cfg.nr_syscalls == 0 && nr > 0)
+        m->cfg.nr_syscalls = nr;
     m->kern->info.nr_syscalls = se_config_nr_syscalls(&m->cfg);
     m->kern->info.entry = s.entry;
     m->kern->info.dispatch = s.dispatch;
-    st = se_kernel_checks(m, call + 5);
+    if (m->kern->c_entry)
+        st = se_kernel_c_checks(m, call + 5);
+    else
+        st = se_kernel_checks(m, call + 5);
     if (st == SE_OK)
         st = se_kernel_phases(m, call, call + 5, etext_lo, etext_hi);
     /* the entry text's privileged instructions are hooked now; code elsewhere when the block
@@ -597,6 +830,11 @@ se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
         return se_fail(m, SE_ERR_UNSUPPORTED,
                        "a kernel image cannot run as a Xen PV guest here: its exits are "
                        "hypercalls into Xen, which the machine does not model");
+    /* the image's own checks run (in assembly, or in C from 6.7): there is nothing to disable */
+    if (m->cfg.disabled_checks != 0)
+        return se_fail(m, SE_ERR_UNSUPPORTED,
+                       "se_config.disabled_checks applies to the built-in rebuild: a kernel "
+                       "image runs its own checks");
     if (opts != NULL && (opts->features & ~SE_KERNEL_FEAT_ALL) != 0)
         return se_fail(m, SE_ERR_INVALID_ARG, "unknown kernel features 0x%x",
                        opts->features & ~SE_KERNEL_FEAT_ALL);
@@ -614,12 +852,15 @@ se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
         free(elf);
         return se_fail(m, st, "kernel image: %s", err);
     }
-    if (vm.major != 6 || vm.minor < 1 || vm.minor > 6) {
+    /* 6.1-6.6 keep the SYSRET checks in assembly after do_syscall_64; from 6.7 they are C
+     * inside it and it runs for real. Which releases load is decided by the alternatives'
+     * feature numbers the loader knows (6.1 and 6.12, se_kernel_alternatives). */
+    if (se_kalt_feature_number(vm.major, vm.minor, SE_KF_PTI) < 0) {
         st = se_fail(m, SE_ERR_UNSUPPORTED,
                      vm.major == 0 ? "kernel image: no Linux version banner found"
                                    : "kernel image: Linux %u.%u: not supported (the loader "
-                                     "runs Linux 6.1; from 6.7 on the SYSRET checks are C "
-                                     "code inside do_syscall_64, which it does not run yet)",
+                                     "runs Linux 6.1 and 6.12: its X86_FEATURE numbers, which "
+                                     "the alternatives need, are tabulated for those)",
                      vm.major, vm.minor);
         se_vmlinux_close(&vm);
         free(elf);
@@ -634,6 +875,7 @@ se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
     snprintf(m->kern->info.release, sizeof m->kern->info.release, "%s", vm.release);
     m->kern->info.major = vm.major;
     m->kern->info.minor = vm.minor;
+    m->kern->c_entry = vm.minor >= 7;
     const se_vmlinux_section *text = se_vmlinux_section_by_name(&vm, ".text");
     if (opts != NULL && opts->symbols != NULL) {
         uint64_t slide = 0;
@@ -649,6 +891,8 @@ se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
     if (st == SE_OK)
         st = se_kernel_map_image(m, &vm);
     if (st == SE_OK)
+        st = se_kernel_bugs(m, &vm);
+    if (st == SE_OK)
         st = se_kernel_percpu(m, &vm);
     if (st == SE_OK)
         st = se_kernel_entry(m, &vm, opts != NULL ? opts->features : 0);
@@ -661,7 +905,12 @@ se_status se_load_kernel_image(se_machine *m, const void *image, size_t len,
     m->arch.lstar = m->sym.entry;
     m->code_gen++;
     m->price_gen++;
-    return se_install_dispatch_hook(m, m->sym.dispatch);
+    return se_install_dispatch_hook(m, m->kern->c_entry ? m->kern->sys_call : m->sym.dispatch);
+}
+
+bool se_kernel_c_entry(const se_machine *m)
+{
+    return m->kern != NULL && m->kern->c_entry;
 }
 
 se_status se_kernel_info_get(se_machine *m, se_kernel_info *out)
@@ -698,5 +947,34 @@ se_status se_kernel_lookup(se_machine *m, const char *name, uint64_t *addr)
     char type;
     if (!se_ksyms_find(m->kern->ksyms, name, addr, &type))
         return se_fail(m, SE_ERR_NOT_FOUND, "no kernel symbol %s", name);
+    return SE_OK;
+}
+
+unsigned se_kernel_warning_count(se_machine *m)
+{
+    return m != NULL && m->kern != NULL ? m->run.n_kwarn : 0;
+}
+
+se_status se_kernel_warning_get(se_machine *m, unsigned i, se_kernel_warning *out)
+{
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (out == NULL)
+        return se_fail(m, SE_ERR_INVALID_ARG, "out is NULL");
+    memset(out, 0, sizeof *out);
+    if (m->kern == NULL)
+        return se_fail(m, SE_ERR_STATE, "no kernel image is loaded");
+    if (i >= m->run.n_kwarn || i >= SE_KWARN_MAX)
+        return se_fail(m, SE_ERR_NOT_FOUND, "warning %u: the last run reached %u (%u kept)", i,
+                       m->run.n_kwarn, SE_KWARN_MAX);
+    const se_kbug *b = se_kbugs_find(&m->kern->bugs, m->run.kwarn[i]);
+    out->addr = m->run.kwarn[i];
+    out->symbol = se_kernel_symbolize(m, out->addr, &out->offset);
+    if (b != NULL) {
+        out->file = b->file ? m->kern->bugs.names + b->file : NULL;
+        out->line = b->line;
+        out->warning = (b->flags & SE_KBUG_WARNING) != 0;
+    }
     return SE_OK;
 }

@@ -131,6 +131,8 @@ typedef struct se_phase_mark {
 } se_phase_mark;
 
 /* What the current run is doing and why it must stop. */
+#define SE_KWARN_MAX 16
+
 typedef struct se_run_state {
     bool active;
     uint64_t insns, budget;
@@ -161,6 +163,10 @@ typedef struct se_run_state {
      * from restart_at once the engine has retranslated it */
     bool restart;
     uint64_t restart_at;
+    bool restart_warn; /* the restart continues after a kernel WARN (not a stale block) */
+    /* kernel WARNs/BUGs reached in this run (se_kernel_warning_get), the first SE_KWARN_MAX */
+    uint64_t kwarn[SE_KWARN_MAX];
+    unsigned n_kwarn;
     se_status error; /* a condition that ends the run with a status (message in m->err) */
 } se_run_state;
 
@@ -369,10 +375,18 @@ void se_kernel_free(se_machine *m);
 const char *se_kernel_symbolize(se_machine *m, uint64_t addr, uint64_t *off);
 /* Which check's branch to the IRET exit ends the block at `block` (SE_CHECK_NONE if none). */
 se_check se_kernel_check_from_block(se_machine *m, uint64_t block);
+/* Linux 6.7+: do_syscall_64 runs for real; the handler hook is at x64_sys_call. */
+bool se_kernel_c_entry(const se_machine *m);
+/* A #UD at CPL0 on rip: a WARN site of the kernel's __bug_table (recorded; the caller continues
+ * at rip + 2, as handle_bug() does), a BUG site (recorded; the #UD stands), or neither. */
+typedef enum { SE_KUD_NONE, SE_KUD_WARN, SE_KUD_BUG } se_kud;
+se_kud se_kernel_ud(se_machine *m, uint64_t rip);
 
 /* ---- syscall.c ------------------------------------------------------------------------- */
 se_status se_install_dispatch_hook(se_machine *m, uint64_t va);
 se_status se_install_espfix_hook(se_machine *m, uint64_t va);
+/* Linux 6.7+: at the instruction after `call do_syscall_64`, AL is the verdict. */
+se_status se_install_c_verdict_hook(se_machine *m, uint64_t va);
 
 /* ---- account.c: the cycle model inside the machine --------------------------------------- */
 se_status se_account_init(se_machine *m);

@@ -107,6 +107,8 @@ const char *se_note_for(se_machine *m, uint64_t addr, const se_insn *in)
         return "IRETQ: pop RIP, CS, RFLAGS, RSP, SS; CPL 3";
     case SE_INSN_VERW:
         return "CLEAR_CPU_BUFFERS: VERW clears CPU buffers before returning (MDS)";
+    case SE_INSN_RDTSC:
+        return "RDTSC: the machine's TSC (IA32_TSC, which does not advance: runs repeat)";
     default:
         return "";
     }

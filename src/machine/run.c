@@ -65,6 +65,8 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     r->cur_block_end = 0;
     r->error = SE_OK;
     r->restart = false;
+    r->restart_warn = false;
+    r->n_kwarn = 0;
     r->cycles = 0;
     memset(r->phase_cycles, 0, sizeof r->phase_cycles);
     r->opts = opts;
@@ -108,8 +110,17 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         /* a stale or unhooked translation was discarded before it ran: run it again, now
          * translated from the bytes in memory. The same block twice in a row means the
          * engine kept the stale one; running it would execute bytes that are not there. */
-        same_restarts = r->restart_at == last_restart ? same_restarts + 1 : 0;
-        last_restart = r->restart_at;
+        if (r->restart_warn) {
+            /* after a kernel WARN: the engine's #UD state is cleared and the kernel goes on
+             * after the UD2, as handle_bug() returns there; not a retranslation */
+            se_be_reset_exception(m);
+            r->restart_warn = false;
+            same_restarts = 0;
+            last_restart = 0;
+        } else {
+            same_restarts = r->restart_at == last_restart ? same_restarts + 1 : 0;
+            last_restart = r->restart_at;
+        }
         if (same_restarts >= 3) {
             r->error = se_fail(m, SE_ERR_BACKEND,
                                "the engine kept a stale translation at 0x%" PRIx64, begin);

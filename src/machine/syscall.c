@@ -43,6 +43,26 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
         return;
     }
     unsigned unr = (unsigned)nr32;
+    if (se_kernel_c_entry(m)) {
+        /* Linux 6.7+: this is x64_sys_call(regs, nr), reached only after do_syscall_64's
+         * own `unr < NR_syscalls` (arch/x86/entry/common.c@v6.12): the handler stands in for
+         * the syscall body; do_syscall_x64 stores the return value in regs->ax */
+        if (m->handler != NULL) {
+            m->in_handler = true;
+            m->handler(m, (long)unr, &regs, m->handler_ctx);
+            m->in_handler = false;
+        } else {
+            regs.ax = (uint64_t)-SE_LINUX_ENOSYS;
+        }
+        se_mem_write(m, regs_va, &regs, sizeof regs);
+        m->run.frame = regs;
+        m->run.frame_valid = true;
+        se_uncount_from(m, addr);
+        se_be_set(m, UC_X86_REG_RAX, regs.ax);
+        se_be_set(m, UC_X86_REG_RSP, rsp + 8);
+        se_be_set(m, UC_X86_REG_RIP, ret);
+        return;
+    }
     if (unr < se_config_nr_syscalls(&m->cfg)) {
         if (m->handler != NULL) {
             m->in_handler = true;
@@ -74,6 +94,35 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
         /* do_syscall_64 returns bool: true to return using SYSRET (6.7+) */
         se_be_set(m, UC_X86_REG_RAX, c == SE_CHECK_NONE ? 1 : 0);
     }
+}
+
+/*
+ * Linux 6.7+, at the `test %al,%al` after `call do_syscall_64`: AL is the kernel's own verdict
+ * (true: SYSRET). Which check sent it to IRET is not in the registers; it is named by
+ * evaluating 6.7's C rule (se_verdict_6_7, the 6.12 profile's) on the pt_regs the real code
+ * decided on, which are at RSP now (entry_64.S passes %rsp as regs). When the kernel chose
+ * SYSRET no check failed, whatever the rule says: a disagreement shows up in `sysentry diff`.
+ */
+static void se_hook_c_verdict(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    se_machine *m = user;
+    (void)uc;
+    (void)size;
+    (void)addr;
+    if (!m->run.in_syscall_path)
+        return;
+    se_pt_regs regs;
+    bool sysret = (se_be_get(m, UC_X86_REG_RAX) & 0xFF) != 0;
+    m->run.verdict_from_c = true;
+    m->run.failed_check = SE_CHECK_NONE;
+    if (!sysret && se_mem_read(m, se_be_get(m, UC_X86_REG_RSP), &regs, sizeof regs) == SE_OK)
+        m->run.failed_check = se_verdict_6_7(&regs, m->cfg.la57, 0, false);
+}
+
+se_status se_install_c_verdict_hook(se_machine *m, uint64_t va)
+{
+    uc_hook h;
+    return se_hook_code_at(m, &h, (se_uc_fn)se_hook_c_verdict, m, va);
 }
 
 se_status se_install_dispatch_hook(se_machine *m, uint64_t va)

@@ -104,6 +104,12 @@ static bool se_msr_pred_cmd(const se_cpu_features *f, const se_cpu_state *st, ui
     return (*value & ~SE_PRED_CMD_IBPB) == 0;
 }
 
+static bool se_msr_tsc_aux(const se_cpu_features *f, const se_cpu_state *st, uint64_t *value)
+{
+    (void)f, (void)st;
+    return (*value >> 32) == 0;
+}
+
 typedef enum se_msr_id {
     SE_MSR_ID_EFER,
     SE_MSR_ID_STAR,
@@ -115,6 +121,8 @@ typedef enum se_msr_id {
     SE_MSR_ID_KERNEL_GS_BASE,
     SE_MSR_ID_SPEC_CTRL,
     SE_MSR_ID_PRED_CMD,
+    SE_MSR_ID_TSC,
+    SE_MSR_ID_TSC_AUX,
     SE_MSR_ID_COUNT
 } se_msr_id;
 
@@ -143,6 +151,10 @@ static const se_msr_desc se_msr_table[] = {
             .stored = false,
             .validate = se_msr_pred_cmd,
         },
+    /* SDM Vol. 3B §18.17: any 64-bit value may be written to the TSC */
+    [SE_MSR_ID_TSC] = SE_MSR_STORED(SE_MSR_IA32_TSC, tsc, se_msr_any),
+    /* SDM Vol. 4 (IA32_TSC_AUX): bits 63:32 are reserved */
+    [SE_MSR_ID_TSC_AUX] = SE_MSR_STORED(SE_MSR_IA32_TSC_AUX, tsc_aux, se_msr_tsc_aux),
 };
 _Static_assert(sizeof se_msr_table / sizeof se_msr_table[0] == SE_MSR_ID_COUNT,
                "se_msr_table needs one row per se_msr_id");

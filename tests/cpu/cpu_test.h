@@ -109,6 +109,7 @@ int t_run_basics(void);
 int t_run_syscall(void);
 int t_run_sysret(void);
 int t_run_swapgs(void);
+int t_run_rdtsc(void);
 int t_run_cr(void);
 int t_run_iret(void);
 

@@ -13,6 +13,7 @@ int main(void)
     failed += t_run_syscall();
     failed += t_run_sysret();
     failed += t_run_swapgs();
+    failed += t_run_rdtsc();
     failed += t_run_cr();
     failed += t_run_iret();
     return failed != 0;

@@ -226,8 +226,11 @@ uint8_t *se_kvm_build(se_kvm_variant v, size_t *len)
             }
     }
     static const char banner_61[] = "Linux version 6.1.0-synthetic (sysentry test) #1 SMP";
+    static const char banner_68[] = "Linux version 6.8.0-synthetic (sysentry test) #1 SMP";
     static const char banner_612[] = "Linux version 6.12.0-synthetic (sysentry test) #1 SMP";
-    const char *banner = v == SE_KVM_NEW_VERSION ? banner_612 : banner_61;
+    const char *banner = v == SE_KVM_NEW_VERSION  ? banner_68
+                         : v == SE_KVM_612_NO_BTF ? banner_612
+                                                  : banner_61;
     size_t ro_len;
     uint8_t *ro =
         se_kb_rodata_syms(SE_KB_61, syms, n_syms, SE_KVM_TEXT, banner, strlen(banner) + 1, &ro_len);

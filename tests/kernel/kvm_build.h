@@ -22,7 +22,8 @@ typedef enum se_kvm_variant {
     SE_KVM_OK,          /* loads and runs a syscall */
     SE_KVM_NO_DISPATCH, /* no do_syscall_64 symbol */
     SE_KVM_NO_CALL,     /* entry_SYSCALL_64 does not call do_syscall_64 */
-    SE_KVM_NEW_VERSION, /* a 6.12 banner */
+    SE_KVM_NEW_VERSION, /* a 6.8 banner: no feature numbers tabulated */
+    SE_KVM_612_NO_BTF,  /* a 6.12 banner without the .BTF its do_syscall_64 needs */
     SE_KVM_NO_PERCPU,   /* no .data..percpu */
 } se_kvm_variant;
 

@@ -118,9 +118,8 @@ static void test_variants_refused(void **state)
         se_kvm_variant v;
         se_status want;
     } rows[] = {
-        {SE_KVM_NO_DISPATCH, SE_ERR_NOT_FOUND},
-        {SE_KVM_NO_CALL, SE_ERR_UNSUPPORTED},
-        {SE_KVM_NEW_VERSION, SE_ERR_UNSUPPORTED},
+        {SE_KVM_NO_DISPATCH, SE_ERR_NOT_FOUND},   {SE_KVM_NO_CALL, SE_ERR_UNSUPPORTED},
+        {SE_KVM_NEW_VERSION, SE_ERR_UNSUPPORTED}, {SE_KVM_612_NO_BTF, SE_ERR_NOT_FOUND},
         {SE_KVM_NO_PERCPU, SE_ERR_FORMAT},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

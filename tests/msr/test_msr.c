@@ -24,9 +24,10 @@
 #define PRED_BIT1  (1ull << 1)
 #define SPEC_ALL   (SE_SPEC_CTRL_IBRS | SE_SPEC_CTRL_STIBP | SE_SPEC_CTRL_SSBD)
 /* MSR indexes this model does not implement */
-#define MSR_SYSENTER_CS 0x00000174u
-#define MSR_TSC_AUX     0xC0000103u
-#define MSR_AFTER_FMASK 0xC0000085u
+#define MSR_SYSENTER_CS  0x00000174u
+#define MSR_TSC_AUX      0xC0000103u
+#define MSR_TSC_DEADLINE 0x000006E0u /* IA32_TSC_DEADLINE: not modelled */
+#define MSR_AFTER_FMASK  0xC0000085u
 
 typedef struct wrmsr_row {
     const char *name;
@@ -540,10 +541,29 @@ static const wrmsr_row wrmsr_rows[] = {
      .msr = MSR_SYSENTER_CS,
      .value = SE_KERNEL_CS,
      GP},
-    {.name = "test_wrmsr_tsc_aux_not_modelled_gp",
+    {.name = "test_wrmsr_tsc_deadline_not_modelled_gp",
+     .vendor = VA,
+     .msr = MSR_TSC_DEADLINE,
+     .value = 0,
+     GP},
+    /* the TSC RDTSC returns (frozen: deterministic runs); any 64-bit value */
+    {.name = "test_wrmsr_tsc_any_value",
+     .vendor = VI,
+     .msr = SE_MSR_IA32_TSC,
+     .value = 0xfedcba9876543210ull,
+     .field = AT(tsc),
+     .stored = 0xfedcba9876543210ull},
+    /* IA32_TSC_AUX: what RDTSCP loads into ECX; bits 63:32 reserved */
+    {.name = "test_wrmsr_tsc_aux_low_bits",
      .vendor = VA,
      .msr = MSR_TSC_AUX,
-     .value = 0,
+     .value = 0xffffffffull,
+     .field = AT(tsc_aux),
+     .stored = 0xffffffffull},
+    {.name = "test_wrmsr_tsc_aux_bit32_gp",
+     .vendor = VA,
+     .msr = MSR_TSC_AUX,
+     .value = 1ull << 32,
      GP},
     {.name = "test_wrmsr_msr_after_fmask_gp", .vendor = VI, .msr = MSR_AFTER_FMASK, .value = 0, GP},
     {.name = "test_wrmsr_msr_ffffffff_gp", .vendor = VI, .msr = UINT32_MAX, .value = 0, GP},
@@ -569,7 +589,7 @@ static const wrmsr_row wrmsr_rows[] = {
     {.name = "test_wrmsr_cpl3_unknown_gp",
      .vendor = VI,
      .cpl = 3,
-     .msr = MSR_TSC_AUX,
+     .msr = MSR_TSC_DEADLINE,
      .value = 0,
      GP},
 };
@@ -648,7 +668,7 @@ static const rdmsr_row rdmsr_rows[] = {
     {"test_rdmsr_spec_ctrl", 0, SE_MSR_IA32_SPEC_CTRL, false,
      SE_SPEC_CTRL_IBRS | SE_SPEC_CTRL_SSBD},
     {"test_rdmsr_pred_cmd_write_only_gp", 0, SE_MSR_IA32_PRED_CMD, true, 0},
-    {"test_rdmsr_unknown_gp", 0, MSR_TSC_AUX, true, 0},
+    {"test_rdmsr_unknown_gp", 0, MSR_TSC_DEADLINE, true, 0},
     {"test_rdmsr_sysenter_cs_not_modelled_gp", 0, MSR_SYSENTER_CS, true, 0},
     {"test_rdmsr_cpl3_efer_gp", 3, SE_MSR_IA32_EFER, true, 0},
     {"test_rdmsr_cpl3_gs_base_gp", 3, SE_MSR_IA32_GS_BASE, true, 0},
