@@ -27,6 +27,7 @@
 #include <sysentry/sysentry.h>
 
 #include "entry/verdict.h"
+#include "kimage/btf.h"
 #include "kimage/kallsyms.h"
 #include "kimage/kimage.h"
 #include "kimage/vmlinux.h"
@@ -35,6 +36,13 @@
 
 static uint8_t *g_img;
 static size_t g_len;
+static unsigned g_minor; /* 1 or 12: the release under test */
+
+/* The C reference of the release's checks: 6.1 = 6.6's assembly; 6.12 = 6.7's C. */
+static se_check reference(const se_pt_regs *r, bool la57)
+{
+    return g_minor >= 7 ? se_verdict_6_7(r, la57, 0, false) : se_verdict_6_6(r, la57, 0, false);
+}
 
 static double now_ms(void)
 {
@@ -53,6 +61,25 @@ static se_machine *kernel_machine(se_config cfg)
     if (st != SE_OK)
         fail_msg("se_load_kernel_image: %s: %s", se_status_str(st), se_machine_last_error(m));
     return m;
+}
+
+/* offsetof(struct_name, path) from the image's .BTF */
+static uint64_t btf_offset(const char *struct_name, const char *path)
+{
+    uint8_t *elf = NULL;
+    size_t elf_len = 0;
+    char err[200];
+    assert_int_equal(se_kimage_decompress(g_img, g_len, &elf, &elf_len, err, sizeof err), SE_OK);
+    se_vmlinux vm;
+    assert_int_equal(se_vmlinux_open(elf, elf_len, &vm, err, sizeof err), SE_OK);
+    se_btf *b = NULL;
+    assert_int_equal(se_btf_open(&vm, &b, err, sizeof err), SE_OK);
+    uint64_t off = 0;
+    assert_int_equal(se_btf_offsetof(b, struct_name, path, &off), SE_OK);
+    se_btf_free(b);
+    se_vmlinux_close(&vm);
+    free(elf);
+    return off;
 }
 
 static void set_ax(se_machine *m, long nr, se_pt_regs *r, void *ctx)
@@ -91,7 +118,23 @@ static void test_load_and_info(void **state)
            ki.release, t1 - t0, ki.symbols, ki.alternatives, ki.applied, ki.applied_entry,
            ki.checks_found, ki.unknown_branches);
     assert_int_equal(ki.major, 6);
-    assert_int_equal(ki.minor, 1);
+    assert_int_equal(ki.minor, g_minor);
+    assert_int_equal(ki.c_entry, g_minor >= 7);
+    printf("# %zu return sites made ret, %zu ftrace sites NOPed, %zu WARN/BUG sites, "
+           "NR_syscalls %u\n",
+           ki.return_sites, ki.fentry_sites, ki.bug_sites, ki.nr_syscalls);
+    assert_true(ki.return_sites > 1000);
+    assert_true(ki.fentry_sites > 10000);
+    assert_true(ki.bug_sites > 1000);
+    if (g_minor >= 7) {
+        uint64_t x;
+        assert_int_equal(se_kernel_lookup(m, "x64_sys_call", &x), SE_OK);
+        assert_int_equal(ki.sys_call, x);
+        uint64_t init_task;
+        assert_int_equal(se_kernel_lookup(m, "init_task", &init_task), SE_OK);
+        /* &init_task.thread.fpu, from the image's BTF: beyond the task's first fields */
+        assert_true(ki.fpu_owner > init_task + 0x1000 && ki.fpu_owner < init_task + 0x4000);
+    }
     assert_true(ki.symbols > 50000);
     uint32_t six = SE_CHECK_BIT(SE_CHECK_RCX_RIP) | SE_CHECK_BIT(SE_CHECK_CANONICAL) |
                    SE_CHECK_BIT(SE_CHECK_CS) | SE_CHECK_BIT(SE_CHECK_R11_FLAGS) |
@@ -179,7 +222,7 @@ static void test_scenarios_match_reference(void **state)
                     se_status st = se_syscall(m, &cases[i].user, &o);
                     if (st != SE_OK)
                         fail_msg("%s: %s", cases[i].name, se_machine_last_error(m));
-                    se_check want = se_verdict_6_6(&o.frame, la57, 0, false);
+                    se_check want = reference(&o.frame, la57);
                     if (o.failed_check != want)
                         fail_msg("%s (vendor %d PTI %d LA57 %d): check %s, reference %s",
                                  cases[i].name, v, pti, la57, se_check_name(o.failed_check),
@@ -191,9 +234,11 @@ static void test_scenarios_match_reference(void **state)
                 se_machine_destroy(m);
             }
     printf("# %d IRET verdicts named\n", iret_named);
-    /* C1..C6 each fail once per configuration, except that ip = 1 << 47 is canonical with
-     * 57-bit addresses: 4 configurations x 6 + 4 x 5 */
-    assert_int_equal(iret_named, 44);
+    /* 6.1: C1..C6 each fail once per configuration, except that ip = 1 << 47 is canonical
+     * with 57-bit addresses: 4 configurations x 6 + 4 x 5. 6.12 (ip < TASK_SIZE_MAX): with
+     * 4-level paging also ip = TASK_SIZE_MAX and the vsyscall page, with 5-level neither
+     * 1 << 47 nor TASK_SIZE_MAX of 4-level: 4 x 8 + 4 x 6 */
+    assert_int_equal(iret_named, g_minor >= 7 ? 56 : 44);
 }
 
 /* The rebuild's 6.6 profile against the real 6.1 code: zero unexplained disagreements. */
@@ -206,6 +251,8 @@ static void test_diff_against_rebuild(void **state)
         cfg.pti = pti;
         se_machine *a = kernel_machine(cfg);
         se_machine *b = NULL;
+        /* the profile the rebuild holds to this release: 6.6 for 6.1, 6.12 for 6.12 */
+        cfg.kernel = g_minor >= 7 ? SE_KERNEL_6_12 : SE_KERNEL_6_6;
         assert_int_equal(se_machine_create(&cfg, &b), SE_OK);
         se_kernel_info ki;
         assert_int_equal(se_kernel_info_get(a, &ki), SE_OK);
@@ -424,8 +471,11 @@ static void test_snapshot_kernel_pages(void **state)
     assert_int_equal(se_kernel_lookup(m, "init_task", &init_task), SE_OK);
     assert_int_equal(se_kernel_lookup(m, "init_mm", &init_mm), SE_OK);
     assert_int_equal(se_kernel_lookup(m, "cpu_tss_rw", &tss), SE_OK);
-    /* 6.1 keeps the task stack's top in its own per-CPU variable (pcpu_hot from 6.2) */
-    assert_int_equal(se_kernel_lookup(m, "cpu_current_top_of_stack", &tos_off), SE_OK);
+    /* 6.1 keeps the task stack's top in its own per-CPU variable, 6.2+ in pcpu_hot */
+    if (se_kernel_lookup(m, "cpu_current_top_of_stack", &tos_off) != SE_OK) {
+        assert_int_equal(se_kernel_lookup(m, "pcpu_hot", &tos_off), SE_OK);
+        tos_off += btf_offset("pcpu_hot", "top_of_stack");
+    }
     assert_int_equal(se_mem_read(m, ki.percpu + tos_off, &tos, sizeof tos), SE_OK);
     static snap_pages a, b, c;
     const uint64_t pages[SE_SNAP_PAGES] = {init_task & ~0xfffull, init_mm & ~0xfffull, ki.percpu,
@@ -558,6 +608,7 @@ static int fetch(const char *ver, char *path, size_t len)
 int main(int argc, char **argv)
 {
     const char *ver = argc > 1 ? argv[1] : "6.1";
+    g_minor = strcmp(ver, "6.12") == 0 ? 12 : 1;
     char path[1024];
     int code = fetch(ver, path, sizeof path);
     if (code == 3) {
