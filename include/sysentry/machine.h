@@ -137,14 +137,21 @@ SE_API se_status se_msr_write(se_machine *m, uint32_t msr, uint64_t value, se_fa
 
 /* ---- Memory ------------------------------------------------------------------------- */
 
-/** Page is writable (PTE R/W). Every mapped page is readable and executable (no NX, see docs). */
+/** Page is writable (PTE R/W). Every mapped page is readable; a writable page in the kernel
+ * half is also never executable (::SE_MAP_NOEXEC is implied there, W^X as Linux's
+ * STRICT_KERNEL_RWX), a writable user page is unless ::SE_MAP_NOEXEC is given. */
 #define SE_MAP_WRITE 0x1u
 /** Page is accessible from CPL3 (PTE U/S). */
 #define SE_MAP_USER 0x2u
 /** Supervisor page that PTI also maps in the user page tables (entry text, entry area). */
 #define SE_MAP_PTI_SHARED 0x4u
+/** Page is not executable: its PTE has XD (bit 63), so an instruction fetch from it raises
+ * \#PF with the I/D bit while EFER.NXE is 1 (SDM Vol. 3A §4.6). Without it, a read-only
+ * kernel page and any user page are executable. The machine sets XD only when its engine can
+ * honour it (docs/machine.md, EFER.NXE); otherwise the flag is accepted and has no effect. */
+#define SE_MAP_NOEXEC 0x8u
 /** All valid ::se_mem_map flags. */
-#define SE_MAP_ALL_FLAGS (SE_MAP_WRITE | SE_MAP_USER | SE_MAP_PTI_SHARED)
+#define SE_MAP_ALL_FLAGS (SE_MAP_WRITE | SE_MAP_USER | SE_MAP_PTI_SHARED | SE_MAP_NOEXEC)
 
 /**
  * @brief Map `size` bytes of zeroed guest RAM at linear address `va`, in every page table the
@@ -152,9 +159,9 @@ SE_API se_status se_msr_write(se_machine *m, uint32_t msr, uint64_t value, se_fa
  * @param m     the machine
  * @param va    page-aligned, canonical for the machine's paging mode
  * @param size  non-zero multiple of 4096
- * @param flags OR of ::SE_MAP_WRITE, ::SE_MAP_USER, ::SE_MAP_PTI_SHARED (0: read-only
- *              supervisor pages); ::SE_MAP_USER is required in the lower half and refused in
- *              the upper (kernel) half
+ * @param flags OR of ::SE_MAP_WRITE, ::SE_MAP_USER, ::SE_MAP_PTI_SHARED, ::SE_MAP_NOEXEC (0:
+ *              read-only, executable supervisor pages); ::SE_MAP_USER is required in the lower half
+ * and refused in the upper (kernel) half
  * @return ::SE_OK; ::SE_ERR_INVALID_ARG (alignment, flags, non-canonical, user page in the
  *         kernel half or the reverse); ::SE_ERR_CONFLICT (overlaps an existing mapping or the
  *         range reserved for guest-physical memory); ::SE_ERR_LIMIT (guest RAM exhausted);

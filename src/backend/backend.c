@@ -9,6 +9,9 @@
  *    reset after every caught fault.
  *  - uc_reg_write of CR3 does not flush the TLB and uc_ctl_flush_tlb() does not either on
  *    2.0.1 (§9.1): uc_mem_protect() of a dedicated page does.
+ *  - The engine's CPU has no NX in CPUID, so WRMSR and uc_reg_write mask EFER.NXE away; its
+ *    page walk reads env->efer directly, so NXE is patched into a saved context instead
+ *    (se_be_sync_nxe), needing only the layout check surgery needs.
  */
 #include <string.h>
 
@@ -146,6 +149,8 @@ se_status se_be_open(se_machine *m)
     if (uc_context_alloc(m->uc, &m->ctx) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "uc_context_alloc failed");
     bool surgery_ok = se_surgery_self_check(m);
+    /* independent of how CPL is switched: only the context layout matters */
+    m->engine_nx = surgery_ok && m->feat.nx;
     switch (m->cfg.cpl_switch) {
     case SE_CPL_SWITCH_SURGERY:
         if (!surgery_ok)
@@ -237,6 +242,36 @@ void se_be_flush_tlb(se_machine *m)
      * changes nothing is dropped before it gets there: change them, then change them back. */
     uc_mem_protect(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ | UC_PROT_WRITE);
     uc_mem_protect(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ);
+}
+
+/*
+ * Give the engine the model's EFER.NXE. Unicorn 2.0.1's CPU model has no NX in CPUID, so its
+ * helper_wrmsr (and uc_reg_write, which goes through it) leaves NXE out of the bits it updates,
+ * keeping whatever env->efer holds; its page walk tests env->efer & NXE itself. Setting the bit
+ * in a saved context therefore makes a fetch from a page with XD raise #PF from the TLB fill
+ * that precedes translation (SDM Vol. 3A §4.6: instruction fetches are not allowed from a page
+ * whose XD is 1 when IA32_EFER.NXE = 1), which is what keeps the engine from translating bytes
+ * it would abort on in data pages. The engine's WRMSR keeps the bit (it is outside its update
+ * mask), its MOV CR0 only touches LMA, and CPL surgery saves and restores the whole state; a
+ * restore of an older context (a snapshot, the portable path's pristine one) is followed by a
+ * call here. Translations cached under the other value are stale: flush the TLB.
+ */
+void se_be_sync_nxe(se_machine *m)
+{
+    if (!m->engine_nx)
+        return;
+    uc_x86_msr efer = {.rid = SE_MSR_IA32_EFER, .value = 0};
+    uc_reg_read(m->uc, UC_X86_REG_MSR, &efer);
+    uint64_t want = m->arch.efer & SE_EFER_NXE;
+    if ((efer.value & SE_EFER_NXE) == want || uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
+        return;
+    uint8_t *d = se_ctx_data(m);
+    uint64_t v;
+    memcpy(&v, d + SE_CTX_EFER, 8);
+    v = (v & ~(uint64_t)SE_EFER_NXE) | want;
+    memcpy(d + SE_CTX_EFER, &v, 8);
+    uc_context_restore(m->uc, m->ctx);
+    se_be_flush_tlb(m);
 }
 
 void se_be_discard_code(se_machine *m, uint64_t va, uint64_t len)
@@ -438,5 +473,6 @@ static void se_portable_reset_exception(se_machine *m)
     uc_reg_write(m->uc, UC_X86_REG_MSR, &kgs);
     se_be_set(m, UC_X86_REG_CR3, m->arch.cr3);
     se_be_flush_tlb(m);
+    se_be_sync_nxe(m); /* the pristine context has the NXE of creation time */
     se_be_transfer(m, r.rip, 0, false);
 }

@@ -311,7 +311,8 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
             st = se_fail(m, SE_ERR_FORMAT,
                          "section %s at 0x%llx: entry code must be page-aligned in the upper half",
                          s->name, (unsigned long long)s->va);
-        uint32_t flags = s->write ? SE_MAP_WRITE : 0;
+        /* sections that are not code are NX, as Linux maps its rodata and data */
+        uint32_t flags = (s->write ? SE_MAP_WRITE : 0) | (s->exec ? 0 : SE_MAP_NOEXEC);
         /* PTI: only the entry text is cloned into the user page tables (pti_clone_entry_text) */
         if (strcmp(s->name, ".entry.text") == 0)
             flags |= SE_MAP_PTI_SHARED;

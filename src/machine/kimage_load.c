@@ -171,6 +171,8 @@ static bool se_kernel_keeps(const se_vmlinux_section *s, uint64_t init_lo, uint6
     return !(s->addr >= init_lo && s->addr < init_hi); /* freed by free_initmem */
 }
 
+enum { SE_KPAGE_MAPPED = 1, SE_KPAGE_WRITE = 2, SE_KPAGE_EXEC = 4 };
+
 /* Map and fill the image: pages take the most permissive flags of the sections on them. */
 static se_status se_kernel_map_image(se_machine *m, const se_vmlinux *vm)
 {
@@ -196,8 +198,9 @@ static se_status se_kernel_map_image(se_machine *m, const se_vmlinux *vm)
                        end_hi - text_lo, SE_KERNEL_SPAN_MAX);
     text_lo &= ~(SE_PAGE - 1);
     size_t n_pages = (size_t)((end_hi - text_lo + SE_PAGE - 1) / SE_PAGE);
-    /* per page: 0 not mapped, 1 read-only, 2 writable; a page shared by a writable and a
-     * read-only section is writable (the kernel cannot protect half a page either) */
+    /* per page: 0 not mapped, else SE_KPAGE_* of the sections on it; a page shared by a
+     * writable and a read-only section is writable (the kernel cannot protect half a page
+     * either), one with text is executable unless writable (W^X, se_map_internal) */
     uint8_t *page = calloc(n_pages, 1);
     if (page == NULL)
         return se_fail(m, SE_ERR_NOMEM, "out of memory planning the kernel image");
@@ -207,11 +210,14 @@ static se_status se_kernel_map_image(se_machine *m, const se_vmlinux *vm)
             continue;
         /* rodata is writable in the ELF (ro_after_init data lives there) and read-only once
          * the kernel has booted (mark_rodata_ro) */
-        uint8_t kind = (s->flags & SE_SHF_WRITE) && strcmp(s->name, ".rodata") != 0 ? 2 : 1;
+        uint8_t kind = SE_KPAGE_MAPPED;
+        if ((s->flags & SE_SHF_WRITE) && strcmp(s->name, ".rodata") != 0)
+            kind |= SE_KPAGE_WRITE;
+        if (s->flags & SE_SHF_EXEC)
+            kind |= SE_KPAGE_EXEC;
         uint64_t last = s->addr + s->size - 1 > end_hi - 1 ? end_hi - 1 : s->addr + s->size - 1;
         for (uint64_t p = (s->addr - text_lo) / SE_PAGE; p <= (last - text_lo) / SE_PAGE; p++)
-            if (page[p] < kind)
-                page[p] = kind;
+            page[p] |= kind;
     }
     uint64_t total = 0;
     for (size_t p = 0; p < n_pages; p++)
@@ -232,9 +238,12 @@ static se_status se_kernel_map_image(se_machine *m, const se_vmlinux *vm)
         size_t q = p;
         while (q < n_pages && page[q] == page[p])
             q++;
+        /* rodata, data and bss are not code (SDM Vol. 3A §4.6; Linux maps them NX) */
+        uint32_t flags = ((page[p] & SE_KPAGE_WRITE) ? SE_MAP_WRITE : 0) |
+                         ((page[p] & SE_KPAGE_EXEC) ? 0 : SE_MAP_NOEXEC);
         if (page[p] != 0)
-            st = se_kmap_run(m, text_lo + p * SE_PAGE, text_lo + q * SE_PAGE,
-                             page[p] == 2 ? SE_MAP_WRITE : 0, etext_lo, etext_hi);
+            st = se_kmap_run(m, text_lo + p * SE_PAGE, text_lo + q * SE_PAGE, flags, etext_lo,
+                             etext_hi);
         p = q;
     }
     free(page);
@@ -798,11 +807,12 @@ static se_status se_kernel_screen(se_machine *m)
     se_status st = se_kneed(m, "_text", &lo);
     if (st == SE_OK)
         st = se_kneed(m, "_etext", &hi);
-    /* the text mappings (split at the entry text under PTI); rodata and data are not code,
-     * though the engine, which has no NX (EFER.NXE), would fetch from them (docs) */
+    /* the text mappings (split at the entry text under PTI); rodata, data and the per-CPU area
+     * are mapped NX, so the engine faults before translating them (se_kernel_map_image) */
     for (size_t i = 0; i < m->n_maps && st == SE_OK; i++) {
         const se_mapping *mp = &m->maps[i];
-        if ((mp->flags & SE_MAP_WRITE) || mp->va < lo || mp->va >= hi)
+        if ((mp->flags & SE_MAP_WRITE) || ((mp->flags & SE_MAP_NOEXEC) && m->engine_nx) ||
+            mp->va < lo || mp->va >= hi)
             continue;
         st = se_be_hazards_screen_flow(m, mp->va, mp->size, starts, k);
     }

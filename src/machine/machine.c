@@ -141,7 +141,8 @@ static se_status se_build_layout(se_machine *m)
         uint64_t va, size;
         uint32_t flags;
     } regions[] = {
-        {l->cea_gdt, SE_PAGE, SE_MAP_PTI_SHARED}, /* read-only in the user tables too */
+        /* read-only in the user tables too; data, so NX as in Linux's cpu_entry_area */
+        {l->cea_gdt, SE_PAGE, SE_MAP_PTI_SHARED | SE_MAP_NOEXEC},
         {l->cea_entry_stack, SE_PAGE, SE_MAP_PTI_SHARED | SE_MAP_WRITE},
         {l->percpu, SE_PAGE, SE_MAP_PTI_SHARED | SE_MAP_WRITE}, /* cpu_tss_rw */
         {l->percpu + SE_PAGE, SE_PCPU_SIZE - SE_PAGE, SE_MAP_WRITE},
@@ -280,6 +281,7 @@ se_status se_machine_create_ex(const se_config *cfg_in, se_machine **out, char *
     if (st == SE_OK) {
         se_init_arch(m);
         st = se_program_engine(m);
+        se_be_sync_nxe(m);
     }
     if (st == SE_OK && !m->use_surgery)
         st = se_be_portable_setup(m);
@@ -457,6 +459,9 @@ static void se_mirror_msr(se_machine *m, uint32_t msr)
         uc_reg_write(m->uc, UC_X86_REG_MSR, &v);
         break;
     }
+    case SE_MSR_IA32_EFER:
+        se_be_sync_nxe(m); /* the only EFER bit the engine's page walk reads besides LMA */
+        break;
     default:
         /* EFER, STAR, LSTAR, CSTAR, FMASK, SPEC_CTRL live only in the model: the engine's
          * SYSCALL/SYSRET never run, and it would drop EFER.SCE anyway (docs/machine.md, engine

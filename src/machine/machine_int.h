@@ -180,6 +180,9 @@ struct se_machine {
     uc_engine *uc;
     bool use_surgery;
     uc_context *ctx; /* scratch context for surgery */
+    /* The engine's EFER.NXE can follow the model's (backend.c, se_be_sync_nxe): only then do
+     * page tables carry XD, which an engine without NXE would take for a reserved bit. */
+    bool engine_nx;
 
     se_cpu_state arch; /* privileged state (see file comment) */
     se_tlb tlb;
@@ -305,6 +308,9 @@ void se_be_reset_exception(se_machine *m);
 /* The #PF/#GP error code Unicorn computed for the last exception, when known. */
 bool se_be_last_error_code(se_machine *m, uint32_t *code);
 void se_be_flush_tlb(se_machine *m);
+/* Make the engine's EFER.NXE equal the model's (m->arch.efer), flushing its TLB when it
+ * changes; nothing when !m->engine_nx. Call after anything that changes either. */
+void se_be_sync_nxe(se_machine *m);
 /* Discard the engine's translations of [va, va + len). Only reliable for code the current
  * mode can fetch (the engine translates va with its current CR3 and CPL): the machine calls
  * it from the block hook of the very block it discards. */

@@ -46,20 +46,25 @@ static bool se_overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
     return a < b + blen && b < a + alen;
 }
 
-/* Build the leaf PTE flags of a mapping. */
-static uint64_t se_pte_flags(uint32_t flags)
+/* Build the leaf PTE flags of a mapping. XD only in the leaf: the upper levels stay
+ * executable and each page decides (SDM Vol. 3A §4.6: a fetch is refused if XD is 1 in any
+ * paging-structure entry used for the translation). XD only when the engine's EFER.NXE follows
+ * the model's: with NXE clear in the engine it would be a reserved bit (§4.5.4). */
+static uint64_t se_pte_flags(const se_machine *m, uint32_t flags)
 {
     uint64_t f = SE_PTE_P | SE_PTE_A;
     if (flags & SE_MAP_WRITE)
         f |= SE_PTE_RW | SE_PTE_D;
     if (flags & SE_MAP_USER)
         f |= SE_PTE_US;
+    if ((flags & SE_MAP_NOEXEC) && m->engine_nx)
+        f |= SE_PTE_XD;
     return f;
 }
 
 static se_status se_set_ptes(se_machine *m, const se_mapping *mp, bool present)
 {
-    uint64_t pte = se_pte_flags(mp->flags);
+    uint64_t pte = se_pte_flags(m, mp->flags);
     /* Linux keeps user memory in both PGDs, and only the entry text/area in the user one */
     bool in_user = m->cfg.pti && (mp->flags & (SE_MAP_USER | SE_MAP_PTI_SHARED));
     for (uint64_t off = 0; off < mp->size; off += SE_PAGE) {
@@ -100,6 +105,11 @@ se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t fl
         return se_fail(m, SE_ERR_INVALID_ARG, "user pages must be in the lower half");
     if (!(flags & SE_MAP_USER) && !kernel_half)
         return se_fail(m, SE_ERR_INVALID_ARG, "supervisor pages must be in the upper half");
+    /* W^X in the kernel half, as Linux's STRICT_KERNEL_RWX: a kernel that writes code into its
+     * data and jumps there takes #PF instead of having the engine translate whatever it wrote
+     * (docs/fuzzing.md, engine crashes) */
+    if (kernel_half && (flags & SE_MAP_WRITE))
+        flags |= SE_MAP_NOEXEC;
     if (se_overlaps(va, size, SE_PHYS_BASE, SE_PHYS_RESERVED_SIZE))
         return se_fail(m, SE_ERR_CONFLICT,
                        "0x%" PRIx64 "+0x%" PRIx64 " overlaps the range reserved for guest-"

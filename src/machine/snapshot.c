@@ -120,6 +120,8 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
         off += r->size;
     }
     bool cr3_changed = m->arch.cr3 != s->arch.cr3;
+    /* the engine's TLB holds permissions computed under the current EFER.NXE */
+    bool nxe_changed = ((m->arch.efer ^ s->arch.efer) & SE_EFER_NXE) != 0;
     if (uc_context_restore(m->uc, s->ctx) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "uc_context_restore failed");
     m->arch = s->arch;
@@ -128,8 +130,9 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     m->cr_pending = NULL;
     m->fix_selectors = false;
     /* a context restore does not flush the TLB (docs/machine.md, engine limitations) */
-    if (cr3_changed)
+    if (cr3_changed || nxe_changed)
         se_be_flush_tlb(m);
+    se_be_sync_nxe(m); /* the saved context agrees with s->arch already: a check */
     se_be_exits_sync(m);
     return SE_OK;
 }

@@ -16,6 +16,7 @@
 #include <sysentry/kernel.h>
 #include <sysentry/sysentry.h>
 
+#include "ksyms_build.h"
 #include "kvm_build.h"
 
 static se_machine *synth_machine(se_kvm_variant v, int pti, se_status *st)
@@ -111,6 +112,48 @@ static void test_snapshot(void **state)
     se_machine_destroy(m);
 }
 
+/* entry_SYSCALL_64 replaced by `movabs $target, %rax; jmp *%rax` */
+static se_outcome jump_from_entry(se_machine *m, uint64_t target)
+{
+    uint8_t code[12] = {0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xE0};
+    memcpy(code + 2, &target, 8);
+    assert_int_equal(se_mem_write(m, SE_KVM_TEXT + 0x1000, code, sizeof code), SE_OK);
+    se_regs u = user_regs();
+    se_outcome o;
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+    return o;
+}
+
+/* The image's rodata, data and per-CPU area are NX (SDM Vol. 3A §4.6), as Linux maps them: a
+ * jump there raises #PF for the fetch at CPL0 instead of running the bytes (a crafted image
+ * could hold an encoding that aborts the engine there). Its text still runs: the INT3 filler. */
+static void test_jump_into_data_faults(void **state)
+{
+    (void)state;
+    se_status st;
+    se_machine *m = synth_machine(SE_KVM_OK, 0, &st);
+    assert_int_equal(st, SE_OK);
+    se_kernel_info ki;
+    assert_int_equal(se_kernel_info_get(m, &ki), SE_OK);
+    static const uint8_t lock_cmpsb[2] = {0xF0, 0xA6};
+    assert_int_equal(se_mem_write(m, SE_KVM_DATA + 0x800, lock_cmpsb, 2), SE_OK);
+    const uint64_t targets[] = {SE_KVM_DATA + 0x800, SE_KB_RODATA + 0x40, ki.percpu + 0x100};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        se_outcome o = jump_from_entry(m, targets[i]);
+        if (o.path != SE_EXIT_FAULT || o.fault.vector != SE_VEC_PF)
+            fail_msg("0x%llx: path %s, %s", (unsigned long long)targets[i],
+                     se_exit_path_name(o.path), se_vector_name(o.fault.vector));
+        assert_int_equal(o.fault.error_code, SE_PF_P | SE_PF_I);
+        assert_int_equal(o.fault.cpl, 0);
+        assert_int_equal(o.fault.rip, targets[i]);
+        assert_int_equal(o.fault.cr2, targets[i]);
+    }
+    se_outcome o = jump_from_entry(m, SE_KVM_TEXT + 0x10);
+    assert_int_equal(o.path, SE_EXIT_FAULT);
+    assert_int_equal(o.fault.vector, SE_VEC_BP);
+    se_machine_destroy(m);
+}
+
 static void test_variants_refused(void **state)
 {
     (void)state;
@@ -138,6 +181,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loads_and_runs),
         cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_jump_into_data_faults),
         cmocka_unit_test(test_variants_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
