@@ -370,6 +370,84 @@ static void test_symbols_from_map_with_slide(void **state)
     se_machine_destroy(m);
 }
 
+/* The stack offset the exit work draws (include/linux/randomize_kstack.h): per CPU upstream
+ * in 6.12, in the task (current = init_task here) in Debian's 6.12.95 build. */
+static uint64_t kstack_offset(se_machine *m)
+{
+    se_kernel_info ki;
+    uint64_t off, va;
+    uint32_t v = 0;
+    assert_int_equal(se_kernel_info_get(m, &ki), SE_OK);
+    if (se_kernel_lookup(m, "kstack_offset", &off) == SE_OK) {
+        va = ki.percpu + off;
+    } else {
+        assert_int_equal(se_kernel_lookup(m, "init_task", &va), SE_OK);
+        va += btf_offset("task_struct", "kstack_offset");
+    }
+    assert_int_equal(se_mem_read(m, va, &v, sizeof v), SE_OK);
+    return v;
+}
+
+/*
+ * 6.12: a kernel WARN on the path is reported and the kernel goes on, as its #UD handler does.
+ * With the per-CPU FPU owner cleared, fpregs_assert_state_consistent()'s WARN_ON_FPU fires in
+ * the exit work; the call still returns by SYSRET with the handler's value. RDTSC is the
+ * machine's TSC: the same state gives the same run, a different TSC a different stack offset.
+ */
+static void test_warn_and_tsc(void **state)
+{
+    (void)state;
+    if (g_minor < 7)
+        skip(); /* 6.1's do_syscall_64 is the hook: no kernel C runs */
+    se_config cfg;
+    se_config_default(&cfg);
+    se_machine *m = kernel_machine(cfg);
+    se_set_syscall_handler(m, set_ax, NULL);
+    se_kernel_info ki;
+    assert_int_equal(se_kernel_info_get(m, &ki), SE_OK);
+    se_regs u = user_regs();
+    se_outcome o;
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+    assert_int_equal(o.path, SE_EXIT_SYSRET);
+    assert_int_equal(se_kernel_warning_count(m), 0);
+    uint64_t owner, zero = 0;
+    assert_int_equal(se_kernel_lookup(m, "fpu_fpregs_owner_ctx", &owner), SE_OK);
+    assert_int_equal(se_mem_write(m, ki.percpu + owner, &zero, sizeof zero), SE_OK);
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+    assert_int_equal(o.path, SE_EXIT_SYSRET);
+    assert_int_equal(o.user.rax, 4242);
+    assert_int_equal(se_kernel_warning_count(m), 1);
+    se_kernel_warning w;
+    assert_int_equal(se_kernel_warning_get(m, 0, &w), SE_OK);
+    printf("# WARN at 0x%" PRIx64 " %s+0x%" PRIx64 " (%s:%u)\n", w.addr, w.symbol ? w.symbol : "?",
+           w.offset, w.file ? w.file : "?", w.line);
+    assert_true(w.warning);
+    assert_non_null(w.symbol);
+    assert_string_equal(w.symbol, "fpregs_assert_state_consistent");
+    assert_non_null(w.file);
+    assert_true(strstr(w.file, "fpu") != NULL);
+    assert_true(w.line > 0);
+    assert_int_equal(se_kernel_warning_get(m, 1, &w), SE_ERR_NOT_FOUND);
+    se_machine_destroy(m);
+
+    /* the TSC: two machines in the same state run alike; the per-syscall stack offset that
+     * 6.12 draws from RDTSC at exit (choose_random_kstack_offset) follows the TSC */
+    uint64_t sp[3];
+    for (int i = 0; i < 3; i++) {
+        m = kernel_machine(cfg);
+        se_set_syscall_handler(m, set_ax, NULL);
+        se_fault f;
+        uint64_t tsc = i == 2 ? 0x1234567 : 0;
+        assert_int_equal(se_msr_write(m, SE_MSR_IA32_TSC, tsc, &f), SE_OK);
+        assert_int_equal(se_syscall(m, &u, &o), SE_OK); /* draws the next offset */
+        assert_int_equal(o.path, SE_EXIT_SYSRET);
+        sp[i] = kstack_offset(m);
+        se_machine_destroy(m);
+    }
+    assert_int_equal(sp[0], sp[1]);
+    assert_int_not_equal(sp[0], sp[2]);
+}
+
 /* ---- snapshots of a loaded kernel (track.c: page-granular restore of its data) ----------- */
 
 #define SE_SNAP_PAGES 5
@@ -639,6 +717,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_features_select_alternatives),
         cmocka_unit_test(test_symbols_from_map_with_slide),
         cmocka_unit_test(test_snapshot_kernel_pages),
+        cmocka_unit_test(test_warn_and_tsc),
         cmocka_unit_test(test_snapshot_before_load),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
