@@ -223,13 +223,25 @@ static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *ru
 typedef struct run_error {
     se_status status;
     char msg[512];
+    char label[32]; /* source_label() of the machine that ran */
 } run_error;
+
+/* What ran, for column headings: "linux-6.12" for a kernel image, "rebuild-6.6" else. */
+static void source_label(se_machine *m, const cli_run *run, char *buf, size_t len)
+{
+    se_kernel_info ki;
+    if (run->kernel_image != NULL && se_kernel_info_get(m, &ki) == SE_OK)
+        snprintf(buf, len, "linux-%u.%u", ki.major, ki.minor);
+    else
+        snprintf(buf, len, "rebuild-%s", se_kernel_name(run->cfg.kernel));
+}
 
 static int run_one_ex(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o, run_error *err)
 {
     se_machine *m = cli_machine_ex(run, &err->status, err->msg, sizeof err->msg);
     if (m == NULL)
         return 1;
+    source_label(m, run, err->label, sizeof err->label);
     cli_install_handler(m, run);
     se_set_cost_profile(m, &run->profile);
     if (fn != NULL)
@@ -243,15 +255,6 @@ static int run_one_ex(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o, ru
     }
     se_machine_destroy(m);
     return 0;
-}
-
-static int run_one(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o)
-{
-    run_error err;
-    int rc = run_one_ex(run, fn, ctx, o, &err);
-    if (rc != 0)
-        fprintf(stderr, "sysentry: %s\n", err.msg);
-    return rc;
 }
 
 /* Shared options a command does not use: accepting them silently would let a user believe
@@ -472,6 +475,9 @@ static void compare_help(FILE *out)
           "  --configs LIST          comma-separated, from: nopti pti pti+pcid pti+pcid+ibrs\n"
           "                          pti+pcid+ibrs+verw iret nopti+iret\n"
           "                          (default nopti,pti,pti+pcid,pti+pcid+ibrs,iret)\n"
+          "  --image FILE            also run a kernel image (vmlinuz or vmlinux), side by side\n"
+          "                          with the rebuild (or --kernel-image); repeat for up to 3;\n"
+          "                          the default --configs is then pti+pcid\n"
           "  --svg FILE              also draw the comparison as a stacked bar chart\n"
           "  --json                  machine-readable output\n",
           out);
@@ -483,7 +489,10 @@ static int cmd_compare(int argc, char **argv)
     cli_run base;
     cli_run_defaults(&base);
     char list[256] = "nopti,pti,pti+pcid,pti+pcid+ibrs,iret";
+    bool list_set = false;
     const char *svg = NULL;
+    const char *images[4] = {NULL}; /* [0]: the base run's own (--kernel-image or none) */
+    int n_images = 1;
     bool json = false;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
@@ -502,6 +511,13 @@ static int cmd_compare(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--configs") && i + 1 < argc) {
             snprintf(list, sizeof list, "%s", argv[++i]);
+            list_set = true;
+        } else if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+            if (n_images == 4) {
+                fprintf(stderr, "sysentry compare: at most 3 --image\n");
+                return 2;
+            }
+            images[n_images++] = argv[++i];
         } else if (!strcmp(argv[i], "--svg") && i + 1 < argc) {
             svg = argv[++i];
         } else if (!strcmp(argv[i], "--json")) {
@@ -511,8 +527,12 @@ static int cmd_compare(int argc, char **argv)
             return 2;
         }
     }
+    if (n_images > 1 && !list_set)
+        snprintf(list, sizeof list, "pti+pcid");
+    images[0] = base.kernel_image;
     const named_cfg *cfgs[16];
     se_outcome outs[16];
+    char names[16][48];
     int n = 0;
     for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
         const named_cfg *found = NULL;
@@ -529,15 +549,33 @@ static int cmd_compare(int argc, char **argv)
         fprintf(stderr, "sysentry compare: --configs names no configuration\n");
         return 2;
     }
+    if (n * n_images > 16) {
+        fprintf(stderr, "sysentry compare: %d configurations x %d sources: at most 16 columns\n", n,
+                n_images);
+        return 2;
+    }
+    /* columns: every configuration of each source (the base run, then each --image) */
+    int n_cfg = n;
+    for (int s = 1; s < n_images; s++)
+        for (int k = 0; k < n_cfg; k++)
+            cfgs[n++] = cfgs[k];
     for (int k = 0; k < n; k++) {
         cli_run run = base;
+        run.kernel_image = images[k / n_cfg];
         run.cfg.pti = cfgs[k]->pti;
         run.cfg.pcid = cfgs[k]->pcid;
         run.cfg.ibrs = cfgs[k]->ibrs;
         run.cfg.verw = cfgs[k]->verw;
         run.restart = cfgs[k]->iret;
-        if (run_one(&run, NULL, NULL, &outs[k]) != 0)
+        run_error err;
+        if (run_one_ex(&run, NULL, NULL, &outs[k], &err) != 0) {
+            fprintf(stderr, "sysentry: %s\n", err.msg);
             return 1;
+        }
+        if (n_images > 1)
+            snprintf(names[k], sizeof names[k], "%s:%s", err.label, cfgs[k]->name);
+        else
+            snprintf(names[k], sizeof names[k], "%s", cfgs[k]->name);
         /* the IRET configurations force that exit by a restart in the handler; a column named
          * after an exit it did not take would mislabel the numbers */
         if (cfgs[k]->iret && outs[k].chosen != SE_EXIT_IRET) {
@@ -558,7 +596,7 @@ static int cmd_compare(int argc, char **argv)
         for (int k = 0; k < n; k++) {
             printf("%s\n  {\"name\": \"%s\", \"path\": \"%s\", \"cycles\": %" PRIu64
                    ", \"phases\": {",
-                   k ? "," : "", cfgs[k]->name, se_exit_path_name(outs[k].path), outs[k].cycles);
+                   k ? "," : "", names[k], se_exit_path_name(outs[k].path), outs[k].cycles);
             for (int p = 0; p < SE_PHASE_COUNT; p++)
                 printf("%s\"%s\": %" PRIu64, p ? ", " : "", se_phase_name((se_phase)p),
                        outs[k].phase_cycles[p]);
@@ -569,7 +607,7 @@ static int cmd_compare(int argc, char **argv)
         printf("cycles per phase, cost profile %s (%s)\n\n%-12s", base.profile.name,
                se_vendor_name(base.cfg.vendor), "phase");
         for (int k = 0; k < n; k++)
-            printf(" %18s", cfgs[k]->name);
+            printf(" %22s", names[k]);
         printf("\n");
         for (int p = 0; p < SE_PHASE_COUNT; p++) {
             bool any = false;
@@ -579,15 +617,15 @@ static int cmd_compare(int argc, char **argv)
                 continue;
             printf("%-12s", se_phase_name((se_phase)p));
             for (int k = 0; k < n; k++)
-                printf(" %18" PRIu64, outs[k].phase_cycles[p]);
+                printf(" %22" PRIu64, outs[k].phase_cycles[p]);
             printf("\n");
         }
         printf("%-12s", "total");
         for (int k = 0; k < n; k++)
-            printf(" %18" PRIu64, outs[k].cycles);
+            printf(" %22" PRIu64, outs[k].cycles);
         printf("\n%-12s", "exit");
         for (int k = 0; k < n; k++)
-            printf(" %18s", se_exit_path_name(outs[k].path));
+            printf(" %22s", se_exit_path_name(outs[k].path));
         printf("\n");
     }
     if (svg != NULL) {
@@ -611,7 +649,7 @@ static int cmd_compare(int argc, char **argv)
                 base.profile.name);
         for (int k = 0; k < n; k++) {
             int y = top + k * (bar + gap);
-            fprintf(f, "<text x=\"10\" y=\"%d\">%s</text>\n", y + bar / 2 + 4, cfgs[k]->name);
+            fprintf(f, "<text x=\"10\" y=\"%d\">%s</text>\n", y + bar / 2 + 4, names[k]);
             double x = left;
             for (int p = 0; p < SE_PHASE_COUNT; p++) {
                 double w = (double)width * (double)outs[k].phase_cycles[p] / (double)maxc;
@@ -690,7 +728,7 @@ static int cmd_check(int argc, char **argv)
         if (!both_vendors && v != (int)base.cfg.vendor)
             continue;
         for (int k = 0; k <= SE_KERNEL_PROFILE_MAX_VALUE; k++) {
-            /* a 6.1-6.6 image decides in assembly, as the 6.6 reference does */
+            /* an image runs once per vendor; its release picks the reference below */
             if (base.kernel_image != NULL ? k != SE_KERNEL_6_6
                                           : !both_kernels && k != (int)base.cfg.kernel)
                 continue;
@@ -712,6 +750,12 @@ static int cmd_check(int argc, char **argv)
                         se_status_str(st), why);
                 return 1;
             }
+            /* a 6.1-6.6 image decides in assembly, as the 6.6 reference does; a 6.7+ image
+             * in C, as 6.7's does */
+            se_kernel_profile kref = (se_kernel_profile)k;
+            se_kernel_info ki;
+            if (base.kernel_image != NULL && se_kernel_info_get(m, &ki) == SE_OK)
+                kref = ki.c_entry ? SE_KERNEL_6_12 : SE_KERNEL_6_6;
             se_cost_profile prof = base.profile;
             if (!base.profile_set) /* as --vendor does: price each vendor with its own */
                 se_cost_profile_builtin(v == SE_VENDOR_AMD ? "zen4" : "skylake", &prof);
@@ -737,7 +781,7 @@ static int cmd_check(int argc, char **argv)
                 }
                 /* the oracle: the C reference of the decision, from the final pt_regs */
                 se_check want =
-                    k == SE_KERNEL_6_6
+                    kref == SE_KERNEL_6_6
                         ? se_verdict_6_6(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv)
                         : se_verdict_6_7(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv);
                 bool canon = se_is_canonical(o.frame.ip, cfg.la57 ? 57 : 48);
@@ -981,6 +1025,21 @@ static int cmd_diff(int argc, char **argv)
     }
     if (!against_set)
         against = base.cfg.kernel;
+    if (!against_set && base.kernel_image != NULL) {
+        /* the profile the rebuild holds to the image's release: 6.6 for 6.1 (checks in
+         * assembly), 6.12 for 6.12 (checks in C) */
+        se_status st;
+        char why[512];
+        se_machine *probe = cli_machine_ex(&base, &st, why, sizeof why);
+        se_kernel_info ki;
+        if (probe == NULL || se_kernel_info_get(probe, &ki) != SE_OK) {
+            fprintf(stderr, "sysentry diff: %s\n", why);
+            se_machine_destroy(probe);
+            return 1;
+        }
+        against = ki.c_entry ? SE_KERNEL_6_12 : SE_KERNEL_6_6;
+        se_machine_destroy(probe);
+    }
 
     diff_out d = {.json = json};
     uint64_t total_unexplained = 0;

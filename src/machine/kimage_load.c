@@ -657,8 +657,20 @@ static se_status se_kernel_c_checks(se_machine *m, uint64_t after_call)
 static se_status se_kernel_phases(se_machine *m, uint64_t call, uint64_t after_call,
                                   uint64_t etext_lo, uint64_t etext_hi)
 {
-    se_phase_mark marks[16];
+    se_phase_mark marks[18];
     size_t n = 0;
+    uint64_t text_lo = 0, text_hi = 0;
+    if (m->kern->c_entry && se_ksyms_find(m->kern->ksyms, "_text", &text_lo, &(char){0}) &&
+        se_ksyms_find(m->kern->ksyms, "_etext", &text_hi, &(char){0}) && text_lo < etext_lo &&
+        etext_hi < text_hi) {
+        /* 6.7+: the C code do_syscall_64 calls lies anywhere in the text (x64_sys_call near
+         * its start, the exit work in kernel/entry): all of it, outside the entry text, is
+         * the dispatch phase, as the handler and the C checks are for the rebuild */
+        marks[n++] = (se_phase_mark){text_lo, SE_PHASE_DISPATCH};
+        marks[n++] = (se_phase_mark){etext_hi, SE_PHASE_DISPATCH};
+    } else {
+        text_lo = text_hi = 0;
+    }
     marks[n++] = (se_phase_mark){m->sym.entry, SE_PHASE_ENTRY};
     uint64_t cr3k =
         se_kernel_find(m, m->sym.entry, (size_t)(call - m->sym.entry), SE_INSN_MOV_FROM_CR, 0);
@@ -701,6 +713,10 @@ static se_status se_kernel_phases(se_machine *m, uint64_t call, uint64_t after_c
         }
     uint64_t lo = etext_lo < m->sym.dispatch ? etext_lo : m->sym.dispatch;
     uint64_t hi = etext_hi > m->sym.dispatch + 1 ? etext_hi : m->sym.dispatch + 1;
+    if (text_hi != 0) {
+        lo = text_lo;
+        hi = text_hi;
+    }
     return se_account_set_marks(m, marks, n, lo, hi);
 }
 
