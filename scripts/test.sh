@@ -83,6 +83,7 @@ if [ -z "${SE_TEST_CONFIGS:-}" ]; then
     # the rebuild's profile for that release (6.6 for 6.1, 6.12 for 6.12) against it over
     # 10,000 random states in each of the 8 configurations (docs/real-kernels.md). Skipped
     # loudly only when Debian's archive cannot be reached (fetch-kernel.sh exit 3).
+    kimgs=()
     for kver in 6.1 6.12; do
         echo "=== real kernel: Debian $kver image (trace under valgrind, check, diff x 10,000 states)"
         kimg=$(./scripts/fetch-kernel.sh "$kver" "$PWD/build/kernel-cache" 2>build/kernel-fetch.log)
@@ -117,7 +118,18 @@ if [ -z "${SE_TEST_CONFIGS:-}" ]; then
         else
             grep -E "cases" "$log-diff.log"
         fi
+        kimgs+=(--image "$kimg")
     done
+    # the rebuild and both kernels per phase, one table (docs/real-kernels.md, "Cost")
+    if [ ${#kimgs[@]} -eq 4 ]; then
+        if ! build/test-gcc/tools/sysentry compare --kernel 6.12 "${kimgs[@]}" \
+                >build/kernel-compare.log 2>&1; then
+            tail -n 20 build/kernel-compare.log
+            failed+=("kernel(compare)")
+        else
+            grep -E "^total" build/kernel-compare.log
+        fi
+    fi
 
     echo "=== ThreadSanitizer: many machines in many threads"
     dir=build/test-tsan

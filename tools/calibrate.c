@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -265,16 +266,19 @@ static void pct(char *buf, size_t n, double got, double want)
         snprintf(buf, n, "%+.0f%%", 100.0 * (got / want - 1.0));
 }
 
-static int cal_host(void);
+static int cal_host(const char *image);
 
 int cli_calibrate(int argc, char **argv)
 {
-    bool markdown = false;
+    bool markdown = false, host = false;
+    const char *image = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--markdown")) {
             markdown = true;
         } else if (!strcmp(argv[i], "--host")) {
-            return cal_host();
+            host = true;
+        } else if (!strcmp(argv[i], "--kernel-image") && i + 1 < argc) {
+            image = argv[++i];
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs("usage: sysentry calibrate [--markdown | --host]\n"
                   "Fit the model's free constants (handler, mov_cr3_flush, mov_cr3_noflush,\n"
@@ -283,7 +287,9 @@ int cli_calibrate(int argc, char **argv)
                   "prediction (that figure held out of the fit), then the fitted constants.\n"
                   "  --markdown  the same tables in Markdown (docs/cycle-model.md)\n"
                   "  --host      measure this machine's getppid round trip (TSC ticks, ns) and\n"
-                  "              compare it with the model for its vendor and PTI setting\n",
+                  "              compare it with the model for its vendor and PTI setting\n"
+                  "  --kernel-image FILE   with --host: also run the model on that kernel's\n"
+                  "              own code (e.g. Debian's 6.12, the closest to a 6.x host)\n",
                   stdout);
             return 0;
         } else {
@@ -291,6 +297,12 @@ int cli_calibrate(int argc, char **argv)
             return 2;
         }
     }
+    if (image != NULL && !host) {
+        fputs("sysentry calibrate: --kernel-image needs --host\n", stderr);
+        return 2;
+    }
+    if (host)
+        return cal_host(image);
     cal_row rows[N_ANCHORS];
     for (int i = 0; i < N_ANCHORS; i++)
         if (!cal_anchor_row(&anchors[i], &rows[i])) {
@@ -385,7 +397,51 @@ static double now_ns(void)
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-static int cal_host(void)
+/* The same getppid on a kernel image's own code (its C entry work too, for 6.7+), in the
+ * host's configuration and cost profile. */
+static bool cal_image(const char *path, const cal_cfg *c, const se_cost_profile *prof,
+                      uint64_t *cycles, uint64_t *insns, char *release, size_t rlen)
+{
+    size_t len = 0;
+    uint8_t *img = cli_read_file(path, &len);
+    if (img == NULL) {
+        fprintf(stderr, "sysentry calibrate: cannot read kernel image '%s'\n", path);
+        return false;
+    }
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.vendor = strcmp(c->profile, "zen4") == 0 ? SE_VENDOR_AMD : SE_VENDOR_INTEL;
+    cfg.pti = c->pti;
+    cfg.pcid = c->pti && c->pcid;
+    cfg.entry = SE_ENTRY_NONE;
+    cfg.phys_mem_size = SE_KERNEL_RAM_DEFAULT;
+    se_machine *m = NULL;
+    se_status st = se_machine_create(&cfg, &m);
+    if (st == SE_OK)
+        st = se_load_kernel_image(m, img, len, NULL);
+    free(img);
+    se_kernel_info ki;
+    bool ok = st == SE_OK && se_kernel_info_get(m, &ki) == SE_OK && cal_run(m, prof, cycles);
+    if (!ok)
+        fprintf(stderr, "sysentry calibrate: %s: %s\n", path,
+                m != NULL ? se_machine_last_error(m) : se_status_str(st));
+    if (ok) {
+        snprintf(release, rlen, "%s", ki.release);
+        se_regs u = {.rax = 110,
+                     .rip = 0x401000,
+                     .rsp = 0x7fffffffe000,
+                     .rflags = 0x246,
+                     .cs = SE_USER_CS,
+                     .ss = SE_USER_DS};
+        se_outcome o;
+        ok = se_syscall(m, &u, &o) == SE_OK;
+        *insns = o.instructions;
+    }
+    se_machine_destroy(m);
+    return ok;
+}
+
+static int cal_host(const char *image)
 {
 #if defined(__x86_64__)
     unsigned eax, ebx, ecx, edx;
@@ -451,8 +507,22 @@ static int cal_host(void)
            pred_ns, prof.ghz);
     printf("ratio prediction/measurement: %.2f (cycles vs TSC ticks), %.2f (ns)\n",
            (double)cycles / best_ticks, pred_ns / best_ns);
+    if (image != NULL) {
+        uint64_t kc = 0, ki = 0;
+        char rel[64] = "";
+        if (!cal_image(image, &c, &prof, &kc, &ki, rel, sizeof rel))
+            return 1;
+        double k_ns = (double)kc / prof.ghz;
+        printf("kernel image %s, its own code on the same model: %" PRIu64 " instructions, %" PRIu64
+               " cycles, %.1f ns\n",
+               rel, ki, kc, k_ns);
+        printf("ratio image/measurement: %.2f (cycles vs TSC ticks), %.2f (ns); image/profile "
+               "%.2f\n",
+               (double)kc / best_ticks, k_ns / best_ns, (double)kc / (double)cycles);
+    }
     return 0;
 #else
+    (void)image;
     fputs("sysentry calibrate --host: needs an x86-64 host\n", stderr);
     return 1;
 #endif
