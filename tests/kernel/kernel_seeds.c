@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Writes the fuzz_kernel_image seeds: the synthetic vmlinux (kvm_build.c) that loads and runs,
- * each refused variant, and gzip and xz bzImages of the loadable one. Usage: kernel_seeds <dir> */
+ * each refused variant, the ones whose system call reaches a WARN, a BUG or a UD2 the bug table
+ * does not list, and gzip and xz bzImages of the loadable one. Usage: kernel_seeds <dir> */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,18 +24,33 @@ static int put(const char *dir, const char *name, const uint8_t *p, size_t n)
 
 int main(int argc, char **argv)
 {
-    static const char *const names[] = {"ok.elf", "no-dispatch.elf", "no-call.elf",
-                                        "new-version.elf", "no-percpu.elf"};
+    /* Each variant by name rather than a range of the enum, which grows in the middle: every
+     * variant stops at a different stage of the loader or the run, so each is a seed. */
+    static const struct {
+        se_kvm_variant v;
+        const char *name;
+    } seeds[] = {
+        {SE_KVM_OK, "ok.elf"},
+        {SE_KVM_NO_DISPATCH, "no-dispatch.elf"},
+        {SE_KVM_NO_CALL, "no-call.elf"},
+        {SE_KVM_NEW_VERSION, "new-version.elf"},
+        {SE_KVM_612_NO_BTF, "612-no-btf.elf"},
+        {SE_KVM_NO_PERCPU, "no-percpu.elf"},
+        {SE_KVM_WARN, "warn.elf"},
+        {SE_KVM_BUG, "bug.elf"},
+        {SE_KVM_UD2_NO_RECORD, "ud2-no-record.elf"},
+        {SE_KVM_BAD_BUG_TABLE, "bad-bug-table.elf"},
+    };
     if (argc != 2) {
         fprintf(stderr, "usage: %s <dir>\n", argv[0]);
         return 2;
     }
     int bad = 0;
-    for (int v = SE_KVM_OK; v <= SE_KVM_NO_PERCPU; v++) {
+    for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; s++) {
         size_t len;
-        uint8_t *elf = se_kvm_build((se_kvm_variant)v, &len);
-        bad |= put(argv[1], names[v], elf, len);
-        if (v == SE_KVM_OK) {
+        uint8_t *elf = se_kvm_build(seeds[s].v, &len);
+        bad |= put(argv[1], seeds[s].name, elf, len);
+        if (seeds[s].v == SE_KVM_OK) {
             static const struct {
                 se_kt_codec c;
                 const char *name;

@@ -15,6 +15,12 @@
 #define SE_KVM_TSS_SP0 (SE_KVM_TSS + 4)       /* struct x86_hw_tss: sp0 after a u32 */
 #define SE_KVM_TSS_SP2 (SE_KVM_TSS + 20)
 
+static void put(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
 typedef struct se_kvm_code {
     uint8_t b[512];
     size_t n;
@@ -51,7 +57,7 @@ typedef struct se_kvm_labels {
  * (RCX == RIP, which the loader's decoder names), the two exits, and do_syscall_64 (a RET the
  * library's hook stands in for) kept in the entry text so that it is mapped on the user CR3.
  */
-static void se_kvm_entry(se_kvm_code *c, bool call_dispatch, se_kvm_labels *l)
+static void se_kvm_entry(se_kvm_code *c, bool call_dispatch, bool ud2, se_kvm_labels *l)
 {
     EMIT(c, 0x0F, 0x01, 0xF8);             /* swapgs */
     EMIT(c, 0x65, 0x48, 0x89, 0x24, 0x25); /* mov %rsp, %gs:sp2 */
@@ -67,6 +73,14 @@ static void se_kvm_entry(se_kvm_code *c, bool call_dispatch, se_kvm_labels *l)
     EMIT(c, 0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57); /* bx bp r12..r15 */
     EMIT(c, 0x48, 0x89, 0xE7);                                           /* mov %rsp, %rdi */
     EMIT(c, 0x48, 0x63, 0xF0);                                           /* movslq %eax, %rsi */
+    if (ud2) {
+        /* a WARN_ON()/BUG_ON() site as the kernel compiles one: the UD2 its __bug_table
+         * record names. Only the bug-table variants have it, so that every other variant's
+         * code (and the loader's reading of it) stays as it was. */
+        if (SE_KVM_ENTRY + c->n != SE_KVM_UD2)
+            abort(); /* the tests look for the UD2 at kvm_build.h's address */
+        EMIT(c, 0x0F, 0x0B);
+    }
     size_t call = c->n;
     EMIT(c, 0x90, 0x90, 0x90, 0x90, 0x90); /* call do_syscall_64 (patched below) */
     EMIT(c, 0x48, 0x8B, 0x4C, 0x24, 0x58); /* mov RCX(%rsp), %rcx */
@@ -106,12 +120,6 @@ typedef struct se_kvm_sec {
     const uint8_t *bytes;
     size_t size;
 } se_kvm_sec;
-
-static void put(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* An ET_EXEC of the given sections (after a null one) and a .shstrtab, with one PT_LOAD
  * program header over the first section (the image checks want a segment; the loader itself
@@ -178,6 +186,19 @@ static uint8_t *se_kvm_elf(const se_kvm_sec *secs, size_t n, size_t *len)
     return e;
 }
 
+/*
+ * One struct bug_entry (src/kimage/bugtable.h), for a record at rec_va: each displacement is
+ * relative to its own field, as CONFIG_GENERIC_BUG_RELATIVE_POINTERS makes it.
+ */
+static void se_kvm_bug_entry(uint8_t *rec, uint64_t rec_va, uint64_t ud2, uint64_t file,
+                             uint16_t line, uint16_t flags)
+{
+    put(rec, (uint32_t)(ud2 - rec_va), 4);
+    put(rec + 4, (uint32_t)(file - (rec_va + 4)), 4);
+    put(rec + 8, line, 2);
+    put(rec + 10, flags, 2);
+}
+
 uint8_t *se_kvm_build(se_kvm_variant v, size_t *len)
 {
     enum { PROGBITS = 1, ALLOC = 2, WRITE = 1, EXEC = 4 };
@@ -186,8 +207,12 @@ uint8_t *se_kvm_build(se_kvm_variant v, size_t *len)
     text[0] = 0xC3;                  /* _text: a RET, the one function outside the entry */
     se_kvm_code c = {.n = 0};
     se_kvm_labels l;
-    se_kvm_entry(&c, v != SE_KVM_NO_CALL, &l);
+    const bool ud2 = v == SE_KVM_WARN || v == SE_KVM_BUG || v == SE_KVM_UD2_NO_RECORD ||
+                     v == SE_KVM_BAD_BUG_TABLE;
+    se_kvm_entry(&c, v != SE_KVM_NO_CALL, ud2, &l);
     memcpy(text + 0x1000, c.b, c.n);
+    text[SE_KVM_UD2_ELSEWHERE - SE_KVM_TEXT] = 0x0F; /* a UD2 in tfn_255, never run */
+    text[SE_KVM_UD2_ELSEWHERE - SE_KVM_TEXT + 1] = 0x0B;
     memset(data, 0, sizeof data);
     memset(percpu, 0, sizeof percpu);
     const uint64_t init_begin = SE_KVM_DATA + 0x200000;
@@ -231,13 +256,38 @@ uint8_t *se_kvm_build(se_kvm_variant v, size_t *len)
     const char *banner = v == SE_KVM_NEW_VERSION  ? banner_68
                          : v == SE_KVM_612_NO_BTF ? banner_612
                                                   : banner_61;
+    /* rodata ends with the banner and then the file name the bug table points at, as a
+     * kernel keeps __FILE__ strings in .rodata */
+    char tail[128];
+    size_t banner_len = strlen(banner) + 1, file_len = strlen(SE_KVM_BUG_FILE) + 1;
+    if (banner_len + file_len > sizeof tail)
+        abort();
+    memcpy(tail, banner, banner_len);
+    memcpy(tail + banner_len, SE_KVM_BUG_FILE, file_len);
     size_t ro_len;
-    uint8_t *ro =
-        se_kb_rodata_syms(SE_KB_61, syms, n_syms, SE_KVM_TEXT, banner, strlen(banner) + 1, &ro_len);
+    uint8_t *ro = se_kb_rodata_syms(SE_KB_61, syms, n_syms, SE_KVM_TEXT, tail,
+                                    banner_len + file_len, &ro_len);
+    const uint64_t file = SE_KB_RODATA + ro_len - file_len;
+    /* __bug_table right after .data (BUG_TABLE follows .data in x86's vmlinux.lds.S): the
+     * executed UD2's record first (WARN and BUG variants), then the never-run one's */
+    const uint64_t bug_va = SE_KVM_DATA + sizeof data;
+    uint8_t bugs[2 * 12 + 1] = {0};
+    size_t bugs_len = 0;
+    if (v == SE_KVM_WARN || v == SE_KVM_BUG || v == SE_KVM_BAD_BUG_TABLE) {
+        se_kvm_bug_entry(bugs, bug_va, SE_KVM_UD2, file, SE_KVM_BUG_LINE,
+                         v == SE_KVM_BUG ? 0 : 1 /* BUGFLAG_WARNING */);
+        bugs_len = 12;
+    }
+    se_kvm_bug_entry(bugs + bugs_len, bug_va + bugs_len, SE_KVM_UD2_ELSEWHERE, file,
+                     SE_KVM_BUG_LINE_ELSEWHERE, 1 /* BUGFLAG_WARNING */);
+    bugs_len += 12;
+    if (v == SE_KVM_BAD_BUG_TABLE)
+        bugs_len++; /* a stray byte after the last whole record */
     se_kvm_sec secs[] = {
         {".text", PROGBITS, ALLOC | EXEC, SE_KVM_TEXT, text, sizeof text},
         {".rodata", PROGBITS, ALLOC, SE_KB_RODATA, ro, ro_len},
         {".data", PROGBITS, ALLOC | WRITE, SE_KVM_DATA, data, sizeof data},
+        {"__bug_table", PROGBITS, ALLOC | WRITE, bug_va, bugs, bugs_len},
         {".data..percpu", PROGBITS, ALLOC | WRITE, 0, percpu, sizeof percpu},
     };
     size_t n = sizeof secs / sizeof secs[0] - (v == SE_KVM_NO_PERCPU);

@@ -2,8 +2,9 @@
 /*
  * A synthetic vmlinux small enough for a fuzz seed and a unit test without the network: an
  * ELF64 ET_EXEC with .text (an entry_SYSCALL_64 in the shape of 6.1's, minus the CR3 switches,
- * with one SYSRET check), .rodata (the "Linux version" banner and a kallsyms table made by
- * tests/kimage/ksyms_build.c), .data and a .data..percpu template holding cpu_tss_rw.
+ * with one SYSRET check), .rodata (the "Linux version" banner, a kallsyms table made by
+ * tests/kimage/ksyms_build.c and a source file name for the bug table), .data, a __bug_table
+ * after .data as x86's vmlinux.lds.S places it, and a .data..percpu template holding cpu_tss_rw.
  */
 #ifndef SE_KVM_BUILD_H
 #define SE_KVM_BUILD_H
@@ -17,6 +18,17 @@
 #define SE_KVM_FILLERS 300
 #define SE_KVM_SYMBOLS (17 + SE_KVM_FILLERS)
 
+/* The UD2 the bug-table variants below execute: in entry_SYSCALL_64 just before the call to
+ * do_syscall_64 (se_kvm_build aborts if the code has moved), and its __bug_table record. */
+#define SE_KVM_UD2      (SE_KVM_TEXT + 0x1000 + 0x43)
+#define SE_KVM_BUG_FILE "arch/x86/entry/synthetic_64.c"
+#define SE_KVM_BUG_LINE 321
+/* A UD2 that no variant executes (in one of _text's filler functions): every variant's
+ * __bug_table has a WARN record for it, at another line of the same file, so that the table is
+ * never empty and a lookup that returned the wrong record would show */
+#define SE_KVM_UD2_ELSEWHERE      (SE_KVM_TEXT + 0x800)
+#define SE_KVM_BUG_LINE_ELSEWHERE 7
+
 /* What to leave out or change, for seeds that stop at each stage of the loader. */
 typedef enum se_kvm_variant {
     SE_KVM_OK,          /* loads and runs a syscall */
@@ -25,6 +37,12 @@ typedef enum se_kvm_variant {
     SE_KVM_NEW_VERSION, /* a 6.8 banner: no feature numbers tabulated */
     SE_KVM_612_NO_BTF,  /* a 6.12 banner without the .BTF its do_syscall_64 needs */
     SE_KVM_NO_PERCPU,   /* no .data..percpu */
+    /* SE_KVM_OK plus a UD2 at SE_KVM_UD2 that the entry code executes, and for the first two
+     * a __bug_table record for it (before SE_KVM_UD2_ELSEWHERE's) */
+    SE_KVM_WARN,          /* the record has BUGFLAG_WARNING: the kernel goes on after the UD2 */
+    SE_KVM_BUG,           /* the record has no flags: a BUG, the #UD stands */
+    SE_KVM_UD2_NO_RECORD, /* no record: only SE_KVM_UD2_ELSEWHERE's */
+    SE_KVM_BAD_BUG_TABLE, /* SE_KVM_WARN with one byte more: not a whole number of records */
 } se_kvm_variant;
 
 /* The ELF's bytes (malloc'ed) and their length. */

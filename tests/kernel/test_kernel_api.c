@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * se_load_kernel_image() and the kernel queries refused through the public API, with no image
- * from the network: what a caller sees when it passes the wrong machine, the wrong bytes or
- * calls at the wrong time. Each refusal names its reason in se_machine_last_error() and leaves
- * nothing to free but the machine (the suite runs under valgrind and ASan).
+ * from the network (the synthetic one of kvm_build.c where a refusal needs a kernel): what a caller
+ * sees when it passes the wrong machine, the wrong bytes or calls at the wrong time. Each refusal
+ * names its reason in se_machine_last_error() and leaves nothing to free but the machine (the suite
+ * runs under valgrind and ASan).
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,8 @@
 #include <cmocka.h>
 #include <sysentry/kernel.h>
 #include <sysentry/sysentry.h>
+
+#include "kvm_build.h"
 
 static se_machine *none_machine(void)
 {
@@ -257,12 +261,55 @@ static void test_queries_without_kernel(void **state)
     se_machine_destroy(m);
 }
 
+/* The WARN/BUG queries' refusals; the sites themselves are test_kernel_synth's. */
+static void test_warning_queries(void **state)
+{
+    (void)state;
+    se_kernel_warning w;
+    assert_int_equal(se_kernel_warning_count(NULL), 0);
+    assert_int_equal(se_kernel_warning_get(NULL, 0, &w), SE_ERR_INVALID_ARG);
+    se_machine *m = none_machine();
+    assert_int_equal(se_kernel_warning_count(m), 0);
+    assert_int_equal(se_kernel_warning_get(m, 0, NULL), SE_ERR_INVALID_ARG);
+    assert_message(m);
+    assert_int_equal(se_kernel_warning_get(m, 0, &w), SE_ERR_STATE);
+    assert_message(m);
+    /* an index past what a run reached needs a kernel: the synthetic one, whose system call
+     * reaches one WARN */
+    size_t len;
+    uint8_t *elf = se_kvm_build(SE_KVM_WARN, &len);
+    se_status st = se_load_kernel_image(m, elf, len, NULL);
+    free(elf);
+    if (st != SE_OK)
+        fail_msg("%s: %s", se_status_str(st), se_machine_last_error(m));
+    assert_int_equal(se_kernel_warning_get(m, 0, &w), SE_ERR_NOT_FOUND); /* no run yet */
+    assert_message(m);
+    se_regs u;
+    memset(&u, 0, sizeof u);
+    u.rip = 0x401000;
+    u.rsp = 0x7ffffffde000;
+    u.rflags = 0x246;
+    u.rax = 39;
+    u.cs = SE_USER_CS;
+    u.ss = SE_USER_DS;
+    se_outcome o;
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+    assert_int_equal(se_kernel_warning_count(m), 1);
+    assert_int_equal(se_kernel_warning_get(m, 0, &w), SE_OK);
+    assert_int_equal(se_kernel_warning_get(m, 1, &w), SE_ERR_NOT_FOUND);
+    assert_message(m);
+    assert_int_equal(se_kernel_warning_get(m, UINT_MAX, &w), SE_ERR_NOT_FOUND);
+    assert_int_equal(se_kernel_warning_get(m, 0, NULL), SE_ERR_INVALID_ARG);
+    se_machine_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_null_and_empty), cmocka_unit_test(test_builtin_entry_refused),
-        cmocka_unit_test(test_random_bytes),   cmocka_unit_test(test_elf_not_a_kernel),
-        cmocka_unit_test(test_inside_handler), cmocka_unit_test(test_queries_without_kernel),
+        cmocka_unit_test(test_null_and_empty),  cmocka_unit_test(test_builtin_entry_refused),
+        cmocka_unit_test(test_random_bytes),    cmocka_unit_test(test_elf_not_a_kernel),
+        cmocka_unit_test(test_inside_handler),  cmocka_unit_test(test_queries_without_kernel),
+        cmocka_unit_test(test_warning_queries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -154,6 +155,133 @@ static void test_jump_into_data_faults(void **state)
     se_machine_destroy(m);
 }
 
+static void count_calls(se_machine *m, long nr, se_pt_regs *r, void *ctx)
+{
+    (void)m;
+    (void)nr;
+    ++*(int *)ctx;
+    r->ax = 4242;
+}
+
+/* One system call on m, whose handler counts its calls in *calls. */
+static se_outcome run_variant(se_machine *m, int *calls)
+{
+    *calls = 0;
+    assert_int_equal(se_set_syscall_handler(m, count_calls, calls), SE_OK);
+    se_regs u = user_regs();
+    se_outcome o;
+    if (se_syscall(m, &u, &o) != SE_OK)
+        fail_msg("se_syscall: %s", se_machine_last_error(m));
+    return o;
+}
+
+/* The site se_kernel_warning_get reports for SE_KVM_UD2: its record's file and line, and
+ * the function holding it from the image's kallsyms. */
+static void expect_site(se_machine *m, bool warning)
+{
+    se_kernel_warning w;
+    assert_int_equal(se_kernel_warning_get(m, 0, &w), SE_OK);
+    assert_int_equal(w.addr, SE_KVM_UD2);
+    assert_non_null(w.file);
+    assert_string_equal(w.file, SE_KVM_BUG_FILE);
+    assert_int_equal(w.line, SE_KVM_BUG_LINE);
+    assert_int_equal(w.warning, warning);
+    /* __entry_text_start and entry_SYSCALL_64 share the address: either names it */
+    assert_non_null(w.symbol);
+    if (strcmp(w.symbol, "entry_SYSCALL_64") != 0 && strcmp(w.symbol, "__entry_text_start") != 0)
+        fail_msg("the UD2 is in %s", w.symbol);
+    assert_int_equal(w.offset, SE_KVM_UD2 - (SE_KVM_TEXT + 0x1000));
+    /* only what the run reached is kept */
+    assert_int_equal(se_kernel_warning_get(m, 1, &w), SE_ERR_NOT_FOUND);
+}
+
+/* A WARN at CPL0: recorded, and the kernel goes on after the UD2 to the call and SYSRET. */
+static void test_warn_continues(void **state)
+{
+    (void)state;
+    for (int pti = 0; pti <= 1; pti++) {
+        se_status st;
+        se_machine *m = synth_machine(SE_KVM_WARN, pti, &st);
+        if (st != SE_OK)
+            fail_msg("PTI %d: %s: %s", pti, se_status_str(st), se_machine_last_error(m));
+        se_kernel_info ki;
+        assert_int_equal(se_kernel_info_get(m, &ki), SE_OK);
+        assert_int_equal(ki.bug_sites, 2);
+        assert_int_equal(se_kernel_warning_count(m), 0); /* before any run */
+        /* twice: the count is the last run's, not a running total */
+        for (int round = 0; round < 2; round++) {
+            int calls;
+            se_outcome o = run_variant(m, &calls);
+            if (o.path != SE_EXIT_SYSRET)
+                fail_msg("PTI %d round %d: path %s, fault %s at 0x%llx", pti, round,
+                         se_exit_path_name(o.path), se_vector_name(o.fault.vector),
+                         (unsigned long long)o.fault.rip);
+            assert_int_equal(calls, 1);
+            assert_int_equal(o.user.rax, 4242);
+            assert_int_equal(se_kernel_warning_count(m), 1);
+            expect_site(m, true);
+        }
+        se_machine_destroy(m);
+    }
+}
+
+/* A BUG: recorded, and the run ends with the #UD at the UD2, before the handler. */
+static void test_bug_faults(void **state)
+{
+    (void)state;
+    se_status st;
+    se_machine *m = synth_machine(SE_KVM_BUG, 1, &st);
+    if (st != SE_OK)
+        fail_msg("%s: %s", se_status_str(st), se_machine_last_error(m));
+    int calls;
+    se_outcome o = run_variant(m, &calls);
+    assert_int_equal(o.path, SE_EXIT_FAULT);
+    assert_int_equal(o.fault.vector, SE_VEC_UD);
+    assert_int_equal(o.fault.rip, SE_KVM_UD2);
+    assert_int_equal(o.fault.cpl, 0);
+    assert_int_equal(calls, 0);
+    assert_int_equal(se_kernel_warning_count(m), 1);
+    expect_site(m, false);
+    se_machine_destroy(m);
+}
+
+/* A UD2 the table does not list (it lists another): a plain #UD, and no site reached. */
+static void test_ud2_without_record(void **state)
+{
+    (void)state;
+    se_status st;
+    se_machine *m = synth_machine(SE_KVM_UD2_NO_RECORD, 1, &st);
+    if (st != SE_OK)
+        fail_msg("%s: %s", se_status_str(st), se_machine_last_error(m));
+    se_kernel_info ki;
+    assert_int_equal(se_kernel_info_get(m, &ki), SE_OK);
+    assert_int_equal(ki.bug_sites, 1);
+    int calls;
+    se_outcome o = run_variant(m, &calls);
+    assert_int_equal(o.path, SE_EXIT_FAULT);
+    assert_int_equal(o.fault.vector, SE_VEC_UD);
+    assert_int_equal(o.fault.rip, SE_KVM_UD2);
+    assert_int_equal(o.fault.cpl, 0);
+    assert_int_equal(calls, 0);
+    assert_int_equal(se_kernel_warning_count(m), 0);
+    se_kernel_warning w;
+    assert_int_equal(se_kernel_warning_get(m, 0, &w), SE_ERR_NOT_FOUND);
+    se_machine_destroy(m);
+}
+
+/* A __bug_table that is not whole records is refused by name. */
+static void test_bad_bug_table(void **state)
+{
+    (void)state;
+    se_status st;
+    se_machine *m = synth_machine(SE_KVM_BAD_BUG_TABLE, 1, &st);
+    if (st != SE_ERR_FORMAT)
+        fail_msg("%s (%s), expected SE_ERR_FORMAT", se_status_str(st), se_machine_last_error(m));
+    if (strstr(se_machine_last_error(m), "__bug_table") == NULL)
+        fail_msg("the message does not name the table: %s", se_machine_last_error(m));
+    se_machine_destroy(m);
+}
+
 static void test_variants_refused(void **state)
 {
     (void)state;
@@ -179,10 +307,10 @@ static void test_variants_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_loads_and_runs),
-        cmocka_unit_test(test_snapshot),
-        cmocka_unit_test(test_jump_into_data_faults),
-        cmocka_unit_test(test_variants_refused),
+        cmocka_unit_test(test_loads_and_runs),        cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_jump_into_data_faults), cmocka_unit_test(test_variants_refused),
+        cmocka_unit_test(test_warn_continues),        cmocka_unit_test(test_bug_faults),
+        cmocka_unit_test(test_ud2_without_record),    cmocka_unit_test(test_bad_bug_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
