@@ -123,7 +123,9 @@ typedef struct se_outcome {
      */
     se_regs user;
     uint8_t cpl;                           /**< privilege level `user` was read at (0 or 3) */
-    se_pt_regs frame;                      /**< pt_regs as the handler left them */
+    se_pt_regs frame;                      /**< pt_regs as the handler left them (a Linux
+                                                6.7+ image: as do_syscall_64 returned them,
+                                                also when the handler did not run) */
     se_fault fault;                        /**< the exception that ended the path (path FAULT),
                                                 or a trap taken at CPL3 right after a return */
     uint64_t instructions;                 /**< guest instructions from SYSCALL to the return */

@@ -59,10 +59,13 @@ typedef struct se_kernel_opts {
  * `vmlinux` ELF. Maps the kernel's text, rodata, data and bss at their link addresses, one
  * CPU's per-CPU area from the image's template, and (with PTI) user page tables holding only what
  * Linux maps there; applies the alternatives for the machine's configuration; sets LSTAR to the
- * image's `entry_SYSCALL_64`; hooks `do_syscall_64` to call the syscall handler; finds the
- * SYSRET checks by decoding the code after the call (se_outcome::failed_check names them).
- * Supported: Linux 6.1, whose checks are assembly after do_syscall_64 (6.2–6.6 are refused
- * until their feature numbers are tabulated, 6.7 and later until do_syscall_64 runs for real).
+ * image's `entry_SYSCALL_64`; hooks `do_syscall_64` (6.1) or `x64_sys_call` (6.7+) to call the
+ * syscall handler; finds the SYSRET checks by decoding the code after the call (6.1) or takes
+ * the verdict from do_syscall_64's return value (6.7+; se_outcome::failed_check names them).
+ * Supported: Linux 6.1, whose checks are assembly after do_syscall_64 (hooked there), and Linux
+ * 6.12, whose do_syscall_64 runs for real (its C checks decide; the handler is hooked at
+ * x64_sys_call; kernel WARNs are reported, see se_kernel_warning_get()); other releases are
+ * refused until their X86_FEATURE numbers are tabulated (docs/real-kernels.md).
  * @param m     a machine created with ::SE_ENTRY_NONE and at least ::SE_KERNEL_RAM_DEFAULT bytes
  *              of `phys_mem_size` (or what the message asks for)
  * @param image the file's bytes; read during the call only

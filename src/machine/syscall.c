@@ -115,7 +115,13 @@ static void se_hook_c_verdict(uc_engine *uc, uint64_t addr, uint32_t size, void 
     bool sysret = (se_be_get(m, UC_X86_REG_RAX) & 0xFF) != 0;
     m->run.verdict_from_c = true;
     m->run.failed_check = SE_CHECK_NONE;
-    if (!sysret && se_mem_read(m, se_be_get(m, UC_X86_REG_RSP), &regs, sizeof regs) == SE_OK)
+    if (se_mem_read(m, se_be_get(m, UC_X86_REG_RSP), &regs, sizeof regs) != SE_OK)
+        return; /* the exit's own pops fault on the same page right after */
+    /* the frame the checks decided on and the exits restore: also when the number never
+     * reached x64_sys_call (nr >= NR_syscalls, or -1) and the handler did not run */
+    m->run.frame = regs;
+    m->run.frame_valid = true;
+    if (!sysret)
         m->run.failed_check = se_verdict_6_7(&regs, m->cfg.la57, 0, false);
 }
 
