@@ -132,6 +132,16 @@ static void on_event(const se_trace_event *e, void *ctx)
     }
 }
 
+typedef struct run_error {
+    se_status status;
+    char msg[512];
+    char label[32]; /* source_label() of the machine that ran */
+    /* kernel images: the fault's function, and the WARN/BUG sites the run reached */
+    char fault_at[128];
+    char warn[4][256];
+    unsigned n_warn;
+} run_error;
+
 /* JSON/text name of a stop reason: the library has no name function for se_stop_reason. */
 static const char *cli_stop_name(se_stop_reason r)
 {
@@ -146,7 +156,8 @@ static const char *cli_stop_name(se_stop_reason r)
     return (unsigned)r <= SE_STOP_REASON_MAX_VALUE ? names[r] : "unknown";
 }
 
-static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *run)
+static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *run,
+                               const run_error *info)
 {
     fprintf(out, "\n%-12s %8s %7s\n", "phase", "cycles", "share");
     for (int p = 0; p < SE_PHASE_COUNT; p++) {
@@ -171,9 +182,9 @@ static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *ru
     else if (o->path == SE_EXIT_SYSRET)
         fprintf(out, " (all SYSRET checks passed)");
     if (o->fault.kind != SE_FAULT_NONE)
-        fprintf(out, "; %s %s at 0x%" PRIx64 " in ring %u, error code 0x%x",
+        fprintf(out, "; %s %s at 0x%" PRIx64 "%s in ring %u, error code 0x%x",
                 se_vector_name(o->fault.vector), se_fault_kind_name(o->fault.kind), o->fault.rip,
-                o->fault.cpl, o->fault.error_code);
+                info->fault_at, o->fault.cpl, o->fault.error_code);
     if (o->fault.kind != SE_FAULT_NONE && o->fault.vector == 14) /* #PF: the faulting address */
         fprintf(out, ", CR2 0x%" PRIx64, o->fault.cr2);
     fprintf(out,
@@ -186,6 +197,10 @@ static void print_outcome_text(FILE *out, const se_outcome *o, const cli_run *ru
                                                     : "kernel state where it stopped (ring 0)",
             o->user.rip, o->user.rax, o->user.rcx, o->user.r11, o->user.rsp, o->user.rflags,
             o->user.cs, o->user.ss, o->instructions);
+    for (unsigned i = 0; i < info->n_warn && i < 4; i++)
+        fprintf(out, "%s\n", info->warn[i]);
+    if (info->n_warn > 4)
+        fprintf(out, "(%u kernel WARN/BUG sites reached in all)\n", info->n_warn);
 }
 
 static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *run)
@@ -220,11 +235,6 @@ static void print_outcome_json(FILE *out, const se_outcome *o, const cli_run *ru
 }
 
 /* Why a run failed, kept so that --json can report it as one object instead of printing it. */
-typedef struct run_error {
-    se_status status;
-    char msg[512];
-    char label[32]; /* source_label() of the machine that ran */
-} run_error;
 
 /* What ran, for column headings: "linux-6.12" for a kernel image, "rebuild-6.6" else. */
 static void source_label(se_machine *m, const cli_run *run, char *buf, size_t len)
@@ -247,6 +257,22 @@ static int run_one_ex(cli_run *run, se_trace_fn fn, void *ctx, se_outcome *o, ru
     if (fn != NULL)
         se_set_trace(m, fn, ctx);
     se_status st = se_syscall(m, &run->user, o);
+    err->fault_at[0] = '\0';
+    uint64_t off;
+    const char *sym =
+        o->fault.kind != SE_FAULT_NONE ? se_kernel_symbol(m, o->fault.rip, &off) : NULL;
+    if (sym != NULL)
+        snprintf(err->fault_at, sizeof err->fault_at, " (%s+0x%" PRIx64 ")", sym, off);
+    err->n_warn = se_kernel_warning_count(m);
+    for (unsigned i = 0; i < err->n_warn && i < 4; i++) {
+        se_kernel_warning w;
+        if (se_kernel_warning_get(m, i, &w) == SE_OK)
+            snprintf(err->warn[i], sizeof err->warn[i],
+                     "kernel %s at 0x%" PRIx64 " %s+0x%" PRIx64 " (%s:%u)%s",
+                     w.warning ? "WARN" : "BUG", w.addr, w.symbol ? w.symbol : "?", w.offset,
+                     w.file ? w.file : "?", w.line,
+                     w.warning ? ": reported, the kernel goes on" : ": the kernel oopses");
+    }
     if (st != SE_OK) {
         err->status = st;
         snprintf(err->msg, sizeof err->msg, "%s: %s", se_status_str(st), se_machine_last_error(m));
@@ -429,7 +455,7 @@ static int cmd_trace(int argc, char **argv)
         if (to.json)
             print_outcome_json(to.out, &o, &run);
         else
-            print_outcome_text(to.out, &o, &run);
+            print_outcome_text(to.out, &o, &run, &err);
     }
     fclose(to.out);
     if (rc == 0) {
