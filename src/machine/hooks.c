@@ -411,6 +411,13 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         if (k == SE_FAULT_NONE) {
             m->arch.cr0 = st.cr0;
             m->arch.efer = st.efer; /* LMA follows PG (SDM Vol. 3A §4.1.2) */
+            /* SDM Vol. 3A §4.6.1: with WP = 0 supervisor writes ignore R/W, so kernel text
+             * becomes writable: its stores are screened from now on */
+            if (se_hooks_sync_wp(m) != SE_OK) {
+                m->run.error = SE_ERR_BACKEND;
+                uc_emu_stop(m->uc);
+                return;
+            }
             /* The engine stores undefined bits of 31:0 verbatim where the CPU keeps them
              * clear (SDM Vol. 2B MOV CR): hand it the architectural value, as for CR3 */
             se_give_engine_cr_value(m, h, src, st.cr0);
@@ -891,7 +898,9 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
 
 /* A guest store to the user half: screen the bytes it writes for encodings the engine cannot
  * translate (hazard.c) before any translation of them can happen. Host writes are screened
- * where they are made; the kernel half is not watched (its code is loaded, not written). */
+ * where they are made. The kernel half is watched only while CR0.WP = 0 (se_hooks_sync_wp):
+ * with WP set its writable pages are NX (W^X) and its text read-only, so nothing it stores
+ * can be fetched. */
 static void se_hook_user_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
                                int64_t value, void *user)
 {
@@ -917,6 +926,25 @@ static void se_hook_user_write(uc_engine *uc, uc_mem_type type, uint64_t addr, i
         m->run.error = SE_ERR_NOMEM;
         uc_emu_stop(m->uc);
     }
+}
+
+se_status se_hooks_sync_wp(se_machine *m)
+{
+    bool want = !(m->arch.cr0 & SE_CR0_WP);
+    if (want == m->kernel_write_hooked)
+        return SE_OK;
+    if (!want) {
+        uc_hook_del(m->uc, m->h_kernel_write);
+        m->kernel_write_hooked = false;
+        return SE_OK;
+    }
+    /* the same screening as for the user half (hazard.c), over the upper half */
+    uint64_t lo = m->cfg.la57 ? 0xFF00000000000000ull : 0xFFFF800000000000ull;
+    if (uc_hook_add(m->uc, &m->h_kernel_write, UC_HOOK_MEM_WRITE,
+                    se_uc_cb((se_uc_fn)se_hook_user_write), m, lo, UINT64_MAX) != UC_ERR_OK)
+        return se_fail(m, SE_ERR_BACKEND, "cannot hook kernel-half stores");
+    m->kernel_write_hooked = true;
+    return SE_OK;
 }
 
 /* ---- installation ---------------------------------------------------------------------- */

@@ -228,6 +228,9 @@ struct se_machine {
     uint64_t code_gen; /* bumped when code, labels or notes are loaded (trace cache key) */
 
     uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid, h_user_write;
+    /* guest stores to the kernel half are screened while CR0.WP = 0 (se_hooks_sync_wp) */
+    uc_hook h_kernel_write;
+    bool kernel_write_hooked;
 
     /* portable CPL switching (public API only): trampolines and the target they lead to */
     int engine_cpl;                /* CPL the engine is really at */
@@ -338,6 +341,9 @@ se_status se_be_hazards_screen_flow(se_machine *m, uint64_t va, uint64_t len,
 void se_be_exits_sync(se_machine *m);
 
 /* ---- hooks.c ---------------------------------------------------------------------------- */
+/* Screen guest stores to the kernel half for engine-abort encodings while CR0.WP = 0: W^X keeps
+ * writable kernel pages NX, but with WP clear CPL0 code can write its read-only text. */
+se_status se_hooks_sync_wp(se_machine *m);
 se_status se_hooks_install_global(se_machine *m);
 se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, size_t len);
 /* Make sure the instruction `in` (decoded from the bytes now at its address) is hooked if its

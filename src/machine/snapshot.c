@@ -134,5 +134,5 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
         se_be_flush_tlb(m);
     se_be_sync_nxe(m); /* the saved context agrees with s->arch already: a check */
     se_be_exits_sync(m);
-    return SE_OK;
+    return se_hooks_sync_wp(m);
 }

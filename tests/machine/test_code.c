@@ -423,6 +423,49 @@ static void test_nx_kernel_data_page_fetch_faults(void **s)
     }
 }
 
+/* With CR0.WP = 0, supervisor stores ignore R/W (SDM Vol. 3A §4.6.1): kernel code can write
+ * an aborting encoding into a read-only *executable* page and jump there. Its stores are then
+ * screened like user-half stores, so the LOCK CMPSB raises #UD at its address and the host
+ * survives; with WP set the same store is a write-protection #PF. */
+static void test_wp_clear_kernel_text_write_screened(void **s)
+{
+    (void)s;
+    for (int wp_clear = 0; wp_clear <= 1; wp_clear++) {
+        se_machine *m = mk_linux(false);
+        assert_int_equal(se_mem_map(m, KPAGE, 0x1000, 0), SE_OK); /* read-only, executable */
+        uint8_t code[] = {
+            0x0F, 0x20, 0xC1,                                  /* mov %cr0, %rcx */
+            0x48, 0x81, 0xE1, 0xFF, 0xFF, 0xFE, 0xFF,          /* and $~WP, %rcx */
+            0x0F, 0x22, 0xC1,                                  /* mov %rcx, %cr0 */
+            0x48, 0xB8, 0,    0,    0,    0,    0,    0, 0, 0, /* movabs $KPAGE, %rax */
+            0xC7, 0x00, 0xF0, 0xA6, 0x90, 0x90, /* movl $(lock cmpsb; nop; nop), (%rax) */
+            0xFF, 0xE0,                         /* jmp *%rax */
+        };
+        /* not at the page's first byte: an exit there needs the byte before it fetchable (the
+         * page-start gap, docs/fuzzing.md) */
+        uint64_t k = KPAGE + 0x10;
+        memcpy(code + 15, &k, 8);
+        size_t skip = wp_clear ? 0 : 13; /* without the CR0 write, WP stays set */
+        assert_int_equal(se_mem_write(m, lstar(m), code + skip, sizeof code - skip), SE_OK);
+        se_regs u = user_at(UPAGE, 39);
+        se_outcome o;
+        assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+        assert_int_equal(o.path, SE_EXIT_FAULT);
+        assert_int_equal(o.fault.cpl, 0);
+        if (wp_clear) {
+            assert_true(m->kernel_write_hooked);
+            assert_int_equal(o.fault.vector, SE_VEC_UD);
+            se_assert_eq_hex("fault rip", o.fault.rip, k);
+        } else {
+            assert_false(m->kernel_write_hooked);
+            assert_int_equal(o.fault.vector, SE_VEC_PF);
+            se_assert_eq_hex("cr2", o.fault.cr2, k);
+            assert_true(o.fault.error_code & SE_PF_W);
+        }
+        se_machine_destroy(m);
+    }
+}
+
 /* A kernel page mapped without SE_MAP_NOEXEC (read-only: code) still runs: the UD2 the host put
  * there raises #UD at it, so it was fetched and decoded. */
 static void test_nx_kernel_code_page_runs(void **s)
@@ -828,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_engine_abort_encoding_written_by_guest),
         cmocka_unit_test(test_nx_kernel_data_page_fetch_faults),
         cmocka_unit_test(test_nx_kernel_code_page_runs),
+        cmocka_unit_test(test_wp_clear_kernel_text_write_screened),
         cmocka_unit_test(test_nx_user_page_flag),
         cmocka_unit_test(test_nx_efer_nxe_follows_model),
         cmocka_unit_test(test_nx_unavailable_keeps_pages_executable),
