@@ -17,18 +17,26 @@
 
 #include "machine/machine_int.h"
 
-/* Offsets into uc_context of this build, from docs/machine.md, engine limitations (verified at
- * start-up). */
+/* Offsets into the CPUX86State copy inside a uc_context, from docs/machine.md, engine limitations
+ * (verified at start-up). They are the same in 2.0.1 and 2.1.1; what differs is the header of
+ * struct uc_context before that copy (se_ctx_header_for). */
 enum {
-    SE_CTX_HEADER = 16,       /* struct uc_context header before the CPUX86State copy */
     SE_CTX_EIP = 128,         /* env->eip */
     SE_CTX_HFLAGS = 176,      /* env->hflags; CPL = bits 0-1 */
     SE_CTX_SEGS = 184,        /* env->segs[6]: ES, CS, SS, DS, FS, GS; 24 bytes each */
     SE_CTX_EFER = 560,        /* env->efer */
     SE_CTX_ERROR_CODE = 5352, /* env->error_code of the last exception */
     SE_CTX_OLD_EXC = 5464,    /* env->old_exception: -1 when no exception is pending */
-    SE_CTX_SIZE = 5544,       /* uc_context_size() of this build */
 };
+
+/* struct uc_context before data[] (include/uc_priv.h): 2.0.1 {size_t context_size; uc_mode;
+ * uc_arch} = 16 bytes, uc_context_size() 5544; 2.1.1 adds int snapshot_level = 20 bytes, and
+ * saves 4 more bytes after the CPU state (qemu/target/i386/cpu.h is unchanged between them), so
+ * 5552. The size tells the layouts apart; 0 for any other (the portable path then). */
+static size_t se_ctx_header_for(size_t context_size)
+{
+    return context_size == 5544 ? 16 : context_size == 5552 ? 20 : 0;
+}
 enum { SE_SEG_ES, SE_SEG_CS, SE_SEG_SS, SE_SEG_DS, SE_SEG_FS, SE_SEG_GS };
 #define SE_HF_CPL_MASK 3u
 #define SE_HF_LMA      (1u << 14)
@@ -36,7 +44,7 @@ enum { SE_SEG_ES, SE_SEG_CS, SE_SEG_SS, SE_SEG_DS, SE_SEG_FS, SE_SEG_GS };
 
 static uint8_t *se_ctx_data(se_machine *m)
 {
-    return (uint8_t *)m->ctx + SE_CTX_HEADER;
+    return (uint8_t *)m->ctx + m->ctx_header;
 }
 
 uint64_t se_be_get(se_machine *m, int reg)
@@ -120,7 +128,8 @@ static void se_ctx_put_seg(uint8_t *d, int idx, uint16_t sel, const se_seg_cache
  */
 static bool se_surgery_self_check(se_machine *m)
 {
-    if (uc_context_size(m->uc) != SE_CTX_SIZE)
+    m->ctx_header = se_ctx_header_for(uc_context_size(m->uc));
+    if (m->ctx_header == 0)
         return false;
     const uint64_t magic = 0x5eed5eed1234ull;
     uint64_t old_rip = se_be_get(m, UC_X86_REG_RIP);

@@ -179,6 +179,7 @@ struct se_machine {
     se_layout lay;
     uc_engine *uc;
     bool use_surgery;
+    size_t ctx_header; /* backend: bytes of struct uc_context before the CPU state (0: unknown) */
     uc_context *ctx; /* scratch context for surgery */
     /* The engine's EFER.NXE can follow the model's (backend.c, se_be_sync_nxe): only then do
      * page tables carry XD, which an engine without NXE would take for a reserved bit. */
