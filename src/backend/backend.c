@@ -13,6 +13,8 @@
  *    page walk reads env->efer directly, so NXE is patched into a saved context instead
  *    (se_be_sync_nxe), needing only the layout check surgery needs.
  */
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "machine/machine_int.h"
@@ -151,10 +153,91 @@ static bool se_surgery_self_check(se_machine *m)
     return ok;
 }
 
+/* ---- write hooks ------------------------------------------------------------------------ */
+
+struct se_be_whook {
+    se_machine *m;
+    se_be_write_fn fn;
+    uint64_t va, va_last, pa; /* pa UINT64_MAX: many mappings, found per store */
+    uc_hook h;
+    se_be_whook *next;
+};
+
+/* The linear address of a guest-physical one, through the machine's mappings (each guest
+ * page backs one linear page: user pages sit at the same address in both PTI tables). */
+static bool se_be_pa_to_va(const se_machine *m, uint64_t pa, uint64_t *va)
+{
+    for (size_t i = 0; i < m->n_maps; i++) {
+        const se_mapping *mp = &m->maps[i];
+        if (pa >= mp->pa && pa - mp->pa < mp->size) {
+            *va = mp->va + (pa - mp->pa);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void se_be_whook_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+                           void *user)
+{
+    se_be_whook *w = user;
+    (void)uc;
+    (void)type;
+    uint64_t va = addr;
+    if (w->m->hooks_physical) {
+        if (w->pa != UINT64_MAX)
+            va = w->va + (addr - w->pa);
+        else if (!se_be_pa_to_va(w->m, addr, &va) || va < w->va || va > w->va_last)
+            return;
+    }
+    w->fn(w->m, va, size, value);
+}
+
+se_status se_be_hook_writes(se_machine *m, se_be_whook **out, se_be_write_fn fn, uint64_t va,
+                            uint64_t va_last, uint64_t pa)
+{
+    se_be_whook *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return se_fail(m, SE_ERR_NOMEM, "out of memory for a write hook");
+    *w = (se_be_whook){.m = m, .fn = fn, .va = va, .va_last = va_last, .pa = pa};
+    uint64_t lo = va, hi = va_last;
+    if (m->hooks_physical) {
+        /* a contiguous range is hooked where it lies in guest-physical memory; a range of
+         * many mappings over all guest RAM, filtered per store */
+        lo = pa != UINT64_MAX ? pa : SE_PHYS_BASE;
+        hi = pa != UINT64_MAX ? pa + (va_last - va) : SE_PHYS_BASE + m->phys.size - 1;
+    }
+    if (uc_hook_add(m->uc, &w->h, UC_HOOK_MEM_WRITE, se_uc_cb((se_uc_fn)se_be_whook_cb), w, lo,
+                    hi) != UC_ERR_OK) {
+        free(w);
+        return se_fail(m, SE_ERR_BACKEND, "cannot hook writes to 0x%" PRIx64, va);
+    }
+    w->next = m->whooks;
+    m->whooks = w;
+    *out = w;
+    return SE_OK;
+}
+
+void se_be_unhook_writes(se_machine *m, se_be_whook *h)
+{
+    for (se_be_whook **p = &m->whooks; *p != NULL; p = &(*p)->next)
+        if (*p == h) {
+            *p = h->next;
+            uc_hook_del(m->uc, h->h);
+            free(h);
+            return;
+        }
+}
+
 se_status se_be_open(se_machine *m)
 {
     if (uc_open(UC_ARCH_X86, UC_MODE_64, &m->uc) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "uc_open failed");
+    /* from 2.1.0 the memory hooks' ranges and addresses are guest-physical (store_helper
+     * filters with the TLB entry's paddr); 2.0.x used the linear address */
+    unsigned major = 0, minor = 0;
+    uc_version(&major, &minor);
+    m->hooks_physical = major > 2 || (major == 2 && minor >= 1);
     if (uc_context_alloc(m->uc, &m->ctx) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "uc_context_alloc failed");
     bool surgery_ok = se_surgery_self_check(m);
@@ -190,6 +273,11 @@ void se_be_close(se_machine *m)
         uc_context_free(m->ctx);
     if (m->uc != NULL)
         uc_close(m->uc);
+    while (m->whooks != NULL) {
+        se_be_whook *next = m->whooks->next;
+        free(m->whooks);
+        m->whooks = next;
+    }
     m->ctx = NULL;
     m->uc = NULL;
 }

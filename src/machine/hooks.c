@@ -794,6 +794,17 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
     (void)uc;
     uint64_t rip = se_be_get(m, UC_X86_REG_RIP);
     se_fault f;
+    /* Unicorn 2.1 delivers a #UD here too after the invalid-instruction hook has acted on it
+     * (a fault recorded, or a WARN's restart set up): once is enough */
+    if (intno == SE_VEC_UD && (m->run.restart_warn || m->run.fault.kind != SE_FAULT_NONE))
+        return;
+    /* an engine that delivers it only here: a kernel WARN resumes after the UD2 at once (the
+     * exception is cleared when this hook returns) */
+    if (intno == SE_VEC_UD && m->kern != NULL && m->arch.cpl == 0 &&
+        se_kernel_ud(m, rip) == SE_KUD_WARN) {
+        se_be_set(m, UC_X86_REG_RIP, rip + 2);
+        return;
+    }
     switch (intno) {
     case SE_VEC_PF:
         se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f);
@@ -870,6 +881,10 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
         m->run.restart = true;
         m->run.restart_at = rip + 2;
         m->run.restart_warn = true;
+        /* 2.0.1 stops after this hook whatever it returns; 2.1 goes on to the interrupt hook
+         * and then runs on from RIP unless asked to stop */
+        se_be_set(m, UC_X86_REG_RIP, rip + 2);
+        uc_emu_stop(m->uc);
         return true;
     }
     se_fault f;
@@ -901,12 +916,8 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
  * where they are made. The kernel half is watched only while CR0.WP = 0 (se_hooks_sync_wp):
  * with WP set its writable pages are NX (W^X) and its text read-only, so nothing it stores
  * can be fetched. */
-static void se_hook_user_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
-                               int64_t value, void *user)
+static void se_hook_user_write(se_machine *m, uint64_t addr, int size, int64_t value)
 {
-    se_machine *m = user;
-    (void)uc;
-    (void)type;
     if (size <= 0 || size > 8 || m->tramp_running)
         return;
     uint8_t ov[8];
@@ -934,15 +945,17 @@ se_status se_hooks_sync_wp(se_machine *m)
     if (want == m->kernel_write_hooked)
         return SE_OK;
     if (!want) {
-        uc_hook_del(m->uc, m->h_kernel_write);
+        se_be_unhook_writes(m, m->h_kernel_write);
+        m->h_kernel_write = NULL;
         m->kernel_write_hooked = false;
         return SE_OK;
     }
     /* the same screening as for the user half (hazard.c), over the upper half */
     uint64_t lo = m->cfg.la57 ? 0xFF00000000000000ull : 0xFFFF800000000000ull;
-    if (uc_hook_add(m->uc, &m->h_kernel_write, UC_HOOK_MEM_WRITE,
-                    se_uc_cb((se_uc_fn)se_hook_user_write), m, lo, UINT64_MAX) != UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "cannot hook kernel-half stores");
+    se_status st =
+        se_be_hook_writes(m, &m->h_kernel_write, se_hook_user_write, lo, UINT64_MAX, UINT64_MAX);
+    if (st != SE_OK)
+        return st;
     m->kernel_write_hooked = true;
     return SE_OK;
 }
@@ -960,12 +973,11 @@ se_status se_hooks_install_global(se_machine *m)
         uc_hook_add(m->uc, &m->h_unmapped, UC_HOOK_MEM_UNMAPPED,
                     se_uc_cb((se_uc_fn)se_hook_unmapped), m, 1, 0) != UC_ERR_OK ||
         uc_hook_add(m->uc, &m->h_invalid, UC_HOOK_INSN_INVALID, se_uc_cb((se_uc_fn)se_hook_invalid),
-                    m, 1, 0) != UC_ERR_OK ||
-        uc_hook_add(m->uc, &m->h_user_write, UC_HOOK_MEM_WRITE,
-                    se_uc_cb((se_uc_fn)se_hook_user_write), m, 0,
-                    m->cfg.la57 ? 0x00FFFFFFFFFFFFFFull : 0x00007FFFFFFFFFFFull) != UC_ERR_OK)
+                    m, 1, 0) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot install the engine hooks");
-    return SE_OK;
+    return se_be_hook_writes(m, &m->h_user_write, se_hook_user_write, 0,
+                             m->cfg.la57 ? 0x00FFFFFFFFFFFFFFull : 0x00007FFFFFFFFFFFull,
+                             UINT64_MAX);
 }
 
 void se_hooks_free(se_machine *m)

@@ -61,7 +61,7 @@ typedef struct se_track {
     uint64_t va, pa, pages;
     uint64_t *wgen; /* per page: the machine's track_gen at its last write */
     uint64_t *src;  /* per page: the snapshot whose bytes it holds unwritten since, or 0 */
-    uc_hook hook;
+    struct se_be_whook *hook;
 } se_track;
 
 /* The loaded distribution kernel (kimage_load.c); NULL for the rebuild or your own code. */
@@ -179,8 +179,10 @@ struct se_machine {
     se_layout lay;
     uc_engine *uc;
     bool use_surgery;
-    size_t ctx_header; /* backend: bytes of struct uc_context before the CPU state (0: unknown) */
-    uc_context *ctx; /* scratch context for surgery */
+    size_t ctx_header;   /* backend: bytes of struct uc_context before the CPU state (0: unknown) */
+    bool hooks_physical; /* backend: memory hooks see guest-physical addresses (Unicorn 2.1+) */
+    struct se_be_whook *whooks; /* backend: write hooks, freed at close */
+    uc_context *ctx;            /* scratch context for surgery */
     /* The engine's EFER.NXE can follow the model's (backend.c, se_be_sync_nxe): only then do
      * page tables carry XD, which an engine without NXE would take for a reserved bit. */
     bool engine_nx;
@@ -228,9 +230,10 @@ struct se_machine {
     struct se_trace_state *trace;
     uint64_t code_gen; /* bumped when code, labels or notes are loaded (trace cache key) */
 
-    uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid, h_user_write;
+    uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid;
+    struct se_be_whook *h_user_write;
     /* guest stores to the kernel half are screened while CR0.WP = 0 (se_hooks_sync_wp) */
-    uc_hook h_kernel_write;
+    struct se_be_whook *h_kernel_write;
     bool kernel_write_hooked;
 
     /* portable CPL switching (public API only): trampolines and the target they lead to */
@@ -284,6 +287,17 @@ se_status se_fail(se_machine *m, se_status st, const char *fmt, ...)
 se_status se_refuse_in_callback(se_machine *m, const char *what);
 
 /* ---- backend.c: everything that knows about Unicorn's quirks -------------------------- */
+/* A guest store seen by a write hook, at its linear address whatever the engine reports. */
+typedef void (*se_be_write_fn)(se_machine *m, uint64_t va, int size, int64_t value);
+typedef struct se_be_whook se_be_whook;
+/* Hook guest stores to linear [va, va_last]. pa is the guest-physical address va maps to when
+ * the range is one contiguous mapping, or UINT64_MAX for a range of many mappings (user
+ * memory). Unicorn 2.0.1 reports and filters stores by linear address, 2.1 by physical address
+ * (its store_helper): the backend hides which. *out is freed by se_be_unhook_writes() or at
+ * close. */
+se_status se_be_hook_writes(se_machine *m, se_be_whook **out, se_be_write_fn fn, uint64_t va,
+                            uint64_t va_last, uint64_t pa);
+void se_be_unhook_writes(se_machine *m, se_be_whook *h);
 se_status se_be_open(se_machine *m);
 void se_be_close(se_machine *m);
 uint64_t se_be_get(se_machine *m, int reg);

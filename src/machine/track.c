@@ -25,14 +25,11 @@
 
 #define SE_PAGE 0x1000ull
 
-static void se_hook_track_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
-                                int64_t value, void *user)
+static void se_hook_track_write(se_machine *m, uint64_t va, int size, int64_t value)
 {
-    (void)uc;
-    (void)type;
     (void)value;
     if (size > 0)
-        se_track_mark(user, addr, (uint64_t)size);
+        se_track_mark(m, va, (uint64_t)size);
 }
 
 se_status se_track_add(se_machine *m, uint64_t va, uint64_t pa, uint64_t size)
@@ -53,11 +50,11 @@ se_status se_track_add(se_machine *m, uint64_t va, uint64_t pa, uint64_t size)
     }
     for (uint64_t i = 0; i < t->pages; i++)
         t->wgen[i] = m->track_gen;
-    if (uc_hook_add(m->uc, &t->hook, UC_HOOK_MEM_WRITE, se_uc_cb((se_uc_fn)se_hook_track_write), m,
-                    va, va + size - 1) != UC_ERR_OK) {
+    se_status st = se_be_hook_writes(m, &t->hook, se_hook_track_write, va, va + size - 1, pa);
+    if (st != SE_OK) {
         free(t->wgen);
         free(t->src);
-        return se_fail(m, SE_ERR_BACKEND, "cannot hook writes to 0x%" PRIx64, va);
+        return st;
     }
     m->n_tracks++;
     return SE_OK;
