@@ -1,27 +1,40 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The whole test suite: gcc and clang, each as a normal build and as an ASan+UBSan build,
-# warnings as errors. Prints ctest's summary per build and a final tally; exits non-zero if
+# warnings as errors, against the system's Unicorn (bookworm: 2.0.1); then one gcc build against
+# Debian trixie's Unicorn 2.1.1 (scripts/fetch-unicorn.sh, a private apt state, nothing installed). Prints ctest's summary per build and a final tally; exits non-zero if
 # any build or test fails. Set SE_TEST_CONFIGS to a subset (e.g. "gcc") to run fewer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh || exit 1
-configs=${SE_TEST_CONFIGS:-"gcc gcc-asan clang clang-asan"}
+configs=${SE_TEST_CONFIGS:-"gcc gcc-asan clang clang-asan gcc-uc211"}
 jobs=$(nproc 2>/dev/null || echo 2)
 failed=()
 mkdir -p build # a clean clone has none; the per-build logs live beside the build directories
 for c in $configs; do
+    uc_prefix=""
     case "$c" in
         gcc) cc=gcc; san=OFF ;;
         gcc-asan) cc=gcc; san=ON ;;
         clang) cc=clang; san=OFF ;;
         clang-asan) cc=clang; san=ON ;;
+        gcc-uc211) cc=gcc; san=OFF
+            uc_prefix=$(./scripts/fetch-unicorn.sh "$PWD/build/kernel-cache" 2>build/unicorn-fetch.log)
+            urc=$?
+            if [ $urc -eq 3 ]; then
+                echo "*** SKIPPED: Debian's archive is unreachable: the Unicorn 2.1.1 build did NOT run ***"
+                continue
+            elif [ $urc -ne 0 ] || [ -z "$uc_prefix" ]; then
+                tail -n 20 build/unicorn-fetch.log; failed+=("$c(fetch)"); continue
+            fi
+            echo "=== Unicorn $(cat "$uc_prefix/version") from Debian trixie, in $uc_prefix" ;;
         *) echo "unknown config $c"; exit 2 ;;
     esac
     dir="build/test-$c"
     echo "=== $c: configure and build ($dir)"
     if ! cmake -S . -B "$dir" -G Ninja -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug \
             -DSYSENTRY_WERROR=ON -DSYSENTRY_SANITIZE="$san" \
+            -DSYSENTRY_UNICORN_PREFIX="$uc_prefix" \
             -DSYSENTRY_KERNEL_CACHE="$PWD/build/kernel-cache" >"$dir.configure.log" 2>&1; then
         cat "$dir.configure.log"; failed+=("$c(configure)"); continue
     fi
