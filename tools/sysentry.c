@@ -807,9 +807,7 @@ static int cmd_check(int argc, char **argv)
                 }
                 /* the oracle: the C reference of the decision, from the final pt_regs */
                 se_check want =
-                    kref == SE_KERNEL_6_6
-                        ? se_verdict_6_6(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv)
-                        : se_verdict_6_7(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv);
+                    se_verdict(kref, &o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv);
                 bool canon = se_is_canonical(o.frame.ip, cfg.la57 ? 57 : 48);
                 se_exit_path want_path =
                     want == SE_CHECK_NONE

@@ -292,13 +292,16 @@ se_status se_diff_random_case(uint64_t *state, const se_config *cfg, se_diff_cas
     }
     if (se_one_in(s, 6)) {
         out->set |= SE_DIFF_SET_CS;
-        uint64_t choice[] = {SE_USER_CS, SE_USER32_CS, se_pick(s, 0x10000), se_splitmix64(s)};
-        e->cs = choice[se_pick(s, 4)];
+        /* the right selector with garbage above it: 6.9+ compares 16 bits, earlier 64 */
+        uint64_t choice[] = {SE_USER_CS, SE_USER32_CS, se_pick(s, 0x10000), se_splitmix64(s),
+                             SE_USER_CS | se_splitmix64(s) << 16};
+        e->cs = choice[se_pick(s, 5)];
     }
     if (se_one_in(s, 6)) {
         out->set |= SE_DIFF_SET_SS;
-        uint64_t choice[] = {SE_USER_DS, SE_USER_TLS_DS, se_pick(s, 0x10000), se_splitmix64(s)};
-        e->ss = choice[se_pick(s, 4)];
+        uint64_t choice[] = {SE_USER_DS, SE_USER_TLS_DS, se_pick(s, 0x10000), se_splitmix64(s),
+                             SE_USER_DS | se_splitmix64(s) << 16};
+        e->ss = choice[se_pick(s, 5)];
     }
     out->restart = se_one_in(s, 8);
     return SE_OK;
@@ -513,9 +516,7 @@ se_status se_diff_run(se_machine *a, se_machine *b, const se_diff_options *opts,
 
 static se_check se_diff_reference(const se_config *cfg, const se_pt_regs *frame)
 {
-    return cfg->kernel == SE_KERNEL_6_6
-               ? se_verdict_6_6(frame, cfg->la57, cfg->disabled_checks, cfg->xen_pv)
-               : se_verdict_6_7(frame, cfg->la57, cfg->disabled_checks, cfg->xen_pv);
+    return se_verdict(cfg->kernel, frame, cfg->la57, cfg->disabled_checks, cfg->xen_pv);
 }
 
 /* The 6.8+ IRET exit's user-CS assertion: ud2 (#UD) at CPL0 after the IRET decision. */
@@ -548,9 +549,18 @@ const char *se_diff_explain_profiles(const se_diff_mismatch *mm, void *ctx)
     if (memcmp(&mm->a->frame, &mm->b->frame, sizeof mm->a->frame) != 0)
         return NULL;
     if (ra != rb) {
+        /* one side is 6.12 (16-bit cs/ss compares, pt_regs@v6.9) and the other compares the
+         * whole slot: the selector is right, the bits above it are not */
+        const se_pt_regs *f = &mm->a->frame;
+        bool sel16_a = ca->kernel == SE_KERNEL_6_12, sel16_b = cb->kernel == SE_KERNEL_6_12;
+        bool cs_high = (uint16_t)f->cs == SE_USER_CS && f->cs != SE_USER_CS;
+        bool ss_high = (uint16_t)f->ss == SE_USER_DS && f->ss != SE_USER_DS;
+        if (sel16_a != sel16_b && (cs_high || ss_high) &&
+            (ra == SE_CHECK_CS || ra == SE_CHECK_SS || rb == SE_CHECK_CS || rb == SE_CHECK_SS))
+            return "6.9+ compares cs/ss as 16-bit selectors, earlier kernels the whole slot";
         bool six_six_vs_later = (ca->kernel == SE_KERNEL_6_6) != (cb->kernel == SE_KERNEL_6_6);
         if (!six_six_vs_later)
-            return NULL; /* 6.7 and 6.12 decide alike */
+            return NULL; /* 6.7 and 6.12 decide alike otherwise */
         if (ra == SE_CHECK_CANONICAL || rb == SE_CHECK_CANONICAL)
             return "6.6 canonical ip vs 6.7+ ip < TASK_SIZE_MAX";
         return "6.6 vs 6.7+ check order";

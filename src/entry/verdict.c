@@ -55,18 +55,21 @@ se_check se_verdict_6_6(const se_pt_regs *r, bool la57, uint32_t disabled_checks
     return SE_CHECK_NONE;
 }
 
-se_check se_verdict_6_7(const se_pt_regs *r, bool la57, uint32_t disabled_checks, bool xen_pv)
+/* 6.7+'s C checks; sel16: cs and ss compared as 16-bit selectors (6.9+, see verdict.h) */
+static se_check se_verdict_c(const se_pt_regs *r, bool la57, uint32_t disabled_checks, bool xen_pv,
+                             bool sel16)
 {
     assert(r != NULL);
+    uint64_t cs = sel16 ? (uint16_t)r->cs : r->cs, ss = sel16 ? (uint16_t)r->ss : r->ss;
     if (xen_pv && se_enabled(disabled_checks, SE_CHECK_XEN_PV))
         return SE_CHECK_XEN_PV;
     if (se_enabled(disabled_checks, SE_CHECK_RCX_RIP) && r->cx != r->ip)
         return SE_CHECK_RCX_RIP;
     if (se_enabled(disabled_checks, SE_CHECK_R11_FLAGS) && r->r11 != r->flags)
         return SE_CHECK_R11_FLAGS;
-    if (se_enabled(disabled_checks, SE_CHECK_CS) && r->cs != SE_USER_CS)
+    if (se_enabled(disabled_checks, SE_CHECK_CS) && cs != SE_USER_CS)
         return SE_CHECK_CS;
-    if (se_enabled(disabled_checks, SE_CHECK_SS) && r->ss != SE_USER_DS)
+    if (se_enabled(disabled_checks, SE_CHECK_SS) && ss != SE_USER_DS)
         return SE_CHECK_SS;
     /* 6.7 replaces the canonical test by a bound: everything at or above TASK_SIZE_MAX
      * (the guard page below the hole, the whole high half, the vsyscall page) uses IRET */
@@ -77,4 +80,28 @@ se_check se_verdict_6_7(const se_pt_regs *r, bool la57, uint32_t disabled_checks
         (r->flags & (SE_RFLAGS_RF | SE_RFLAGS_TF)) != 0)
         return SE_CHECK_RF_TF;
     return SE_CHECK_NONE;
+}
+
+se_check se_verdict_6_7(const se_pt_regs *r, bool la57, uint32_t disabled_checks, bool xen_pv)
+{
+    return se_verdict_c(r, la57, disabled_checks, xen_pv, false);
+}
+
+se_check se_verdict_6_12(const se_pt_regs *r, bool la57, uint32_t disabled_checks, bool xen_pv)
+{
+    return se_verdict_c(r, la57, disabled_checks, xen_pv, true);
+}
+
+se_check se_verdict(se_kernel_profile kernel, const se_pt_regs *r, bool la57,
+                    uint32_t disabled_checks, bool xen_pv)
+{
+    switch (kernel) {
+    case SE_KERNEL_6_6:
+        return se_verdict_6_6(r, la57, disabled_checks, xen_pv);
+    case SE_KERNEL_6_7:
+        return se_verdict_6_7(r, la57, disabled_checks, xen_pv);
+    case SE_KERNEL_6_12:
+    default:
+        return se_verdict_6_12(r, la57, disabled_checks, xen_pv);
+    }
 }

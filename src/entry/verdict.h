@@ -8,8 +8,12 @@
  * do_syscall_64 hook uses it for the 6.7 profile. Both are also oracles for fuzzing.
  *
  * Each check compares the full 64-bit slot, as the kernel does (a cs slot of 0x10033 is not
- * __USER_CS). A check whose SE_CHECK_BIT is set in `disabled_checks` is skipped; C0 runs only
- * when `xen_pv` is true and SE_CHECK_XEN_PV is not disabled.
+ * __USER_CS), except cs and ss from 6.9 on: pt_regs then declares them as u16 selectors in a
+ * union with the 64-bit slot (csx/ssx, for FRED; arch/x86/include/asm/ptrace.h@v6.9), so
+ * do_syscall_64's `regs->cs != __USER_CS` compares 16 bits (Debian's 6.12: `cmpw $0x33,
+ * 0x88(%rbx)`), and a slot of 0x10033 passes (se_verdict_6_12). A check whose SE_CHECK_BIT is set
+ * in `disabled_checks` is skipped; C0 runs only when `xen_pv` is true and SE_CHECK_XEN_PV is not
+ * disabled.
  */
 #ifndef SE_ENTRY_VERDICT_H
 #define SE_ENTRY_VERDICT_H
@@ -41,5 +45,13 @@ se_check se_verdict_6_6(const se_pt_regs *r, bool la57, uint32_t disabled_checks
  * @param r pt_regs after the syscall work (must not be NULL)
  */
 se_check se_verdict_6_7(const se_pt_regs *r, bool la57, uint32_t disabled_checks, bool xen_pv);
+
+/** @brief Linux 6.9+ (the 6.12 profile): se_verdict_6_7() with cs and ss compared as 16-bit
+ * selectors (the slots' upper 48 bits are ignored). */
+se_check se_verdict_6_12(const se_pt_regs *r, bool la57, uint32_t disabled_checks, bool xen_pv);
+
+/** @brief The reference of a profile: 6.6, 6.7 or 6.12 as above. */
+se_check se_verdict(se_kernel_profile kernel, const se_pt_regs *r, bool la57,
+                    uint32_t disabled_checks, bool xen_pv);
 
 #endif /* SE_ENTRY_VERDICT_H */

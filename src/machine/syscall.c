@@ -87,8 +87,9 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
         return;
     }
     if (m->cfg.kernel == SE_KERNEL_6_7 || m->cfg.kernel == SE_KERNEL_6_12) {
-        /* common.c@v6.12 keeps 6.7's checks in do_syscall_64 unchanged */
-        se_check c = se_verdict_6_7(&regs, m->cfg.la57, m->cfg.disabled_checks, m->cfg.xen_pv);
+        /* common.c@v6.12 keeps 6.7's checks in do_syscall_64, with 16-bit cs/ss from 6.9 */
+        se_check c =
+            se_verdict(m->cfg.kernel, &regs, m->cfg.la57, m->cfg.disabled_checks, m->cfg.xen_pv);
         m->run.failed_check = c;
         m->run.verdict_from_c = true;
         /* do_syscall_64 returns bool: true to return using SYSRET (6.7+) */
@@ -99,7 +100,8 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
 /*
  * Linux 6.7+, at the `test %al,%al` after `call do_syscall_64`: AL is the kernel's own verdict
  * (true: SYSRET). Which check sent it to IRET is not in the registers; it is named by
- * evaluating 6.7's C rule (se_verdict_6_7, the 6.12 profile's) on the pt_regs the real code
+ * evaluating the 6.12 profile's C rule (se_verdict_6_12: 6.7's, 16-bit cs/ss) on the pt_regs the
+ * real code
  * decided on, which are at RSP now (entry_64.S passes %rsp as regs). When the kernel chose
  * SYSRET no check failed, whatever the rule says: a disagreement shows up in `sysentry diff`.
  */
@@ -122,7 +124,7 @@ static void se_hook_c_verdict(uc_engine *uc, uint64_t addr, uint32_t size, void 
     m->run.frame = regs;
     m->run.frame_valid = true;
     if (!sysret)
-        m->run.failed_check = se_verdict_6_7(&regs, m->cfg.la57, 0, false);
+        m->run.failed_check = se_verdict_6_12(&regs, m->cfg.la57, 0, false);
 }
 
 se_status se_install_c_verdict_hook(se_machine *m, uint64_t va)

@@ -417,9 +417,7 @@ static void se_x_check_run(const struct exec_row *row, const struct se_x_frame *
                            const struct se_t_patched *p, uint16_t flush_mask)
 {
     se_pt_regs frame = se_x_make_frame(fr);
-    se_check want = row->kernel != SE_KERNEL_6_6
-                        ? se_verdict_6_7(&frame, row->la57, row->disabled, row->xen_pv)
-                        : se_verdict_6_6(&frame, row->la57, row->disabled, row->xen_pv);
+    se_check want = se_verdict(row->kernel, &frame, row->la57, row->disabled, row->xen_pv);
     int al = row->kernel != SE_KERNEL_6_6 ? (want == SE_CHECK_NONE) : -1;
     uint64_t ucr3 = SE_X_KCR3 | SE_PTI_USER_PGTABLE_BIT | (row->pcid ? SE_PTI_USER_PCID_BIT : 0);
     struct se_x_run r;

@@ -344,6 +344,37 @@ static void test_verdict_ignores_other_slots(void **state)
     }
     assert_int_equal(se_verdict_6_6(&r, false, 0, false), SE_CHECK_NONE);
     assert_int_equal(se_verdict_6_7(&r, false, 0, false), SE_CHECK_NONE);
+    assert_int_equal(se_verdict_6_12(&r, false, 0, false), SE_CHECK_NONE);
+}
+
+/* cs and ss slots with garbage above the selector: 6.6 (cmpq) and 6.7 (unsigned long in
+ * pt_regs) see another value and use IRET; from 6.9 pt_regs->cs/ss are u16 in a union with
+ * the 64-bit slot and the compare is 16 bits wide (Debian's 6.12 compiles it to `cmpw`), so
+ * only the selector counts. Found by the entry fuzzer on the real 6.12 image. */
+static void test_verdict_selector_width(void **state)
+{
+    (void)state;
+    static const uint64_t high[] = {1ull << 16, 0xffffull << 16, 1ull << 63};
+    for (size_t i = 0; i < sizeof high / sizeof high[0]; i++) {
+        se_pt_regs r = se_t_clean_regs();
+        r.cs |= high[i];
+        assert_int_equal(se_verdict_6_6(&r, false, 0, false), SE_CHECK_CS);
+        assert_int_equal(se_verdict_6_7(&r, false, 0, false), SE_CHECK_CS);
+        assert_int_equal(se_verdict_6_12(&r, false, 0, false), SE_CHECK_NONE);
+        assert_int_equal(se_verdict(SE_KERNEL_6_12, &r, false, 0, false), SE_CHECK_NONE);
+        r = se_t_clean_regs();
+        r.ss |= high[i];
+        assert_int_equal(se_verdict_6_6(&r, false, 0, false), SE_CHECK_SS);
+        assert_int_equal(se_verdict_6_7(&r, false, 0, false), SE_CHECK_SS);
+        assert_int_equal(se_verdict_6_12(&r, false, 0, false), SE_CHECK_NONE);
+        /* the selector itself still decides */
+        r = se_t_clean_regs();
+        r.cs = (r.cs & ~0xffffull) | 0x23 | high[i];
+        assert_int_equal(se_verdict_6_12(&r, false, 0, false), SE_CHECK_CS);
+        r = se_t_clean_regs();
+        r.ss = 0x63 | high[i];
+        assert_int_equal(se_verdict_6_12(&r, false, 0, false), SE_CHECK_SS);
+    }
 }
 
 int main(void)
@@ -352,6 +383,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verdict_sysret_rip_series),
         cmocka_unit_test(test_verdict_ignores_other_slots),
+        cmocka_unit_test(test_verdict_selector_width),
     };
     failed += cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
     return failed;

@@ -285,9 +285,7 @@ static void fz_run(const fz_input *in)
     }
 
     /* 1. differential */
-    se_check ref = cfg.kernel == SE_KERNEL_6_6
-                       ? se_verdict_6_6(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv)
-                       : se_verdict_6_7(&o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv);
+    se_check ref = se_verdict(cfg.kernel, &o.frame, cfg.la57, cfg.disabled_checks, cfg.xen_pv);
     if (o.failed_check != ref) {
         fprintf(stderr, "reference: %s; pt_regs ip %#llx cx %#llx r11 %#llx flags %#llx\n",
                 se_check_name(ref), (unsigned long long)o.frame.ip, (unsigned long long)o.frame.cx,

@@ -41,7 +41,7 @@ static unsigned g_minor; /* 1 or 12: the release under test */
 /* The C reference of the release's checks: 6.1 = 6.6's assembly; 6.12 = 6.7's C. */
 static se_check reference(const se_pt_regs *r, bool la57)
 {
-    return g_minor >= 7 ? se_verdict_6_7(r, la57, 0, false) : se_verdict_6_6(r, la57, 0, false);
+    return g_minor >= 7 ? se_verdict_6_12(r, la57, 0, false) : se_verdict_6_6(r, la57, 0, false);
 }
 
 static double now_ms(void)
