@@ -488,14 +488,19 @@ se_status se_be_portable_setup(se_machine *m)
  * the model's differ from a loadable pair (SYSRET loads caches without reading the GDT). */
 static void se_tramp_frame(se_machine *m, uint64_t rip)
 {
-    uint64_t frame[5] = {rip, SE_USER_CS, se_be_get(m, UC_X86_REG_RFLAGS),
-                         se_be_get(m, UC_X86_REG_RSP), SE_USER_DS};
+    uint64_t flags = se_be_get(m, UC_X86_REG_RFLAGS);
+    uint64_t frame[5] = {rip, SE_USER_CS, flags, se_be_get(m, UC_X86_REG_RSP), SE_USER_DS};
     uint64_t va = m->lay.cea_entry_stack + SE_TRAMP_FRAME_OFF;
     memcpy(se_host_ptr(m, va, sizeof frame), frame, sizeof frame);
     se_be_set(m, UC_X86_REG_RSP, va);
     /* the target flags travel in the frame; live NT would make IRETQ a task return (IRET-1) */
     se_be_set(m, UC_X86_REG_RFLAGS, SE_RFLAGS_FIXED);
-    m->fix_selectors = m->arch.regs.cs != SE_USER_CS || m->arch.regs.ss != SE_USER_DS;
+    /* the engine's IRETQ (helper_ret_protected in qemu/target/i386/seg_helper.c, 2.0.1 and
+     * 2.1.1) never loads VIF and VIP, which the CPU's IRET at CPL0 does (SDM Vol. 2A IRET):
+     * they are put back after landing with the selectors */
+    m->tramp_vflags = flags & (SE_RFLAGS_VIF | SE_RFLAGS_VIP);
+    m->fix_selectors =
+        m->arch.regs.cs != SE_USER_CS || m->arch.regs.ss != SE_USER_DS || m->tramp_vflags != 0;
 }
 
 void se_be_fix_selectors(se_machine *m)
@@ -505,6 +510,8 @@ void se_be_fix_selectors(se_machine *m)
     m->fix_selectors = false;
     se_be_set(m, UC_X86_REG_CS, m->arch.regs.cs);
     se_be_set(m, UC_X86_REG_SS, m->arch.regs.ss);
+    if (m->tramp_vflags != 0)
+        se_be_set(m, UC_X86_REG_RFLAGS, se_be_get(m, UC_X86_REG_RFLAGS) | m->tramp_vflags);
 }
 
 se_status se_be_transfer(se_machine *m, uint64_t rip, unsigned hook_len, bool in_hook)

@@ -179,6 +179,7 @@ struct se_machine {
     se_layout lay;
     uc_engine *uc;
     bool use_surgery;
+    uint64_t tramp_vflags; /* backend, portable path: VIF/VIP its IRETQ trampoline must give */
     size_t ctx_header;   /* backend: bytes of struct uc_context before the CPU state (0: unknown) */
     bool hooks_physical; /* backend: memory hooks see guest-physical addresses (Unicorn 2.1+) */
     struct se_be_whook *whooks; /* backend: write hooks, freed at close */

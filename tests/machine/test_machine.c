@@ -49,7 +49,10 @@ SE_STUB(user_swapgs_end);
 #define KSTUB  0xffffffffc0000000ull
 #define UCODE  0x401000ull
 #define USTACK 0x7fffffffe000ull
-#define UFLAGS (0x246ull | SE_RFLAGS_NT | SE_RFLAGS_AC | SE_RFLAGS_DF)
+/* NT, AC, DF and VIF, VIP: each must survive the round trip on both CPL-switch paths (the
+ * engine's own IRETQ drops VIF/VIP: the portable path puts them back) */
+#define UFLAGS                                                                                     \
+    (0x246ull | SE_RFLAGS_NT | SE_RFLAGS_AC | SE_RFLAGS_DF | SE_RFLAGS_VIF | SE_RFLAGS_VIP)
 
 /* The whole suite runs once per CPL-switch method: both must behave the same (issue 3). */
 static se_cpl_switch g_cpl_switch = SE_CPL_SWITCH_SURGERY;
@@ -185,10 +188,12 @@ static void test_round_trip(void **state_)
     assert_int_equal(in.regs.ss, SE_KERNEL_DS); /* SYSCALL-8 */
     se_assert_eq_hex("CS cache", in.cs_cache.ar, SE_SEG_AR_KERNEL_CS);
     se_assert_eq_hex("SS cache", in.ss_cache.ar, SE_SEG_AR_KERNEL_SS);
-    se_assert_eq_hex("RCX", in.regs.rcx, UCODE + 2);             /* SYSCALL-3 */
-    se_assert_eq_hex("R11", in.regs.r11, UFLAGS);                /* SYSCALL-4 */
-    se_assert_eq_hex("RFLAGS", in.regs.rflags, SE_RFLAGS_FIXED); /* SYSCALL-5, RFLAGS-3 */
-    se_assert_eq_hex("CR3 unchanged", in.cr3, before.cr3);       /* SYSCALL-9 */
+    se_assert_eq_hex("RCX", in.regs.rcx, UCODE + 2); /* SYSCALL-3 */
+    se_assert_eq_hex("R11", in.regs.r11, UFLAGS);    /* SYSCALL-4 */
+    /* SYSCALL-5, RFLAGS-3: Linux's FMASK clears everything the user can set but VIF/VIP */
+    se_assert_eq_hex("RFLAGS", in.regs.rflags,
+                     SE_RFLAGS_FIXED | (UFLAGS & (SE_RFLAGS_VIF | SE_RFLAGS_VIP)));
+    se_assert_eq_hex("CR3 unchanged", in.cr3, before.cr3); /* SYSCALL-9 */
     if (!row->iret) {
         se_assert_eq_hex("RSP unchanged", in.regs.rsp, USTACK);            /* SYSCALL-9 */
         se_assert_eq_hex("GS base after SWAPGS", in.regs.gs_base, percpu); /* SWAPGS-3 */
