@@ -172,7 +172,8 @@ SE_API se_status se_mem_map(se_machine *m, uint64_t va, uint64_t size, uint32_t 
 
 /**
  * @brief Make mapped pages not present (P = 0) so that guest accesses raise \#PF. The backing
- * RAM stays reserved; se_mem_map() on the same range makes them present again.
+ * RAM stays reserved; se_mem_map() on the same range with the same flags makes them present
+ * again, with their bytes (the engine's TLB is flushed both ways).
  * @return ::SE_OK, ::SE_ERR_INVALID_ARG, ::SE_ERR_NOT_MAPPED if a page was never mapped,
  *         ::SE_ERR_STATE inside a handler or trace callback (unmapping the stacks or
  *         pt_regs under the running entry path breaks it, and a restore does not remap).

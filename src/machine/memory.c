@@ -192,7 +192,32 @@ se_status se_mem_map(se_machine *m, uint64_t va, uint64_t size, uint32_t flags)
     /* new page-table entries under a running walk; and a snapshot restore cannot undo them */
     if (se_refuse_in_callback(m, "se_mem_map") != SE_OK)
         return SE_ERR_STATE;
-    return se_map_internal(m, va, size, flags, NULL);
+    /* pages se_mem_unmap() made not present come back, with their RAM and bytes, when the
+     * same range is mapped again with the flags it had; a page still present is a conflict */
+    bool all_known = size != 0 && ((va | size) & (SE_PAGE - 1)) == 0 && va + size > va;
+    uint32_t want = flags | (((va >> 63) && (flags & SE_MAP_WRITE)) ? SE_MAP_NOEXEC : 0);
+    for (uint64_t off = 0; all_known && off < size; off += SE_PAGE) {
+        const se_mapping *mp = se_find_mapping(m, va + off);
+        se_fault f;
+        se_walk(m, va + off, SE_ACCESS_READ, 0, m->kpgd, NULL, &f);
+        all_known = mp != NULL && mp->flags == want && f.kind != SE_FAULT_NONE &&
+                    f.vector == SE_VEC_PF && !(f.error_code & SE_PF_P);
+    }
+    if (!all_known)
+        return se_map_internal(m, va, size, flags, NULL);
+    for (uint64_t off = 0; off < size; off += SE_PAGE) {
+        const se_mapping *mp = se_find_mapping(m, va + off);
+        se_mapping page = *mp;
+        page.va = va + off;
+        page.pa = mp->pa + (va + off - mp->va);
+        page.size = SE_PAGE;
+        se_status st = se_set_ptes(m, &page, true);
+        if (st != SE_OK)
+            return st;
+    }
+    m->map_gen++;
+    se_be_flush_tlb(m);
+    return SE_OK;
 }
 
 se_status se_mem_unmap(se_machine *m, uint64_t va, uint64_t size)
