@@ -242,6 +242,9 @@ int cli_bench(int argc, char **argv)
         fprintf(stderr, "sysentry bench: unknown option '%s'\n", argv[i]);
         return 2;
     }
+    uint32_t ev = se_engine_version();
+    printf("engine: Unicorn %u.%u.%u (libsysentry %s)\n", ev >> 16, (ev >> 8) & 0xFF, ev & 0xFF,
+           SE_VERSION_STRING);
     double native = best_per_op(native_getppid, NULL, 200000);
     printf("%-52s %10.1f ns  (%.2f M/s)\n", "native getppid round trip (raw SYSCALL)", native * 1e9,
            1e-6 / native);

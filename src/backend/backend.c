@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sysentry/version.h>
+
 #include "machine/machine_int.h"
 
 /* Offsets into the CPUX86State copy inside a uc_context, from docs/machine.md, engine limitations
@@ -151,6 +153,13 @@ static bool se_surgery_self_check(se_machine *m)
          (hflags & SE_HF_CPL_MASK) == 0 && old_exc == -1;
     se_be_set(m, UC_X86_REG_RIP, old_rip);
     return ok;
+}
+
+uint32_t se_engine_version(void)
+{
+    /* (major << 24) | (minor << 16) | (patch << 8) | extra, in 2.0.1 and 2.1.1 alike */
+    unsigned v = uc_version(NULL, NULL);
+    return ((v >> 24) & 0xFF) << 16 | ((v >> 16) & 0xFF) << 8 | ((v >> 8) & 0xFF);
 }
 
 /* ---- write hooks ------------------------------------------------------------------------ */

@@ -50,6 +50,10 @@ static void test_names_and_versions(void **s)
     for (int k = 0; k <= SE_FAULT_KIND_MAX_VALUE; k++)
         assert_string_not_equal(se_fault_kind_name((se_fault_kind)k), "unknown");
     assert_int_equal(se_version(), SE_VERSION);
+    /* the engine the library was linked with, as loaded: the supported 2.0.x or 2.1.x */
+    uint32_t ev = se_engine_version();
+    assert_int_equal(ev >> 16, 2);
+    assert_true(((ev >> 8) & 0xFF) <= 1);
     assert_string_equal(se_machine_last_error(NULL), "machine is NULL");
 }
 
