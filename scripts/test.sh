@@ -175,13 +175,14 @@ if [ -z "${SE_TEST_CONFIGS:-}" ]; then
 
     # The parsers of untrusted input, each for a bounded run from its seed directory with its
     # dictionary; any crash, sanitizer report, leak or harness abort fails the suite (the
-    # fuzzer exits non-zero and leaves a crash-* file in $dir). Together about 240 s.
+    # fuzzer exits non-zero and leaves a crash-* file in $dir). Together about 270 s.
     for h in "fuzz_entry_elf loader elf SE_FUZZ_ELF_SECONDS 45" \
              "fuzz_profile timing profile SE_FUZZ_PROFILE_SECONDS 45" \
              "fuzz_kimage kimage kimage SE_FUZZ_KIMAGE_SECONDS 30" \
              "fuzz_ksyms kimage ksyms SE_FUZZ_KSYMS_SECONDS 30" \
              "fuzz_kalt kimage kalt SE_FUZZ_KALT_SECONDS 30" \
              "fuzz_btf kimage btf SE_FUZZ_BTF_SECONDS 30" \
+             "fuzz_kbugs kimage kbugs SE_FUZZ_KBUGS_SECONDS 30" \
              "fuzz_kernel_image kernel kernel SE_FUZZ_KERNEL_SECONDS 30"; do
         set -- $h
         name=$1 area=$2 kind=$3

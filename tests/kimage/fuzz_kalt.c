@@ -9,6 +9,10 @@
  * an executable section, replacement inside .altinstr_replacement, 1 <= repl_len <= site_len,
  * known flags), apply may only write inside the sites it reports as patched, and failures give
  * a known status and a message.
+ * Inputs with the SE_KF_MAGIC trailer (kalt_fuzz.h) also run se_kalt_apply_returns and
+ * se_kalt_nop_fentry on a view with .text, .return_sites and __mcount_loc, each on its own fresh
+ * copy of .text: the status must be the one the sizes call for, and every byte that changed
+ * must lie in the 5 bytes of a listed site and hold a byte of what that call writes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +62,126 @@ static bool fk_in(uint64_t va, size_t n, uint64_t base, size_t len)
     return va >= base && va - base <= len && n <= len - (va - base);
 }
 
+/* Where the SE_KF_MAGIC trailer starts in p[0, n), or n when there is none. */
+static size_t fk_magic(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + SE_KF_MAGIC_LEN <= n; i++)
+        if (memcmp(p + i, SE_KF_MAGIC, SE_KF_MAGIC_LEN) == 0)
+            return i;
+    return n;
+}
+
+static uint32_t fk_le32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* Bytes of live[] that differ from text[] must lie in [site, site + 5) of a site in sites[]
+ * and be one of the n_allowed bytes the call writes; and something changed iff it patched. */
+static void fk_check_writes(const uint8_t *text, const uint8_t *live, size_t text_len,
+                            const uint64_t *sites, size_t n_sites, const uint8_t *allowed,
+                            size_t n_allowed, size_t patched)
+{
+    if (patched > n_sites)
+        abort();
+    uint8_t *mark = calloc(text_len ? text_len : 1, 1);
+    if (mark == NULL)
+        abort();
+    for (size_t i = 0; i < n_sites; i++)
+        if (fk_in(sites[i], 5, SE_KF_TEXT, text_len))
+            memset(mark + (sites[i] - SE_KF_TEXT), 1, 5);
+    bool changed = false;
+    for (size_t i = 0; i < text_len; i++) {
+        if (live[i] == text[i])
+            continue;
+        changed = true;
+        if (!mark[i] || memchr(allowed, live[i], n_allowed) == NULL)
+            abort();
+    }
+    /* every patch overwrites its site's opcode (E9 or E8) with a byte no patch writes, so no
+     * later write can restore it */
+    if (changed != (patched != 0))
+        abort();
+    free(mark);
+}
+
+/* The trailer's two calls, each on a fresh copy of .text. */
+static void fk_returns_fentry(const uint8_t *text, size_t text_len, const uint8_t *t, size_t n)
+{
+    if (n < SE_KF_RET_HDR)
+        return;
+    size_t want_rets = (size_t)(t[0] | t[1] << 8);
+    uint64_t start = SE_KF_MCOUNT + (uint64_t)(int64_t)(int16_t)(uint16_t)(t[2] | t[3] << 8);
+    uint64_t stop = SE_KF_MCOUNT + (uint64_t)(int64_t)(int16_t)(uint16_t)(t[4] | t[5] << 8);
+    uint64_t thunk = SE_KF_TEXT + (uint64_t)(t[6] | t[7] << 8);
+    uint64_t fentry = SE_KF_TEXT + (uint64_t)(t[8] | t[9] << 8);
+    const uint8_t *p = t + SE_KF_RET_HDR;
+    size_t left = n - SE_KF_RET_HDR;
+    size_t rets_len = want_rets < left ? want_rets : left;
+    uint8_t *rets = fk_take(&p, &left, want_rets);
+    size_t mc_len = left;
+    uint8_t *mc = fk_take(&p, &left, left);
+    se_vmlinux vm;
+    memset(&vm, 0, sizeof vm);
+    /* as se_vmlinux_open gives them: no bytes for an empty section */
+    se_vmlinux_section secs[3] = {
+        {".text", SE_SHT_PROGBITS, SE_SHF_ALLOC | SE_SHF_EXEC, SE_KF_TEXT, text_len,
+         text_len ? text : NULL},
+        {".return_sites", SE_SHT_PROGBITS, SE_SHF_ALLOC, SE_KF_RETS, rets_len,
+         rets_len ? rets : NULL},
+        {"__mcount_loc", SE_SHT_PROGBITS, SE_SHF_ALLOC, SE_KF_MCOUNT, mc_len, mc_len ? mc : NULL},
+    };
+    vm.secs = secs;
+    vm.n_secs = 3;
+    fk_ctx c = {0, malloc(text_len ? text_len : 1), text_len};
+    uint64_t *sites = malloc((rets_len / 4 + mc_len / 8 + 1) * sizeof *sites);
+    if (c.live == NULL || sites == NULL)
+        abort();
+    char err[200];
+
+    /* .return_sites: each s32 entry relative to itself */
+    memcpy(c.live, text, text_len);
+    size_t n_sites = 0;
+    for (size_t off = 0; off + 4 <= rets_len; off += 4)
+        sites[n_sites++] = SE_KF_RETS + off + (uint64_t)(int64_t)(int32_t)fk_le32(rets + off);
+    size_t patched = 99;
+    err[0] = '\0';
+    se_status st = se_kalt_apply_returns(&vm, thunk, fk_span, &c, &patched, err, sizeof err);
+    if (st != (rets_len % 4 != 0 ? SE_ERR_FORMAT : SE_OK))
+        abort();
+    if (st != SE_OK && (patched != 0 || err[0] == '\0' || memchr(err, '\0', sizeof err) == NULL))
+        abort();
+    static const uint8_t ret_bytes[] = {0xC3, 0xCC};
+    fk_check_writes(text, c.live, text_len, sites, n_sites, ret_bytes, sizeof ret_bytes, patched);
+
+    /* __mcount_loc [start, stop): accepted only as whole u64 entries inside the section */
+    memcpy(c.live, text, text_len);
+    bool ok = start == stop || (start < stop && (stop - start) % 8 == 0 &&
+                                fk_in(start, (size_t)(stop - start), SE_KF_MCOUNT, mc_len));
+    n_sites = 0;
+    if (ok)
+        for (uint64_t va = start; va < stop; va += 8) {
+            uint64_t site = 0;
+            for (int i = 0; i < 8; i++)
+                site |= (uint64_t)mc[va - SE_KF_MCOUNT + (uint64_t)i] << (8 * i);
+            sites[n_sites++] = site;
+        }
+    patched = 99;
+    err[0] = '\0';
+    st = se_kalt_nop_fentry(&vm, start, stop, fentry, fk_span, &c, &patched, err, sizeof err);
+    if (st != (ok ? SE_OK : SE_ERR_FORMAT))
+        abort();
+    if (st != SE_OK && (patched != 0 || err[0] == '\0' || memchr(err, '\0', sizeof err) == NULL))
+        abort();
+    static const uint8_t nop_bytes[] = {0x0F, 0x1F, 0x44, 0x00};
+    fk_check_writes(text, c.live, text_len, sites, n_sites, nop_bytes, sizeof nop_bytes, patched);
+
+    free(sites);
+    free(c.live);
+    free(rets);
+    free(mc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < SE_KF_HDR)
@@ -73,8 +197,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *text = fk_take(&p, &left, want_text);
     size_t repl_len = want_repl < left ? want_repl : left;
     uint8_t *repl = fk_take(&p, &left, want_repl);
-    size_t tab_len = left;
-    uint8_t *tab = fk_take(&p, &left, left);
+    size_t magic = fk_magic(p, left);
+    bool has_trailer = magic < left;
+    size_t tab_len = magic;
+    uint8_t *tab = fk_take(&p, &left, magic);
+    /* p and left now start at the magic */
+    const uint8_t *trailer = has_trailer ? p + SE_KF_MAGIC_LEN : NULL;
+    size_t trailer_len = has_trailer ? left - SE_KF_MAGIC_LEN : 0;
 
     se_vmlinux vm;
     memset(&vm, 0, sizeof vm);
@@ -155,6 +284,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(c.live);
     free(alts);
 out:
+    if (trailer != NULL)
+        fk_returns_fentry(text, text_len, trailer, trailer_len);
     free(text);
     free(repl);
     free(tab);

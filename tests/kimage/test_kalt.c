@@ -2,7 +2,8 @@
 /*
  * se_kalt_parse / se_kalt_apply on synthetic images: a hand-built se_vmlinux view (the view is a
  * plain table of sections, so no ELF is needed) with .text, .altinstr_replacement and
- * .altinstructions, records in both layouts (12 bytes for 6.1, 14 for 6.12).
+ * .altinstructions, records in both layouts (12 bytes for 6.1, 14 for 6.12). The same kind of
+ * view with .return_sites and __mcount_loc drives se_kalt_apply_returns / se_kalt_nop_fentry.
  */
 #include "se_test.h"
 
@@ -343,6 +344,270 @@ static void test_feature_table(void **state)
     assert_null(se_kalt_feature_name(6, 12, 999));
 }
 
+/* ---- se_kalt_apply_returns and se_kalt_nop_fentry ------------------------------------------- */
+
+#define RETS   0xffffffff82800000ull /* .return_sites */
+#define RTOP   0xffffffffffff0000ull /* .return_sites near the top: entries can carry past 2^64 */
+#define MCL    0xffffffff83000000ull /* __mcount_loc */
+#define THUNK  (TEXT + 0x1f0)        /* __x86_return_thunk, inside .text */
+#define FENTRY (TEXT + 0x1e0)        /* __fentry__ */
+
+/* .text plus an optional .return_sites and __mcount_loc; span() hands out live[] except the
+ * "freed init code" [hole, hole + hole_n), for which it gives NULL as the loader does. */
+typedef struct rimg {
+    uint8_t text[512], live[512], rets[64], mcl[64];
+    size_t rets_n, mcl_n;
+    uint64_t rets_va;
+    size_t hole, hole_n;
+    se_vmlinux_section secs[4];
+    se_vmlinux vm;
+} rimg;
+
+static void rimg_init(rimg *m)
+{
+    memset(m, 0, sizeof *m);
+    memset(m->text, 0xcc, sizeof m->text);
+    m->rets_va = RETS;
+}
+
+/* nobits_mcl: __mcount_loc without file data, to check that such an array is refused */
+static void rimg_finish(rimg *m, bool with_rets, bool nobits_mcl)
+{
+    size_t k = 0;
+    m->secs[k++] = (se_vmlinux_section){".text", SE_SHT_PROGBITS, SE_SHF_ALLOC | SE_SHF_EXEC,
+                                        TEXT,    sizeof m->text,  m->text};
+    if (with_rets)
+        m->secs[k++] = (se_vmlinux_section){".return_sites", SE_SHT_PROGBITS, SE_SHF_ALLOC,
+                                            m->rets_va,      m->rets_n,       m->rets};
+    m->secs[k++] = (se_vmlinux_section){"__mcount_loc",
+                                        nobits_mcl ? SE_SHT_NOBITS : SE_SHT_PROGBITS,
+                                        SE_SHF_ALLOC,
+                                        MCL,
+                                        nobits_mcl ? 64 : m->mcl_n,
+                                        nobits_mcl ? NULL : m->mcl};
+    m->vm.secs = m->secs;
+    m->vm.n_secs = k;
+    memcpy(m->live, m->text, sizeof m->text);
+}
+
+static uint8_t *rspan(uint64_t va, size_t n, void *ctx)
+{
+    rimg *m = ctx;
+    if (va < TEXT || va - TEXT > sizeof m->live || n > sizeof m->live - (va - TEXT))
+        return NULL;
+    size_t off = (size_t)(va - TEXT);
+    if (off < m->hole + m->hole_n && off + n > m->hole)
+        return NULL;
+    return m->live + off;
+}
+
+/* A 5-byte rel32 branch (op E8/E9) at .text + off to target. */
+static void branch(rimg *m, size_t off, uint8_t op, uint64_t target)
+{
+    m->text[off] = op;
+    put32(m->text + off + 1, (uint32_t)(target - (TEXT + off + 5)));
+}
+
+/* A .return_sites entry for the site at va (any value: the s32 is taken modulo 2^32). */
+static void ret_site(rimg *m, uint64_t va)
+{
+    put32(m->rets + m->rets_n, (uint32_t)(va - (m->rets_va + m->rets_n)));
+    m->rets_n += 4;
+}
+
+static void mcount(rimg *m, uint64_t va)
+{
+    for (int i = 0; i < 8; i++)
+        m->mcl[m->mcl_n + (size_t)i] = (uint8_t)(va >> (8 * i));
+    m->mcl_n += 8;
+}
+
+static void test_returns(void **state)
+{
+    (void)state;
+    rimg m;
+    rimg_init(&m);
+    branch(&m, 0x10, 0xe9, THUNK); /* patched */
+    branch(&m, 0x20, 0xe9, TEXT);  /* a jmp elsewhere */
+    branch(&m, 0x30, 0xe8, THUNK); /* a call to the thunk, not a jmp */
+    branch(&m, 0x40, 0xe9, THUNK); /* in the hole: freed init code */
+    m.text[0x1fc] = 0xe9;          /* only 4 bytes of .text left after it */
+    branch(&m, 0x50, 0xe9, THUNK); /* listed twice: patched once, the second sees RET */
+    ret_site(&m, TEXT + 0x10);
+    ret_site(&m, TEXT + 0x20);
+    ret_site(&m, TEXT + 0x30);
+    ret_site(&m, TEXT + 0x40);
+    ret_site(&m, TEXT + 0x1fc);   /* the jmp would run past the end of .text */
+    ret_site(&m, TEXT + 0x10000); /* outside the image */
+    ret_site(&m, TEXT + 0x50);
+    ret_site(&m, TEXT + 0x50);
+    m.hole = 0x3e;
+    m.hole_n = 4;
+    rimg_finish(&m, true, false);
+    size_t n = 99;
+    char err[256] = "";
+    assert_int_equal(se_kalt_apply_returns(&m.vm, THUNK, rspan, &m, &n, err, sizeof err), SE_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(m.live + 0x10, "\xc3\xcc\xcc\xcc\xcc", 5);
+    assert_memory_equal(m.live + 0x50, "\xc3\xcc\xcc\xcc\xcc", 5);
+    /* everything else as compiled */
+    memcpy(m.live + 0x10, m.text + 0x10, 5);
+    memcpy(m.live + 0x50, m.text + 0x50, 5);
+    assert_memory_equal(m.live, m.text, sizeof m.text);
+}
+
+static void test_returns_wrapping_entries(void **state)
+{
+    (void)state;
+    /* .return_sites at the top of the address space: a negative s32 reaches .text (the usual
+     * case, computed modulo 2^64), a large positive one carries past 2^64 into the lower half,
+     * where span() has nothing. */
+    rimg m;
+    rimg_init(&m);
+    m.rets_va = RTOP;
+    branch(&m, 0x80, 0xe9, THUNK);
+    ret_site(&m, TEXT + 0x80);
+    put32(m.rets + m.rets_n, 0x7fffffffu);
+    m.rets_n += 4;
+    put32(m.rets + m.rets_n, 0x80000000u); /* most negative: below .text */
+    m.rets_n += 4;
+    rimg_finish(&m, true, false);
+    size_t n = 0;
+    char err[256];
+    assert_int_equal(se_kalt_apply_returns(&m.vm, THUNK, rspan, &m, &n, err, sizeof err), SE_OK);
+    assert_int_equal(n, 1);
+    assert_memory_equal(m.live + 0x80, "\xc3\xcc\xcc\xcc\xcc", 5);
+    /* the most negative rel32: the target is compared as a full 64-bit address */
+    rimg_init(&m);
+    m.text[0] = 0xe9;
+    put32(m.text + 1, 0x80000000u);
+    ret_site(&m, TEXT);
+    rimg_finish(&m, true, false);
+    assert_int_equal(
+        se_kalt_apply_returns(&m.vm, TEXT + 5 - 0x80000000ull, rspan, &m, &n, err, sizeof err),
+        SE_OK);
+    assert_int_equal(n, 1);
+    rimg_finish(&m, true, false);
+    assert_int_equal(se_kalt_apply_returns(&m.vm, THUNK, rspan, &m, &n, err, sizeof err), SE_OK);
+    assert_int_equal(n, 0);
+}
+
+static void test_returns_malformed(void **state)
+{
+    (void)state;
+    rimg m;
+    size_t n = 99;
+    char err[256];
+    /* no .return_sites, or an empty one: nothing to do */
+    rimg_init(&m);
+    branch(&m, 0x10, 0xe9, THUNK);
+    rimg_finish(&m, false, false);
+    assert_int_equal(se_kalt_apply_returns(&m.vm, THUNK, rspan, &m, &n, err, sizeof err), SE_OK);
+    assert_int_equal(n, 0);
+    rimg_finish(&m, true, false);
+    n = 99;
+    assert_int_equal(se_kalt_apply_returns(&m.vm, THUNK, rspan, &m, &n, err, sizeof err), SE_OK);
+    assert_int_equal(n, 0);
+    /* not whole s32 entries: refused before anything is patched */
+    ret_site(&m, TEXT + 0x10);
+    m.rets_n = 6;
+    rimg_finish(&m, true, false);
+    err[0] = '\0';
+    assert_int_equal(se_kalt_apply_returns(&m.vm, THUNK, rspan, &m, &n, err, sizeof err),
+                     SE_ERR_FORMAT);
+    assert_true(err[0] != '\0');
+    assert_memory_equal(m.live, m.text, sizeof m.text);
+    assert_int_equal(se_kalt_apply_returns(NULL, THUNK, rspan, &m, &n, err, sizeof err),
+                     SE_ERR_INVALID_ARG);
+    assert_int_equal(se_kalt_apply_returns(&m.vm, THUNK, NULL, &m, &n, err, sizeof err),
+                     SE_ERR_INVALID_ARG);
+}
+
+static void test_fentry(void **state)
+{
+    (void)state;
+    rimg m;
+    rimg_init(&m);
+    branch(&m, 0x10, 0xe8, FENTRY);      /* patched */
+    branch(&m, 0x20, 0xe8, TEXT + 0x80); /* a call elsewhere */
+    branch(&m, 0x30, 0xe9, FENTRY);      /* a jmp, not a call */
+    branch(&m, 0x40, 0xe8, FENTRY);      /* in the hole */
+    mcount(&m, TEXT + 0x10);
+    mcount(&m, TEXT + 0x20);
+    mcount(&m, TEXT + 0x30);
+    mcount(&m, TEXT + 0x40);
+    m.text[0x1fd] = 0xe8;
+    mcount(&m, TEXT + 0x1fd); /* the call would run past the end of .text */
+    mcount(&m, 0);            /* outside the image */
+    m.hole = 0x40;
+    m.hole_n = 1;
+    rimg_finish(&m, false, false);
+    size_t n = 99;
+    char err[256];
+    assert_int_equal(
+        se_kalt_nop_fentry(&m.vm, MCL, MCL + m.mcl_n, FENTRY, rspan, &m, &n, err, sizeof err),
+        SE_OK);
+    assert_int_equal(n, 1);
+    assert_memory_equal(m.live + 0x10, "\x0f\x1f\x44\x00\x00", 5);
+    memcpy(m.live + 0x10, m.text + 0x10, 5);
+    assert_memory_equal(m.live, m.text, sizeof m.text);
+    /* a sub-array: only the entries inside [start, stop) */
+    rimg_finish(&m, false, false);
+    assert_int_equal(
+        se_kalt_nop_fentry(&m.vm, MCL + 8, MCL + 16, FENTRY, rspan, &m, &n, err, sizeof err),
+        SE_OK);
+    assert_int_equal(n, 0);
+    assert_memory_equal(m.live, m.text, sizeof m.text);
+}
+
+static void test_fentry_malformed(void **state)
+{
+    (void)state;
+    rimg m;
+    rimg_init(&m);
+    branch(&m, 0x10, 0xe8, FENTRY);
+    mcount(&m, TEXT + 0x10);
+    mcount(&m, TEXT + 0x10);
+    rimg_finish(&m, false, false);
+    size_t n = 99;
+    char err[256];
+    /* start == stop: an empty array, whatever the addresses */
+    assert_int_equal(se_kalt_nop_fentry(&m.vm, 5, 5, FENTRY, rspan, &m, &n, err, sizeof err),
+                     SE_OK);
+    assert_int_equal(n, 0);
+    static const struct {
+        uint64_t start, stop;
+    } bad[] = {
+        {MCL + 8, MCL},               /* stop < start */
+        {MCL, MCL + 12},              /* not whole u64 entries */
+        {MCL + 8, MCL + 24},          /* runs past the end of the section */
+        {MCL - 8, MCL + 8},           /* starts before it */
+        {0x1000, 0x1008},             /* nowhere in the image */
+        {MCL, MCL - 8},               /* stop wrapped below start */
+        {UINT64_MAX - 7, UINT64_MAX}, /* at the very top */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        n = 99;
+        assert_int_equal(se_kalt_nop_fentry(&m.vm, bad[i].start, bad[i].stop, FENTRY, rspan, &m, &n,
+                                            err, sizeof err),
+                         SE_ERR_FORMAT);
+        assert_int_equal(n, 0);
+        assert_true(err[0] != '\0');
+    }
+    /* a section without file data */
+    rimg_finish(&m, false, true);
+    assert_int_equal(
+        se_kalt_nop_fentry(&m.vm, MCL, MCL + 8, FENTRY, rspan, &m, &n, err, sizeof err),
+        SE_ERR_FORMAT);
+    assert_memory_equal(m.live, m.text, sizeof m.text);
+    /* listed twice: patched once, the second entry finds the NOP */
+    rimg_finish(&m, false, false);
+    assert_int_equal(
+        se_kalt_nop_fentry(&m.vm, MCL, MCL + 16, FENTRY, rspan, &m, &n, err, sizeof err), SE_OK);
+    assert_int_equal(n, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +621,11 @@ int main(void)
         cmocka_unit_test(test_direct_call_left_as_compiled),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_feature_table),
+        cmocka_unit_test(test_returns),
+        cmocka_unit_test(test_returns_wrapping_entries),
+        cmocka_unit_test(test_returns_malformed),
+        cmocka_unit_test(test_fentry),
+        cmocka_unit_test(test_fentry_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
