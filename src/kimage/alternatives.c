@@ -434,7 +434,9 @@ se_status se_kalt_apply_returns(const se_vmlinux *vm, uint64_t thunk, se_kalt_sp
     const se_vmlinux_section *sec = se_vmlinux_section_by_name(vm, ".return_sites");
     if (sec == NULL || sec->size == 0)
         return SE_OK;
-    if (sec->bytes == NULL || sec->size % 4 != 0)
+    if (sec->bytes == NULL)
+        return se_errf(err, errlen, SE_ERR_FORMAT, ".return_sites: the section has no file data");
+    if (sec->size % 4 != 0)
         return se_errf(err, errlen, SE_ERR_FORMAT,
                        ".return_sites: %llu bytes is not a whole number of s32 entries",
                        (unsigned long long)sec->size);
