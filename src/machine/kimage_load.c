@@ -144,23 +144,6 @@ static void se_kcopy(se_machine *m, uint64_t va, const uint8_t *src, uint64_t le
     }
 }
 
-/* Read bytes that lie in mapped kernel memory (the caller checked the range). */
-static void se_kcopy_from(se_machine *m, uint64_t va, void *dst, size_t len)
-{
-    uint8_t *d = dst;
-    memset(dst, 0, len);
-    while (len > 0) {
-        size_t got;
-        const uint8_t *src = se_host_span(m, va, len, &got);
-        if (src == NULL || got == 0)
-            return;
-        memcpy(d, src, got);
-        va += got;
-        d += got;
-        len -= got;
-    }
-}
-
 static bool se_kernel_keeps(const se_vmlinux_section *s, uint64_t init_lo, uint64_t init_hi,
                             uint64_t text_lo, uint64_t end_hi)
 {
@@ -305,7 +288,8 @@ static se_status se_kernel_fpu_owner(se_machine *m, const se_vmlinux *vm, uint64
     se_btf_free(btf);
     if (missing != NULL)
         return se_fail(m, SE_ERR_NOT_FOUND, "kernel image: %s not found", missing);
-    se_kcopy_from(m, cur_va, &current, 8);
+    if (se_mem_read(m, cur_va, &current, 8) != SE_OK) /* inside the mapped per-CPU area */
+        return se_fail(m, SE_ERR_FORMAT, "kernel image: the per-CPU current task is unreadable");
     uint64_t fpu = current + fpu_off;
     uint32_t last_cpu = 0; /* the machine is CPU 0 (the template's cpu_number) */
     size_t got;
