@@ -14,6 +14,7 @@
 # Exit status: 0 and the vmlinuz path on stdout; 3 when Debian's archive cannot be reached
 # (callers skip loudly); 2 for a usage error; 1 for anything else.
 set -euo pipefail
+. "$(dirname "$0")/private-apt.sh"
 
 ver=${1:-6.1}
 cache=${2:-${XDG_CACHE_HOME:-$HOME/.cache}/libsysentry}
@@ -33,39 +34,11 @@ if [ -s "$out/vmlinuz" ]; then
     exit 0
 fi
 
-# The mirror: the system's Debian archive URI (deb822 debian.sources, then sources.list).
-mirror=""
-if [ -r /etc/apt/sources.list.d/debian.sources ]; then
-    mirror=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' \
-                 /etc/apt/sources.list.d/debian.sources)
-fi
-if [ -z "$mirror" ] && [ -r /etc/apt/sources.list ]; then
-    mirror=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\/.*\/debian\/?$/) { print $i; exit } }' \
-                 /etc/apt/sources.list)
-fi
-if [ -z "$mirror" ]; then
-    echo "fetch-kernel: no Debian archive URI in /etc/apt/sources.list.d/debian.sources or" \
-         "/etc/apt/sources.list" >&2
-    exit 1
-fi
-mirror=${mirror%/}
-
 d="$cache/apt"
-mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
-: >"$d/sources.list"
-for s in $suites; do
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $s main" \
-        >>"$d/sources.list"
-done
-A=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::Etc::sourceparts=-"
-   -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache"
-   -o "APT::Sandbox::User=$(id -un)")
-
-if ! apt-get "${A[@]}" -q update >"$d/update.log" 2>&1 ||
-   grep -qE '^(Err|W: Failed to fetch|E: Failed to fetch)' "$d/update.log"; then
-    echo "fetch-kernel: cannot reach Debian's archive at $mirror (no network?); see $d/update.log" >&2
-    exit 3
-fi
+rc=0
+private_apt_init fetch-kernel "$d" $suites || rc=$?
+[ $rc -eq 0 ] || exit $rc
+A=("${APT_OPTS[@]}")
 
 # The newest matching package name (names carry the ABI number, which moves).
 pkg=$(apt-cache "${A[@]}" search --names-only "$pattern" | awk '{ print $1 }' | sort -V | tail -n 1)
@@ -78,15 +51,9 @@ work="$cache/work-$ver.$$"
 rm -rf "$work"
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
-if ! (cd "$work" && apt-get "${A[@]}" -q download "$pkg" >"$d/download.log" 2>&1); then
-    if grep -qE 'Could not resolve|Failed to fetch|Connection failed|Temporary failure' \
-            "$d/download.log"; then
-        echo "fetch-kernel: cannot download $pkg from $mirror (no network?); see $d/download.log" >&2
-        exit 3
-    fi
-    echo "fetch-kernel: apt-get download $pkg failed; see $d/download.log" >&2
-    exit 1
-fi
+rc=0
+private_apt_download fetch-kernel "$d" "$work" "$pkg" || rc=$?
+[ $rc -eq 0 ] || exit $rc
 deb=$(ls "$work"/*.deb)
 (cd "$work" && dpkg-deb --fsys-tarfile "$deb" | tar -x --wildcards './boot/*')
 img=$(ls "$work"/boot/vmlinuz-* 2>/dev/null | head -n 1)
