@@ -43,27 +43,11 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
         return;
     }
     unsigned unr = (unsigned)nr32;
-    if (se_kernel_c_entry(m)) {
-        /* Linux 6.7+: this is x64_sys_call(regs, nr), reached only after do_syscall_64's
-         * own `unr < NR_syscalls` (arch/x86/entry/common.c@v6.12): the handler stands in for
-         * the syscall body; do_syscall_x64 stores the return value in regs->ax */
-        if (m->handler != NULL) {
-            m->in_handler = true;
-            m->handler(m, (long)unr, &regs, m->handler_ctx);
-            m->in_handler = false;
-        } else {
-            regs.ax = (uint64_t)-SE_LINUX_ENOSYS;
-        }
-        se_mem_write(m, regs_va, &regs, sizeof regs);
-        m->run.frame = regs;
-        m->run.frame_valid = true;
-        se_uncount_from(m, addr);
-        se_be_set(m, UC_X86_REG_RAX, regs.ax);
-        se_be_set(m, UC_X86_REG_RSP, rsp + 8);
-        se_be_set(m, UC_X86_REG_RIP, ret);
-        return;
-    }
-    if (unr < se_config_nr_syscalls(&m->cfg)) {
+    /* Linux 6.7+: the hook is at x64_sys_call(regs, nr), reached only after do_syscall_64's
+     * own `unr < NR_syscalls` (arch/x86/entry/common.c@v6.12): the handler stands in for the
+     * syscall body, and the number is that test's (non-negative) one */
+    bool c_entry = se_kernel_c_entry(m);
+    if (c_entry || unr < se_config_nr_syscalls(&m->cfg)) {
         if (m->handler != NULL) {
             m->in_handler = true;
             m->handler(m, nr, &regs, m->handler_ctx);
@@ -80,8 +64,11 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
     m->run.frame_valid = true;
     if (m->kern != NULL) {
         /* a distribution kernel's do_syscall_64 (6.1-6.6) returns nothing: the hook stands in
-         * for its body and returns to the caller, whose assembly then makes the decision */
+         * for its body and returns to the caller, whose assembly then makes the decision. On
+         * 6.7+ it stands in for x64_sys_call, whose value do_syscall_x64 stores in regs->ax */
         se_uncount_from(m, addr);
+        if (c_entry)
+            se_be_set(m, UC_X86_REG_RAX, regs.ax);
         se_be_set(m, UC_X86_REG_RSP, rsp + 8);
         se_be_set(m, UC_X86_REG_RIP, ret);
         return;
