@@ -227,21 +227,62 @@ static void bench_tracing_cost(void)
            (double)(after - before) / 1024);
 }
 
+/* One workload, n times, nothing else: what `scripts/bench.sh --callgrind` runs under valgrind
+ * twice (n and 2n) to count host instructions per call without creation or warm-up. */
+static int bench_loop(const char *what, long n)
+{
+    bool pti = strcmp(what, "nopti") != 0;
+    emu e = make_emu(pti);
+    if (!strcmp(what, "pti") || !strcmp(what, "nopti"))
+        emulated_syscall(&e, n);
+    else if (!strcmp(what, "fuzz"))
+        fuzz_exec(&e, n);
+    else {
+        fprintf(stderr, "sysentry bench: --loop takes pti, nopti or fuzz, not '%s'\n", what);
+        return 2;
+    }
+    int errors = e.errors;
+    se_snapshot_destroy(e.snap);
+    se_machine_destroy(e.m);
+    if (errors) {
+        fprintf(stderr, "sysentry bench: %d calls failed\n", errors);
+        return 1;
+    }
+    return 0;
+}
+
 int cli_bench(int argc, char **argv)
 {
+    const char *loop_what = NULL;
+    long loop_n = 0;
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--loop") && i + 2 < argc) {
+            loop_what = argv[i + 1];
+            char *end;
+            loop_n = strtol(argv[i + 2], &end, 10);
+            if (*end != '\0' || loop_n <= 0 || loop_n > 100000000) {
+                fprintf(stderr, "sysentry bench: --loop count must be 1..100000000\n");
+                return 2;
+            }
+            i += 2;
+            continue;
+        }
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs("usage: sysentry bench\nMeasure native and emulated syscall round trips, "
-                  "tracing overhead and what turning it on costs, fuzz executions per second, "
-                  "machine creation time and memory. Prints figures; takes 3-5 s in a release or "
-                  "debug "
-                  "build (measured on a 2-vCPU machine), longer under sanitizers.\n",
+            fputs("usage: sysentry bench [--loop pti|nopti|fuzz COUNT]\n"
+                  "Measure native and emulated syscall round trips, tracing overhead and what "
+                  "turning it on costs, fuzz executions per second, machine creation time and "
+                  "memory. Prints figures; takes 3-5 s in a release or debug build (measured on "
+                  "a 2-vCPU machine), longer under sanitizers.\n"
+                  "--loop runs one workload COUNT times and prints nothing: what "
+                  "scripts/bench.sh --callgrind counts host instructions on.\n",
                   stdout);
             return 0;
         }
         fprintf(stderr, "sysentry bench: unknown option '%s'\n", argv[i]);
         return 2;
     }
+    if (loop_what != NULL)
+        return bench_loop(loop_what, loop_n);
     uint32_t ev = se_engine_version();
     printf("engine: Unicorn %u.%u.%u (libsysentry %s)\n", ev >> 16, (ev >> 8) & 0xFF, ev & 0xFF,
            SE_VERSION_STRING);
