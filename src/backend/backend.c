@@ -28,6 +28,7 @@ enum {
     SE_CTX_EIP = 128,         /* env->eip */
     SE_CTX_HFLAGS = 176,      /* env->hflags; CPL = bits 0-1 */
     SE_CTX_SEGS = 184,        /* env->segs[6]: ES, CS, SS, DS, FS, GS; 24 bytes each */
+    SE_CTX_CR3 = 448,         /* env->cr[3] (env->cr[5] follows the six segment caches...) */
     SE_CTX_EFER = 560,        /* env->efer */
     SE_CTX_ERROR_CODE = 5352, /* env->error_code of the last exception */
     SE_CTX_OLD_EXC = 5464,    /* env->old_exception: -1 when no exception is pending */
@@ -45,6 +46,7 @@ enum { SE_SEG_ES, SE_SEG_CS, SE_SEG_SS, SE_SEG_DS, SE_SEG_FS, SE_SEG_GS };
 #define SE_HF_CPL_MASK 3u
 #define SE_HF_LMA      (1u << 14)
 #define SE_HF_CS64     (1u << 15)
+#define SE_HF_SMAP     (1u << 23) /* HF_SMAP_SHIFT in qemu/target/i386/cpu.h, 2.0.1 and 2.1.1 */
 
 static uint8_t *se_ctx_data(se_machine *m)
 {
@@ -135,23 +137,28 @@ static bool se_surgery_self_check(se_machine *m)
     m->ctx_header = se_ctx_header_for(uc_context_size(m->uc));
     if (m->ctx_header == 0)
         return false;
-    const uint64_t magic = 0x5eed5eed1234ull;
+    const uint64_t magic = 0x5eed5eed1234ull, cr3_magic = 0x5eed000ull;
     uint64_t old_rip = se_be_get(m, UC_X86_REG_RIP);
+    uint64_t old_cr3 = se_be_get(m, UC_X86_REG_CR3);
     se_be_set(m, UC_X86_REG_RIP, magic);
+    se_be_set(m, UC_X86_REG_CR3, cr3_magic); /* paging is still off: nothing is walked */
     bool ok = uc_context_save(m->uc, m->ctx) == UC_ERR_OK;
     uint8_t *d = se_ctx_data(m);
-    uint64_t eip = 0, efer = 0;
+    uint64_t eip = 0, efer = 0, cr3 = 0;
     uint32_t hflags = 0;
     int32_t old_exc = 0;
     memcpy(&eip, d + SE_CTX_EIP, 8);
+    memcpy(&cr3, d + SE_CTX_CR3, 8);
     memcpy(&efer, d + SE_CTX_EFER, 8);
     memcpy(&hflags, d + SE_CTX_HFLAGS, 4);
     memcpy(&old_exc, d + SE_CTX_OLD_EXC, 4);
     uc_x86_msr msr = {.rid = SE_MSR_IA32_EFER, .value = 0};
     uc_reg_read(m->uc, UC_X86_REG_MSR, &msr);
-    ok = ok && eip == magic && efer == msr.value && (hflags & SE_HF_LMA) && (hflags & SE_HF_CS64) &&
-         (hflags & SE_HF_CPL_MASK) == 0 && old_exc == -1;
+    ok = ok && eip == magic && cr3 == cr3_magic && efer == msr.value && (hflags & SE_HF_LMA) &&
+         (hflags & SE_HF_CS64) && (hflags & SE_HF_CPL_MASK) == 0 && (hflags & SE_HF_SMAP) == 0 &&
+         old_exc == -1;
     se_be_set(m, UC_X86_REG_RIP, old_rip);
+    se_be_set(m, UC_X86_REG_CR3, old_cr3);
     return ok;
 }
 
@@ -267,6 +274,7 @@ se_status se_be_open(se_machine *m)
         m->use_surgery = surgery_ok;
         break;
     }
+    m->fast_cr3 = m->use_surgery && m->cfg.pti;
     /* the dedicated page whose protection change flushes the TLB (§9.1) */
     if (uc_mem_map(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot map the TLB-flush page");
@@ -295,9 +303,85 @@ static se_status se_be_apply_privilege_surgery(se_machine *m);
 
 se_status se_be_apply_privilege(se_machine *m)
 {
-    if (!m->use_surgery)
+    if (!m->use_surgery) {
+        if (se_be_get(m, UC_X86_REG_CR3) != m->arch.cr3) {
+            se_be_set(m, UC_X86_REG_CR3, m->arch.cr3);
+            se_be_flush_tlb(m); /* a host write of CR3 does not flush in 2.0.1 */
+        }
         return se_be_transfer(m, se_be_get(m, UC_X86_REG_RIP), 0, false);
+    }
     return se_be_apply_privilege_surgery(m);
+}
+
+/*
+ * CR3 switches without a flush.
+ *
+ * A MOV to CR3 in the engine flushes its whole softmmu TLB (cpu_x86_update_cr3 -> tlb_flush,
+ * and from 2.1.0 a host write of CR3 does too), and with PTI the entry path switches twice per
+ * system call: the flushes and the page walks that refill the TLB after them were about half
+ * of all host work per call. The machine's two roots make the flush unnecessary if the
+ * engine's TLB partitions are used with care. The engine keeps one TLB per MMU index
+ * (qemu/target/i386/cpu.h, cpu_mmu_index): USER (CPL3), KNOSMAP (CPL0 without HF_SMAP, or with
+ * RFLAGS.AC) and KSMAP (CPL0 with HF_SMAP and AC clear). The backend gives each partition one
+ * root:
+ *  - USER is used at CPL3, on the user root only;
+ *  - KNOSMAP at CPL0 on the kernel root;
+ *  - KSMAP at CPL0 on the user root: the entry code before SWITCH_TO_KERNEL_CR3 and after
+ *    SWITCH_TO_USER_CR3 (HF_SMAP is set in hflags by surgery for that stretch only).
+ * A partition then only ever holds translations of its own root, which stay valid across
+ * switches: the tables never change under a live machine except through the host API, which
+ * flushes. Translations of the user root are also valid under the kernel root (the machine
+ * maps every user-root page in the kernel root with the same entry, memory.c), so the one
+ * thing that must never happen is a kernel-root translation used while the user root is live:
+ * a kernel-only page must still fault there as PTI makes it fault on hardware.
+ * Three ways the engine could leave its partition, each handled:
+ *  - RFLAGS.AC set at CPL0 on the user root selects KNOSMAP: the block hook sees it before a
+ *    block runs, checks that block's own fetch against the user root, and flushes;
+ *  - HF_SMAP gives KSMAP SMAP semantics (CPL0 data accesses to user pages fault) which this
+ *    machine's CPU, with CR4.SMAP clear, does not have: such a #PF is recognised (the walker
+ *    allows the access), the trick is dropped for the rest of the stretch after a flush, and the
+ *    instruction runs again;
+ *  - a native MOV to CR4 recomputes HF_SMAP: flush first, and drop the trick for the stretch.
+ * Any other root, or CPL3 on the kernel root, is "foreign": entering or leaving it flushes, as
+ * every switch did before. Only on the surgery path (the layout check covers env->cr[3] and
+ * hflags; HF_SMAP's bit is the same in 2.0.1 and 2.1.1), with PTI.
+ */
+#define SE_ROOT_MASK 0x000FFFFFFFFFF000ull
+
+typedef enum { SE_TLBR_KERNEL, SE_TLBR_USER, SE_TLBR_KUSER, SE_TLBR_FOREIGN } se_tlb_regime;
+
+static se_tlb_regime se_be_regime(const se_machine *m)
+{
+    uint64_t root = m->arch.cr3 & SE_ROOT_MASK;
+    if (m->arch.cpl == 3)
+        return root == m->upgd ? SE_TLBR_USER : SE_TLBR_FOREIGN;
+    if (root == m->kpgd)
+        return SE_TLBR_KERNEL;
+    return root == m->upgd ? SE_TLBR_KUSER : SE_TLBR_FOREIGN;
+}
+
+/* Patch a saved context for m->arch's CR3 and partition; true when the TLB must be flushed. */
+static bool se_be_paging_patch(se_machine *m, uint8_t *d, uint32_t *hflags)
+{
+    if (!m->fast_cr3) {
+        /* every change of root flushes, as the engine's own MOV to CR3 does */
+        uint64_t cur;
+        memcpy(&cur, d + SE_CTX_CR3, 8);
+        if (cur == m->arch.cr3)
+            return false;
+        memcpy(d + SE_CTX_CR3, &m->arch.cr3, 8);
+        return true;
+    }
+    se_tlb_regime r = se_be_regime(m);
+    bool flush = r == SE_TLBR_FOREIGN || m->tlb_foreign;
+    m->tlb_foreign = r == SE_TLBR_FOREIGN;
+    if (r != SE_TLBR_KUSER)
+        m->kuser_nosmap = false;
+    m->engine_smap = r == SE_TLBR_KUSER && !m->kuser_nosmap;
+    *hflags = m->engine_smap ? *hflags | SE_HF_SMAP : *hflags & ~SE_HF_SMAP;
+    /* the architectural value: bit 63 is never stored (CR3-2) */
+    memcpy(d + SE_CTX_CR3, &m->arch.cr3, 8);
+    return flush;
 }
 
 static se_status se_be_apply_privilege_surgery(se_machine *m)
@@ -309,12 +393,106 @@ static se_status se_be_apply_privilege_surgery(se_machine *m)
     memcpy(&hflags, d + SE_CTX_HFLAGS, 4);
     /* only the CPL bits: both sides of every modelled transition are 64-bit code (§5.2) */
     hflags = (hflags & ~SE_HF_CPL_MASK) | (m->arch.cpl & SE_HF_CPL_MASK);
+    bool flush = se_be_paging_patch(m, d, &hflags);
     memcpy(d + SE_CTX_HFLAGS, &hflags, 4);
     se_ctx_put_seg(d, SE_SEG_CS, m->arch.regs.cs, &m->arch.cs_cache);
     se_ctx_put_seg(d, SE_SEG_SS, m->arch.regs.ss, &m->arch.ss_cache);
     if (uc_context_restore(m->uc, m->ctx) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "uc_context_restore failed");
+    if (flush)
+        se_be_flush_tlb(m);
     return SE_OK;
+}
+
+/* Rewrite only the paging part of the engine's state (CR3, HF_SMAP), flushing if needed. */
+static bool se_be_paging_surgery(se_machine *m)
+{
+    if (uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
+        return false;
+    uint8_t *d = se_ctx_data(m);
+    uint32_t hflags;
+    memcpy(&hflags, d + SE_CTX_HFLAGS, 4);
+    bool flush = se_be_paging_patch(m, d, &hflags);
+    memcpy(d + SE_CTX_HFLAGS, &hflags, 4);
+    if (uc_context_restore(m->uc, m->ctx) != UC_ERR_OK)
+        return false;
+    if (flush)
+        se_be_flush_tlb(m);
+    return true;
+}
+
+bool se_be_mov_to_cr3(se_machine *m)
+{
+    /* the stretch on the user root ends (or starts) here: the next one may use KSMAP again */
+    m->kuser_nosmap = false;
+    return m->fast_cr3 && se_be_paging_surgery(m);
+}
+
+void se_be_mov_to_cr4(se_machine *m)
+{
+    if (!m->engine_smap)
+        return;
+    /* cpu_x86_update_cr4 sets HF_SMAP from CR4.SMAP, which is clear: the engine falls back to
+     * KNOSMAP, which holds kernel-root translations */
+    se_be_flush_tlb(m);
+    m->engine_smap = false;
+    m->kuser_nosmap = true;
+}
+
+bool se_be_block_paging_fault(se_machine *m, uint64_t addr, uint32_t size, se_fault *f)
+{
+    if (!m->engine_smap || !(se_be_get(m, UC_X86_REG_RFLAGS) & SE_RFLAGS_AC))
+        return false;
+    /* AC selects KNOSMAP, whose translations are the kernel root's: the engine fetched this
+     * block through it, so check its bytes against the live (user) root as the CPU would */
+    uint64_t last = addr + (size ? size : 1) - 1;
+    for (uint64_t a = addr; a <= last; a = (a | 0xFFF) + 1) {
+        se_walk(m, a, SE_ACCESS_FETCH, 0, 0, NULL, f);
+        if (f->kind != SE_FAULT_NONE)
+            return true;
+        if ((a | 0xFFF) == UINT64_MAX)
+            break;
+    }
+    /* HF_SMAP off for the rest of the stretch, on an emptied TLB */
+    m->kuser_nosmap = true;
+    se_be_paging_surgery(m);
+    se_be_flush_tlb(m);
+    return false;
+}
+
+bool se_be_pf_artifact(se_machine *m)
+{
+    if (!m->engine_smap)
+        return false;
+    m->kuser_nosmap = true;
+    if (!se_be_paging_surgery(m))
+        return false;
+    se_be_flush_tlb(m);
+    return true;
+}
+
+bool se_be_engine_smap(const se_machine *m)
+{
+    return m->engine_smap;
+}
+
+void se_be_paging_restored(se_machine *m, bool engine_smap, bool cr3_changed)
+{
+    if (!m->fast_cr3) {
+        /* a context restore does not flush the TLB (docs/machine.md, engine limitations) */
+        if (cr3_changed)
+            se_be_flush_tlb(m);
+        return;
+    }
+    /* the restored context holds the snapshot's CR3 and HF_SMAP; the TLB is today's: the
+     * partitions still hold only their roots' translations unless either side is foreign */
+    m->engine_smap = engine_smap;
+    m->kuser_nosmap = false;
+    bool want = se_be_regime(m) == SE_TLBR_KUSER;
+    if (want != engine_smap || se_be_regime(m) == SE_TLBR_FOREIGN || m->tlb_foreign) {
+        if (!se_be_paging_surgery(m))
+            se_be_flush_tlb(m);
+    }
 }
 
 static void se_portable_reset_exception(se_machine *m);

@@ -89,6 +89,15 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
         uc_emu_stop(m->uc);
         return;
     }
+    se_fault pf;
+    if (se_be_block_paging_fault(m, addr, size, &pf)) {
+        /* fetched through a kernel-root translation while the user root is live */
+        pf.rip = addr;
+        pf.cpl = m->arch.cpl;
+        m->arch.cr2 = pf.cr2;
+        se_stop_with_fault(m, &pf);
+        return;
+    }
     /* the budget is checked before the block runs, so a run never exceeds it; a block
      * counts at least one instruction, so that no loop is ever free */
     uint32_t n = bi->n_insns ? bi->n_insns : 1;
@@ -391,6 +400,12 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
                               eff.noflush ? SE_COST_MOV_CR3_NOFLUSH : SE_COST_MOV_CR3_FLUSH);
             m->arch.cr3 = st.cr3;
             se_be_exits_sync(m);
+            /* between the machine's two roots the backend loads CR3 itself and keeps the
+             * engine's TLB (backend.c, "CR3 switches without a flush") */
+            if (se_be_mov_to_cr3(m)) {
+                se_skip_insn(m, h, addr);
+                break;
+            }
             /* The engine would store bit 63 verbatim (EMU-10), and its 5-level walk does not
              * ignore it: hand it the architectural value, i.e. without the no-flush bit, and
              * restore the register at the next instruction. */
@@ -403,6 +418,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         if (k == SE_FAULT_NONE) {
             m->arch.cr4 = st.cr4;
             se_be_exits_sync(m);
+            se_be_mov_to_cr4(m); /* the engine's MOV recomputes its hflags */
         }
         break;
     case SE_INSN_MOV_TO_CR0: {
@@ -739,7 +755,7 @@ se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, si
 
 /* #PF error code and CR2 for a fault at `rip`: our walker decides (the engine's own error
  * code is only in its private state, and its fetch-fault CR2 is wrong, §10). */
-static void se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine, se_fault *out)
+static bool se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine, se_fault *out)
 {
     se_fault f;
     /* instruction fetch: any byte of the (up to 15-byte) instruction */
@@ -754,7 +770,7 @@ static void se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
                            se_decode_one(buf, (size_t)(a - rip), rip, &in) != SE_OK;
             if (reaches) {
                 *out = f;
-                return;
+                return true;
             }
             break;
         }
@@ -769,13 +785,13 @@ static void se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
         se_walk(m, cr2_engine, SE_ACCESS_READ, m->arch.cpl, 0, NULL, &f);
         if (f.kind != SE_FAULT_NONE) {
             *out = f;
-            return;
+            return true;
         }
     }
     se_walk(m, cr2_engine, SE_ACCESS_WRITE, m->arch.cpl, 0, NULL, &f);
     if (f.kind != SE_FAULT_NONE) {
         *out = f;
-        return;
+        return true;
     }
     /* the engine faulted where our tables allow the access: report what it computed */
     memset(out, 0, sizeof *out);
@@ -786,6 +802,7 @@ static void se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
     uint32_t code;
     if (se_be_last_error_code(m, &code))
         out->error_code = code;
+    return false;
 }
 
 static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
@@ -807,7 +824,15 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
     }
     switch (intno) {
     case SE_VEC_PF:
-        se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f);
+        if (!se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f) && se_be_pf_artifact(m)) {
+            /* not the CPU's fault but the TLB partition's (backend.c): run it again */
+            se_uncount_from(m, rip);
+            m->run.restart = true;
+            m->run.restart_at = rip;
+            m->run.restart_exc = true;
+            uc_emu_stop(m->uc);
+            return;
+        }
         f.rip = rip;
         f.cpl = m->arch.cpl;
         f.kind = SE_FAULT_FAULT;

@@ -385,11 +385,7 @@ se_status se_enter_user_internal(se_machine *m, const se_regs *r)
     a->ss_cache = (se_seg_cache){.base = 0, .limit = SE_SEG_FLAT_LIMIT, .ar = SE_SEG_AR_USER_SS};
     a->kernel_gs_base = m->lay.percpu;
     a->spec_ctrl = 0;
-    if (a->cr3 != m->user_cr3 || se_be_get(m, UC_X86_REG_CR3) != m->user_cr3) {
-        a->cr3 = m->user_cr3;
-        se_be_set(m, UC_X86_REG_CR3, m->user_cr3);
-        se_be_flush_tlb(m);
-    }
+    a->cr3 = m->user_cr3; /* loaded into the engine with the CPL (se_be_apply_privilege) */
     uc_x86_msr kgs = {.rid = SE_MSR_IA32_KERNEL_GS_BASE, .value = a->kernel_gs_base};
     uc_reg_write(m->uc, UC_X86_REG_MSR, &kgs);
     se_regs w = *r;

@@ -164,6 +164,8 @@ typedef struct se_run_state {
     bool restart;
     uint64_t restart_at;
     bool restart_warn; /* the restart continues after a kernel WARN (not a stale block) */
+    bool restart_exc;  /* the restart runs an instruction again after a #PF that was the
+                        * engine's, not the CPU's (se_be_pf_artifact) */
     /* kernel WARNs/BUGs reached in this run (se_kernel_warning_get), the first SE_KWARN_MAX */
     uint64_t kwarn[SE_KWARN_MAX];
     unsigned n_kwarn;
@@ -187,6 +189,12 @@ struct se_machine {
     /* The engine's EFER.NXE can follow the model's (backend.c, se_be_sync_nxe): only then do
      * page tables carry XD, which an engine without NXE would take for a reserved bit. */
     bool engine_nx;
+    /* TLB partitions (backend.c, "CR3 switches without a flush"): MOV to CR3 between the
+     * machine's two roots keeps the engine's TLB; the state of that scheme */
+    bool fast_cr3;     /* on: surgery works and PTI gives two roots */
+    bool engine_smap;  /* HF_SMAP is set in the engine's hflags (CPL0 on the user root) */
+    bool kuser_nosmap; /* this stretch at CPL0 on the user root runs without it (fallback) */
+    bool tlb_foreign;  /* the engine's TLB may hold entries of a root other than the two */
 
     se_cpu_state arch; /* privileged state (see file comment) */
     se_tlb tlb;
@@ -327,6 +335,26 @@ void se_be_reset_exception(se_machine *m);
 /* The #PF/#GP error code Unicorn computed for the last exception, when known. */
 bool se_be_last_error_code(se_machine *m, uint32_t *code);
 void se_be_flush_tlb(se_machine *m);
+/* The engine's paging state after m->arch.cpl or m->arch.cr3 changed by a SYSCALL, SYSRET,
+ * IRETQ or the host (CR3 in the engine, its TLB partition, a flush when one is needed). Only
+ * on the surgery path; the caller applies the CPL itself. */
+void se_be_paging_changed(se_machine *m);
+/* A MOV to CR3 the model accepted (m->arch.cr3 is the new value): true when the backend has
+ * loaded it, and the instruction must be skipped; false when the engine's own MOV must run. */
+bool se_be_mov_to_cr3(se_machine *m);
+/* A MOV to CR4 is about to run natively: the engine recomputes hflags from it. */
+void se_be_mov_to_cr4(se_machine *m);
+/* Block hook: the block at addr is about to run. On the user root at CPL0, a set RFLAGS.AC
+ * would make the engine use kernel-root TLB entries: flush, or, when the block's own fetch
+ * was allowed only by such an entry, report the #PF the CPU raises (true, *f filled). */
+bool se_be_block_paging_fault(se_machine *m, uint64_t addr, uint32_t size, se_fault *f);
+/* A #PF the architecture does not raise came from the partition trick (SMAP semantics of the
+ * engine's partition for CPL0 on the user root): drop the trick for this stretch, flush, and
+ * return true so that the instruction runs again. */
+bool se_be_pf_artifact(se_machine *m);
+/* Snapshot support: the engine-side paging state a context save captures. */
+bool se_be_engine_smap(const se_machine *m);
+void se_be_paging_restored(se_machine *m, bool engine_smap, bool cr3_changed);
 /* Make the engine's EFER.NXE equal the model's (m->arch.efer), flushing its TLB when it
  * changes; nothing when !m->engine_nx. Call after anything that changes either. */
 void se_be_sync_nxe(se_machine *m);

@@ -66,6 +66,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     r->error = SE_OK;
     r->restart = false;
     r->restart_warn = false;
+    r->restart_exc = false;
     r->n_kwarn = 0;
     r->cycles = 0;
     memset(r->phase_cycles, 0, sizeof r->phase_cycles);
@@ -110,11 +111,13 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         /* a stale or unhooked translation was discarded before it ran: run it again, now
          * translated from the bytes in memory. The same block twice in a row means the
          * engine kept the stale one; running it would execute bytes that are not there. */
-        if (r->restart_warn) {
+        if (r->restart_warn || r->restart_exc) {
             /* after a kernel WARN: the engine's #UD state is cleared and the kernel goes on
-             * after the UD2, as handle_bug() returns there; not a retranslation */
+             * after the UD2, as handle_bug() returns there; after a #PF of the engine's TLB
+             * partition, the instruction runs again. Not a retranslation. */
             se_be_reset_exception(m);
             r->restart_warn = false;
+            r->restart_exc = false;
             same_restarts = 0;
             last_restart = 0;
         } else {

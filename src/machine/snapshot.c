@@ -20,6 +20,7 @@ struct se_snapshot {
     se_cpu_state arch;
     se_tlb tlb;
     int engine_cpl;
+    bool engine_smap; /* the engine's TLB partition flag in ctx (backend.c) */
     se_snap_region *regions;
     size_t n_regions;
     uint8_t *bytes;
@@ -75,6 +76,7 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
     s->arch = m->arch;
     s->tlb = m->tlb;
     s->engine_cpl = m->engine_cpl;
+    s->engine_smap = se_be_engine_smap(m);
     size_t off = 0;
     for (size_t i = 0; i < m->n_maps; i++) {
         const se_mapping *mp = &m->maps[i];
@@ -129,8 +131,10 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     m->engine_cpl = s->engine_cpl;
     m->cr_pending = NULL;
     m->fix_selectors = false;
-    /* a context restore does not flush the TLB (docs/machine.md, engine limitations) */
-    if (cr3_changed || nxe_changed)
+    /* a context restore does not flush the TLB (docs/machine.md, engine limitations): the
+     * backend decides whether the restored CR3 needs it */
+    se_be_paging_restored(m, s->engine_smap, cr3_changed);
+    if (nxe_changed)
         se_be_flush_tlb(m);
     se_be_sync_nxe(m); /* the saved context agrees with s->arch already: a check */
     se_be_exits_sync(m);

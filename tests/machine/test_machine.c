@@ -23,6 +23,14 @@ SE_STUB(stub_iret_end);
 SE_STUB(stub_cr3);
 SE_STUB(stub_cr3_end);
 SE_STUB(stub_kread);
+SE_STUB(stub_cr3_tlb);
+SE_STUB(stub_cr3_tlb_end);
+SE_STUB(stub_kjump);
+SE_STUB(stub_kjump_end);
+SE_STUB(stub_acpage);
+SE_STUB(stub_acpage_end);
+SE_STUB(stub_acpage_b);
+SE_STUB(stub_acpage_b_end);
 SE_STUB(stub_kread_end);
 SE_STUB(stub_noncanon);
 SE_STUB(stub_noncanon_sysretq);
@@ -276,6 +284,160 @@ static void test_pti_user_cr3_hides_kernel_data_at_cpl0(void **s)
     se_assert_eq_hex("error code", r.fault.error_code, 0); /* supervisor read, not present */
     se_assert_eq_hex("CR2", r.fault.cr2, u.rdi);
     se_assert_eq_hex("RIP", r.fault.rip, KSTUB + 3); /* after the 3-byte SWAPGS */
+    se_machine_destroy(m);
+}
+
+/*
+ * The engine's TLB is kept across the machine's CR3 switches (backend.c, "CR3 switches without
+ * a flush"). Whatever the kernel CR3 put in it must not serve an access made at CPL0 while the
+ * user CR3 is live: each case first reads kernel-only data on the kernel CR3 (twice: a first
+ * call warms the TLB), then touches it on the user CR3 at entry, after the switch back, after
+ * setting RFLAGS.AC (which moves the engine to the kernel partition) or after a MOV to CR4
+ * (which makes the engine recompute its partition), or fetches kernel-only code with AC set. A user
+ * page read at CPL0 on the user CR3 is allowed (CR4.SMAP is clear) although the engine's partition
+ * has SMAP semantics. Every case runs with the no-flush scheme and without it (every switch
+ * flushing, as the engine does natively): the outcomes must be the same.
+ */
+static void test_pti_tlb_kept_across_cr3_switches(void **s)
+{
+    (void)s;
+    for (int fast = 0; fast <= 1; fast++) {
+        for (int pcid = 0; pcid <= 1; pcid++) {
+            for (uint64_t mode = 0; mode <= 7; mode++) {
+                se_machine *m = mk(SE_VENDOR_INTEL, false, true, pcid);
+                if (!fast)
+                    m->fast_cr3 = false;
+                else if (!m->fast_cr3) {
+                    se_machine_destroy(m); /* the portable path never keeps the TLB */
+                    continue;
+                }
+                load_kernel(m, stub_cr3_tlb, stub_cr3_tlb_end);
+                const uint64_t kjump = KSTUB + 0x2000;
+                assert_int_equal(se_load_kernel_code(m, kjump, stub_kjump,
+                                                     (size_t)(stub_kjump_end - stub_kjump), false),
+                                 SE_OK);
+                load_user(m, UCODE, user_syscall, user_syscall_end);
+                const uint64_t udata = 0x600000, secret = 0x5ec2e7;
+                assert_int_equal(se_mem_map(m, udata, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+                assert_int_equal(se_mem_write(m, udata, &secret, 8), SE_OK);
+                se_regs u = user_regs(UCODE);
+                u.rdi = state(m).kernel_gs_base + 0x1000; /* not cloned into the user PGD */
+                u.rdx = udata;
+                u.r8 = kjump;
+                u.r15 = m->lay.cea_entry_stack + 0xF00; /* PTI-shared, supervisor */
+                u.rsi = 0; /* warm-up: kernel data read on the kernel CR3 only */
+                assert_int_equal(se_enter_user(m, &u), SE_OK);
+                se_run_result r = run_to(m, 0, 1);
+                assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+                u.rsi = mode;
+                assert_int_equal(se_enter_user(m, &u), SE_OK);
+                r = run_to(m, 0, 1);
+                char what[64];
+                snprintf(what, sizeof what, "fast=%d pcid=%d case %d", fast, pcid, (int)mode);
+                if (mode == 0 || mode == 3) {
+                    if (r.reason != SE_STOP_USER_RETURN)
+                        fail_msg("%s: stopped with %d (vector %d)", what, (int)r.reason,
+                                 (int)r.fault.vector);
+                    if (mode == 3)
+                        se_assert_eq_hex(what, state(m).regs.r10, secret);
+                } else {
+                    if (r.reason != SE_STOP_FAULT || r.fault.vector != SE_VEC_PF ||
+                        r.fault.cpl != 0)
+                        fail_msg("%s: no #PF at CPL0 (reason %d, vector %d)", what, (int)r.reason,
+                                 (int)r.fault.vector);
+                    se_assert_eq_hex(what, r.fault.cr2, mode == 5 ? kjump : u.rdi);
+                    se_assert_eq_hex(what, r.fault.error_code, mode == 5 ? SE_PF_I : 0);
+                }
+                /* the machine goes on: a plain call afterwards works */
+                u.rsi = 0;
+                assert_int_equal(se_enter_user(m, &u), SE_OK);
+                r = run_to(m, 0, 1);
+                if (r.reason != SE_STOP_USER_RETURN)
+                    fail_msg("%s: the next call stopped with %d", what, (int)r.reason);
+                se_machine_destroy(m);
+            }
+        }
+    }
+}
+
+/* The same for an instruction fetch: with RFLAGS.AC set on the user CR3 the engine would take
+ * the next block's bytes from the kernel CR3's translation of a kernel-only page; the CPU
+ * raises #PF there (fetch, not present), and the machine must too. */
+static void test_pti_ac_fetch_uses_no_kernel_translation(void **s)
+{
+    (void)s;
+    for (int fast = 0; fast <= 1; fast++) {
+        se_machine *m = mk(SE_VENDOR_INTEL, false, true, true);
+        if (!fast)
+            m->fast_cr3 = false;
+        else if (!m->fast_cr3) {
+            se_machine_destroy(m);
+            continue;
+        }
+        /* the layout the case depends on: POPF is the page's last byte, RET at +0x20 */
+        assert_int_equal((size_t)(stub_acpage_end - stub_acpage), 0x1000);
+        assert_int_equal(stub_acpage[0xFFF], 0x9D);
+        assert_int_equal(stub_acpage_b[0x20], 0xC3);
+        load_kernel(m, stub_acpage, stub_acpage_end);
+        const uint64_t page_b = KSTUB + 0x1000;
+        assert_int_equal(se_load_kernel_code(m, page_b, stub_acpage_b,
+                                             (size_t)(stub_acpage_b_end - stub_acpage_b), false),
+                         SE_OK);
+        load_user(m, UCODE, user_syscall, user_syscall_end);
+        se_regs u = user_regs(UCODE);
+        u.r8 = page_b + 0x20;
+        u.r15 = m->lay.cea_entry_stack + 0xF00;
+        u.rsi = 0;
+        assert_int_equal(se_enter_user(m, &u), SE_OK);
+        se_run_result r = run_to(m, 0, 1);
+        assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+        u.rsi = 1;
+        assert_int_equal(se_enter_user(m, &u), SE_OK);
+        r = run_to(m, 0, 1);
+        if (r.reason != SE_STOP_FAULT || r.fault.vector != SE_VEC_PF || r.fault.cpl != 0)
+            fail_msg("fast=%d: no #PF at CPL0 (reason %d, vector %d)", fast, (int)r.reason,
+                     (int)r.fault.vector);
+        se_assert_eq_hex("CR2", r.fault.cr2, page_b);
+        se_assert_eq_hex("error code", r.fault.error_code, SE_PF_I);
+        se_assert_eq_hex("RIP", r.fault.rip, page_b);
+        se_machine_destroy(m);
+    }
+}
+
+/* A snapshot taken while stopped at CPL0 on the user CR3 (a #PF in the exit stretch, after
+ * a user-page read made the machine leave its SMAP partition) and restored after a call has
+ * filled the kernel CR3's translations: running on from there must fault again. */
+static void test_pti_snapshot_at_cpl0_on_user_cr3(void **s)
+{
+    (void)s;
+    se_machine *m = mk(SE_VENDOR_INTEL, false, true, true);
+    load_kernel(m, stub_cr3_tlb, stub_cr3_tlb_end);
+    load_user(m, UCODE, user_syscall, user_syscall_end);
+    const uint64_t udata = 0x600000;
+    assert_int_equal(se_mem_map(m, udata, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+    se_regs u = user_regs(UCODE);
+    u.rdi = state(m).kernel_gs_base + 0x1000;
+    u.rdx = udata;
+    u.r15 = m->lay.cea_entry_stack + 0xF00;
+    u.rsi = 7;
+    assert_int_equal(se_enter_user(m, &u), SE_OK);
+    se_run_result r = run_to(m, 0, 1);
+    assert_int_equal(r.reason, SE_STOP_FAULT);
+    assert_int_equal(r.fault.vector, SE_VEC_PF);
+    se_assert_eq_hex("CR2", r.fault.cr2, u.rdi);
+    se_snapshot *snap = NULL;
+    assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
+    u.rsi = 0;
+    assert_int_equal(se_enter_user(m, &u), SE_OK);
+    r = run_to(m, 0, 1);
+    assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+    assert_int_equal(se_snapshot_restore(m, snap), SE_OK);
+    r = run_to(m, 0, 1);
+    assert_int_equal(r.reason, SE_STOP_FAULT);
+    assert_int_equal(r.fault.vector, SE_VEC_PF);
+    assert_int_equal(r.fault.cpl, 0);
+    se_assert_eq_hex("CR2 again", r.fault.cr2, u.rdi);
+    se_snapshot_destroy(snap);
     se_machine_destroy(m);
 }
 
@@ -708,6 +870,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pti_user_cr3_hides_kernel_data_at_cpl0),
+        cmocka_unit_test(test_pti_tlb_kept_across_cr3_switches),
+        cmocka_unit_test(test_pti_ac_fetch_uses_no_kernel_translation),
+        cmocka_unit_test(test_pti_snapshot_at_cpl0_on_user_cr3),
         cmocka_unit_test(test_no_pti_kernel_data_visible_at_cpl0),
         cmocka_unit_test(test_pti_kernel_cr3_noflush_then_flush),
         cmocka_unit_test(test_unmap_flushes_tlb),
