@@ -181,12 +181,18 @@ struct se_be_whook {
 
 /* The linear address of a guest-physical one, through the machine's mappings (each guest
  * page backs one linear page: user pages sit at the same address in both PTI tables). */
-static bool se_be_pa_to_va(const se_machine *m, uint64_t pa, uint64_t *va)
+static bool se_be_pa_to_va(se_machine *m, uint64_t pa, uint64_t *va)
 {
-    for (size_t i = 0; i < m->n_maps; i++) {
+    /* a store hook runs on every guest store to RAM: most hit the mapping the last one hit
+     * (the kernel stack), so look there first */
+    for (size_t k = 0; k <= m->n_maps; k++) {
+        size_t i = k == 0 ? m->pa_hint : k - 1; /* the hint may be looked at twice */
+        if (i >= m->n_maps)
+            continue;
         const se_mapping *mp = &m->maps[i];
         if (pa >= mp->pa && pa - mp->pa < mp->size) {
             *va = mp->va + (pa - mp->pa);
+            m->pa_hint = i;
             return true;
         }
     }

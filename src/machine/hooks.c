@@ -196,14 +196,16 @@ static void se_hook_syscall(uc_engine *uc, void *user)
 {
     se_machine *m = user;
     (void)uc;
-    se_cpu_state st;
-    se_machine_snapshot_state(m, &st);
+    /* SYSCALL reads RIP and RFLAGS and writes RCX, R11, RFLAGS, RIP and the privileged state
+     * (se_cpu_syscall): the rest of the register file stays in the engine */
+    se_cpu_state st = m->arch;
+    st.regs.rip = se_be_get(m, UC_X86_REG_RIP);
+    st.regs.rflags = se_be_get(m, UC_X86_REG_RFLAGS);
     uint8_t buf[16];
     unsigned len = 2;
     se_insn in;
-    if (uc_mem_read(m->uc, st.regs.rip, buf, 2) == UC_ERR_OK &&
-        se_decode_one(buf, 2, st.regs.rip, &in) == SE_OK)
-        len = in.len;
+    if (uc_mem_read(m->uc, st.regs.rip, buf, 2) == UC_ERR_OK && buf[0] == 0x0F && buf[1] == 0x05)
+        len = 2; /* the plain encoding: nothing to decode */
     else if (uc_mem_read(m->uc, st.regs.rip, buf, sizeof buf) == UC_ERR_OK &&
              se_decode_one(buf, sizeof buf, st.regs.rip, &in) == SE_OK)
         len = in.len; /* prefixed SYSCALL: Unicorn adds the full length (§4) */

@@ -185,6 +185,7 @@ struct se_machine {
     size_t ctx_header;   /* backend: bytes of struct uc_context before the CPU state (0: unknown) */
     bool hooks_physical; /* backend: memory hooks see guest-physical addresses (Unicorn 2.1+) */
     struct se_be_whook *whooks; /* backend: write hooks, freed at close */
+    size_t pa_hint;             /* backend: the mapping the last hooked store fell in */
     uc_context *ctx;            /* scratch context for surgery */
     /* The engine's EFER.NXE can follow the model's (backend.c, se_be_sync_nxe): only then do
      * page tables carry XD, which an engine without NXE would take for a reserved bit. */

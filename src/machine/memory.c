@@ -281,10 +281,15 @@ se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
     const uint8_t *in = buf;
     uint64_t start = va;
     size_t total = len;
+    /* bytes in pages that carry XD in the engine cannot be fetched in any mode, so cannot
+     * become an instruction the engine translates: no hazard scan for them (the kernel stack
+     * that the system-call hook writes pt_regs to on every call is such a page) */
+    bool exec = false;
     while (len > 0) {
         const se_mapping *mp = se_find_mapping(m, va);
         if (mp == NULL)
             return se_fail(m, SE_ERR_NOT_MAPPED, "0x%" PRIx64 " is not mapped", va);
+        exec = exec || !((mp->flags & SE_MAP_NOEXEC) && m->engine_nx);
         uint64_t chunk = mp->size - (va - mp->va);
         if (chunk > len)
             chunk = len;
@@ -297,7 +302,7 @@ se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
         len -= chunk;
     }
     /* bytes the engine would abort on if it translated them become exits (hazard.c) */
-    return se_be_hazards_update(m, start, total);
+    return exec ? se_be_hazards_update(m, start, total) : SE_OK;
 }
 
 se_status se_translate(se_machine *m, uint64_t va, se_access access, uint8_t cpl, uint64_t cr3,
