@@ -35,7 +35,10 @@ SE_API se_status se_snapshot_create(se_machine *m, se_snapshot **out);
 
 /**
  * @brief Return the machine to a snapshot. Mappings made after the snapshot stay mapped
- * (their contents are not reverted); handler, trace and cost profile are not part of it.
+ * (their contents are not reverted); pages unmapped since stay unmapped, their contents
+ * reverted (what se_mem_map() of the same range gives back); handler, trace and cost profile
+ * are not part of it. Only the pages written since the snapshot are copied back, so a restore
+ * costs in proportion to what the run wrote.
  * @return ::SE_OK, ::SE_ERR_INVALID_ARG (NULL, or a snapshot of another machine, including
  *         one since destroyed),
  *         ::SE_ERR_STATE inside a handler or trace callback, ::SE_ERR_BACKEND.

@@ -685,6 +685,7 @@ static void se_tramp_frame(se_machine *m, uint64_t rip)
     uint64_t frame[5] = {rip, SE_USER_CS, flags, se_be_get(m, UC_X86_REG_RSP), SE_USER_DS};
     uint64_t va = m->lay.cea_entry_stack + SE_TRAMP_FRAME_OFF;
     memcpy(se_host_ptr(m, va, sizeof frame), frame, sizeof frame);
+    se_track_mark(m, va, sizeof frame); /* a snapshot restore must undo it (track.c) */
     se_be_set(m, UC_X86_REG_RSP, va);
     /* the target flags travel in the frame; live NT would make IRETQ a task return (IRET-1) */
     se_be_set(m, UC_X86_REG_RFLAGS, SE_RFLAGS_FIXED);
@@ -743,6 +744,7 @@ se_status se_be_transfer(se_machine *m, uint64_t rip, unsigned hook_len, bool in
      * exception state set (§10). uc_emu_start's count=1 also let one user instruction run. */
     uint64_t *slot = se_host_ptr(m, m->lay.cea_entry_stack + SE_TRAMP_FRAME_OFF, 8);
     *slot = m->lay.tramp_user + SE_TRAMP_U_LANDING;
+    se_track_mark(m, m->lay.cea_entry_stack + SE_TRAMP_FRAME_OFF, 8);
     m->tramp_running = true;
     uc_err e = uc_emu_start(m->uc, iretq, 0, 0, 0);
     m->tramp_running = false;

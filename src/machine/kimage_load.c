@@ -103,7 +103,7 @@ static se_status se_kneed(se_machine *m, const char *name, uint64_t *addr)
 /* ---- memory ---------------------------------------------------------------------------- */
 
 /* Map [lo, hi) with flags, the entry text's pages shared with the user page tables under PTI
- * (pti_clone_entry_text); writable ranges are tracked for snapshots. */
+ * (pti_clone_entry_text). Snapshots taken before are refused: they hold none of the image. */
 static se_status se_kmap_run(se_machine *m, uint64_t lo, uint64_t hi, uint32_t flags,
                              uint64_t etext_lo, uint64_t etext_hi)
 {
@@ -119,10 +119,7 @@ static se_status se_kmap_run(se_machine *m, uint64_t lo, uint64_t hi, uint32_t f
             continue;
         se_status st =
             se_map_internal(m, parts[i].lo, parts[i].hi - parts[i].lo, parts[i].flags, NULL);
-        if (st == SE_OK && (parts[i].flags & SE_MAP_WRITE)) {
-            const se_mapping *mp = &m->maps[m->n_maps - 1];
-            st = se_track_add(m, mp->va, mp->pa, mp->size);
-        }
+        m->kimage_gen++;
         if (st != SE_OK)
             return st;
     }
@@ -138,6 +135,7 @@ static void se_kcopy(se_machine *m, uint64_t va, const uint8_t *src, uint64_t le
         if (dst == NULL || got == 0)
             return; /* the plan mapped every page it copies to */
         memcpy(dst, src, got);
+        se_track_mark(m, va, got); /* a snapshot restore must undo it (track.c) */
         va += got;
         src += got;
         len -= got;

@@ -275,6 +275,8 @@ se_status se_machine_create_ex(const se_config *cfg_in, se_machine **out, char *
     if (st == SE_OK)
         st = se_be_open(m);
     if (st == SE_OK)
+        st = se_track_init(m); /* before anything writes guest RAM */
+    if (st == SE_OK)
         st = se_be_map_ptr(m, SE_PHYS_BASE, cfg.phys_mem_size, m->ram);
     if (st == SE_OK)
         st = se_build_layout(m);
@@ -335,7 +337,7 @@ void se_machine_destroy(se_machine *m)
     se_notes_free(m);
     free(m->syms);
     se_kernel_free(m);
-    se_track_free(m); /* its hooks go with the engine */
+    se_track_free(m); /* its hook goes with the engine */
     se_be_close(m);
     se_hashmap_free(&m->blocks);
     se_hashmap_free(&m->hooked_at);

@@ -55,14 +55,11 @@ typedef struct se_mapping {
 
 struct se_machine;
 
-/* A writable range whose pages a snapshot restores only when written (track.c). */
-#define SE_TRACK_MAX 8
-typedef struct se_track {
-    uint64_t va, pa, pages;
-    uint64_t *wgen; /* per page: the machine's track_gen at its last write */
-    uint64_t *src;  /* per page: the snapshot whose bytes it holds unwritten since, or 0 */
-    struct se_be_whook *hook;
-} se_track;
+/* A writable mapping as a snapshot saved it (track.c). */
+typedef struct se_track_region {
+    uint64_t va, pa, size;
+    bool user; /* user pages may hold code: translated blocks must not go stale */
+} se_track_region;
 
 /* The loaded distribution kernel (kimage_load.c); NULL for the rebuild or your own code. */
 struct se_kernel_state;
@@ -263,10 +260,14 @@ struct se_machine {
 
     se_entry_syms sym;
     struct se_kernel_state *kern;
-    /* write tracking of large writable ranges for snapshots (track.c) */
-    se_track tracks[SE_TRACK_MAX];
-    size_t n_tracks;
+    /* write tracking of every writable mapping for snapshots (track.c), per guest RAM page */
+    uint64_t *pg_wgen; /* per page: the machine's track_gen at its last write */
+    uint64_t *pg_src;  /* per page: the snapshot whose bytes it holds unwritten since, or 0 */
+    struct se_be_whook *h_track; /* the one write hook over all addresses */
+    size_t track_hit;            /* index in maps of the mapping the last store hit */
     uint64_t track_gen;
+    uint64_t track_copied; /* pages restores have copied back (tests: se_track_copied) */
+    uint64_t kimage_gen;   /* bumped by loading a kernel image: older snapshots are refused */
     uint64_t next_snapshot_id;
     se_syscall_fn handler;
     void *handler_ctx;
@@ -416,14 +417,23 @@ se_status se_load_builtin_entry(se_machine *m);
 se_status se_load_code_pages(se_machine *m, uint64_t va, const uint8_t *code, size_t len,
                              uint32_t flags, bool scan);
 /* ---- track.c: page-granular write tracking for snapshots ------------------------------ */
-se_status se_track_add(se_machine *m, uint64_t va, uint64_t pa, uint64_t size);
+/* The per-page state and the write hook (at creation, once the engine is open). */
+se_status se_track_init(se_machine *m);
+/* Host writes to guest RAM: [va, va + len) was written (pages of the machine's mappings). */
 void se_track_mark(se_machine *m, uint64_t va, uint64_t len);
-bool se_track_covers(const se_machine *m, uint64_t va);
-size_t se_track_bytes(const se_machine *m);
-/* Copy every tracked page to dst (se_track_bytes() bytes); *gen gets the snapshot's generation. */
-void se_track_save(se_machine *m, uint8_t *dst, uint64_t *gen);
+/* The writable mappings a snapshot saves: how many, and *bytes in all. */
+size_t se_track_regions(const se_machine *m, uint64_t *bytes);
+/* Copy every writable mapping to regions (se_track_regions() of them) and dst (*bytes);
+ * *gen gets the snapshot's generation. */
+void se_track_save(se_machine *m, se_track_region *regions, uint8_t *dst, uint64_t *gen);
 /* Copy back from src the pages that may differ from the snapshot (gen, snap_id). */
-void se_track_restore(se_machine *m, const uint8_t *src, uint64_t gen, uint64_t snap_id);
+void se_track_restore(se_machine *m, const se_track_region *regions, size_t n, const uint8_t *src,
+                      uint64_t gen, uint64_t snap_id);
+/* Pages restores have copied back since the machine was created (for tests). */
+static inline uint64_t se_track_copied(const se_machine *m)
+{
+    return m->track_copied;
+}
 void se_track_free(se_machine *m);
 
 /* ---- kimage_load.c: a distribution kernel ----------------------------------------------- */

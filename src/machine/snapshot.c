@@ -2,17 +2,12 @@
 /*
  * Snapshots. Unicorn 2.0.1 contexts hold CPU state only (docs/machine.md, engine limitations), so
  * guest memory is copied by the library: only writable mappings, since nothing else can change in a
- * run.
+ * run, and on restore only their pages written since (track.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "machine/machine_int.h"
-
-typedef struct se_snap_region {
-    uint64_t va, pa, size;
-    bool user; /* user pages may hold code: translated blocks must not go stale */
-} se_snap_region;
 
 struct se_snapshot {
     uint64_t owner_id; /* se_machine::id, not its address: addresses are reused */
@@ -21,13 +16,11 @@ struct se_snapshot {
     se_tlb tlb;
     int engine_cpl;
     bool engine_smap; /* the engine's TLB partition flag in ctx (backend.c) */
-    se_snap_region *regions;
+    /* every writable mapping (track.c): its pages, the generation and identity to restore by */
+    se_track_region *regions;
     size_t n_regions;
     uint8_t *bytes;
-    /* tracked ranges (track.c): all their pages, the generation and identity to restore by */
-    uint8_t *tracked;
-    size_t n_tracks;
-    uint64_t track_gen, id;
+    uint64_t kimage_gen, track_gen, id;
 };
 
 void se_snapshot_destroy(se_snapshot *s)
@@ -38,7 +31,6 @@ void se_snapshot_destroy(se_snapshot *s)
         uc_context_free(s->ctx);
     free(s->regions);
     free(s->bytes);
-    free(s->tracked);
     free(s);
 }
 
@@ -52,18 +44,13 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
     if (se_refuse_in_callback(m, "se_snapshot_create") != SE_OK)
         return SE_ERR_STATE;
     se_snapshot *s = calloc(1, sizeof *s);
-    size_t total = 0, n = 0;
-    for (size_t i = 0; i < m->n_maps; i++)
-        if ((m->maps[i].flags & SE_MAP_WRITE) && !se_track_covers(m, m->maps[i].va)) {
-            total += m->maps[i].size;
-            n++;
-        }
+    uint64_t total = 0;
+    size_t n = se_track_regions(m, &total);
     if (s != NULL) {
         s->regions = calloc(n ? n : 1, sizeof *s->regions);
-        s->bytes = malloc(total ? total : 1);
-        s->tracked = malloc(se_track_bytes(m) ? se_track_bytes(m) : 1);
+        s->bytes = malloc(total ? (size_t)total : 1);
     }
-    if (s == NULL || s->regions == NULL || s->bytes == NULL || s->tracked == NULL ||
+    if (s == NULL || s->regions == NULL || s->bytes == NULL ||
         uc_context_alloc(m->uc, &s->ctx) != UC_ERR_OK) {
         se_snapshot_destroy(s);
         return se_fail(m, SE_ERR_NOMEM, "out of memory for a snapshot");
@@ -77,18 +64,9 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
     s->tlb = m->tlb;
     s->engine_cpl = m->engine_cpl;
     s->engine_smap = se_be_engine_smap(m);
-    size_t off = 0;
-    for (size_t i = 0; i < m->n_maps; i++) {
-        const se_mapping *mp = &m->maps[i];
-        if (!(mp->flags & SE_MAP_WRITE) || se_track_covers(m, mp->va))
-            continue;
-        s->regions[s->n_regions++] = (se_snap_region){
-            .va = mp->va, .pa = mp->pa, .size = mp->size, .user = (mp->flags & SE_MAP_USER) != 0};
-        memcpy(s->bytes + off, se_phys_ptr(&m->phys, mp->pa, mp->size), mp->size);
-        off += mp->size;
-    }
-    s->n_tracks = m->n_tracks;
-    se_track_save(m, s->tracked, &s->track_gen);
+    s->n_regions = n;
+    s->kimage_gen = m->kimage_gen;
+    se_track_save(m, s->regions, s->bytes, &s->track_gen);
     s->id = m->next_snapshot_id++;
     *out = s;
     return SE_OK;
@@ -104,23 +82,11 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
                        "snapshot is NULL or of another machine (possibly a destroyed one)");
     if (se_refuse_in_callback(m, "se_snapshot_restore") != SE_OK)
         return SE_ERR_STATE;
-    if (s->n_tracks != m->n_tracks)
+    if (s->kimage_gen != m->kimage_gen)
         return se_fail(m, SE_ERR_STATE,
                        "the snapshot was taken before a kernel image was loaded: take a new one");
-    se_track_restore(m, s->tracked, s->track_gen, s->id);
-    size_t off = 0;
-    for (size_t i = 0; i < s->n_regions; i++) {
-        const se_snap_region *r = &s->regions[i];
-        uint8_t *host = se_phys_ptr(&m->phys, r->pa, r->size);
-        if (!r->user) {
-            memcpy(host, s->bytes + off, r->size); /* stacks and per-CPU data: no code */
-        } else if (memcmp(host, s->bytes + off, r->size) != 0) {
-            /* a user page changed: it may have held code the engine translated from it */
-            memcpy(host, s->bytes + off, r->size);
-            uc_ctl_remove_cache(m->uc, r->va, r->va + r->size);
-        }
-        off += r->size;
-    }
+    /* only the pages written since (track.c); user pages that change lose their translations */
+    se_track_restore(m, s->regions, s->n_regions, s->bytes, s->track_gen, s->id);
     bool cr3_changed = m->arch.cr3 != s->arch.cr3;
     /* the engine's TLB holds permissions computed under the current EFER.NXE */
     bool nxe_changed = ((m->arch.efer ^ s->arch.efer) & SE_EFER_NXE) != 0;

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Snapshot restores copy back only the pages written since the snapshot (track.c), of every
+ * writable mapping: stacks, per-CPU data, user pages and mappings added later, written by guest
+ * stores or by the host. Pages not written are not copied (se_track_copied counts the copies).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine/machine_int.h"
+#include "se_test.h"
+
+#define DATA  0x600000ull /* user data page the guest stores to */
+#define CODE  0x700000ull /* user code: the stores, then a stop */
+#define LATER 0x800000ull /* mapped after the first snapshot */
+#define PAGE  0x1000ull
+
+static void handler(se_machine *m, long nr, se_pt_regs *regs, void *ctx)
+{
+    (void)m;
+    (void)ctx;
+    regs->ax = 0x1000 + (uint64_t)nr;
+}
+
+/* mov [DATA], rax at CODE; mov [LATER], rax at CODE + 8 */
+static const uint8_t code[] = {0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00,
+                               0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x80, 0x00};
+
+static se_machine *mk(bool pti)
+{
+    se_config cfg;
+    se_config_default(&cfg);
+    cfg.pti = pti;
+    se_machine *m = NULL;
+    assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
+    assert_int_equal(se_set_syscall_handler(m, handler, NULL), SE_OK);
+    assert_int_equal(se_mem_map(m, DATA, PAGE, SE_MAP_USER | SE_MAP_WRITE | SE_MAP_NOEXEC), SE_OK);
+    assert_int_equal(se_mem_map(m, CODE, PAGE, SE_MAP_USER), SE_OK);
+    assert_int_equal(se_mem_write(m, CODE, code, sizeof code), SE_OK);
+    return m;
+}
+
+/* One guest store of rax at CODE + off, from CPL3. */
+static void guest_store(se_machine *m, uint64_t off, uint64_t rax)
+{
+    se_regs r;
+    memset(&r, 0, sizeof r);
+    r.rax = rax;
+    r.rip = CODE + off;
+    r.rsp = m->lay.user_stack_top - 0x100;
+    r.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
+    r.cs = SE_USER_CS;
+    r.ss = SE_USER_DS;
+    assert_int_equal(se_enter_user(m, &r), SE_OK);
+    se_run_options o;
+    memset(&o, 0, sizeof o);
+    o.stop_at[o.n_stop_at++] = CODE + off + 8;
+    se_run_result res;
+    assert_int_equal(se_run(m, &o, &res), SE_OK);
+    assert_int_equal(res.reason, SE_STOP_ADDRESS);
+}
+
+static void one_syscall(se_machine *m)
+{
+    se_regs u;
+    memset(&u, 0, sizeof u);
+    u.rax = 39;
+    u.rip = m->lay.user_code;
+    u.rsp = m->lay.user_stack_top - 0x230;
+    u.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
+    u.cs = SE_USER_CS;
+    u.ss = SE_USER_DS;
+    se_outcome o;
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+    assert_int_equal(o.path, SE_EXIT_SYSRET);
+}
+
+/* Every writable mapping's bytes, in mapping order. */
+static uint8_t *writable_bytes(se_machine *m, size_t *len)
+{
+    uint64_t total = 0;
+    se_track_regions(m, &total);
+    uint8_t *buf = malloc((size_t)total), *p = buf;
+    assert_non_null(buf);
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (m->maps[i].flags & SE_MAP_WRITE) {
+            memcpy(p, se_phys_ptr(&m->phys, m->maps[i].pa, m->maps[i].size), m->maps[i].size);
+            p += m->maps[i].size;
+        }
+    *len = (size_t)total;
+    return buf;
+}
+
+static uint64_t copied_by_restore(se_machine *m, const se_snapshot *s)
+{
+    uint64_t before = se_track_copied(m);
+    assert_int_equal(se_snapshot_restore(m, s), SE_OK);
+    return se_track_copied(m) - before;
+}
+
+/* Guest stores (per-CPU data and the task stack in a syscall, a user page from CPL3) and host
+ * writes (a stack page, a user page) are all undone, and only their pages are copied. */
+static void test_restore_undoes_guest_and_host_writes(void **s)
+{
+    (void)s;
+    for (int pti = 0; pti <= 1; pti++) {
+        se_machine *m = mk(pti);
+        one_syscall(m); /* translations and lazily touched state settle first */
+        size_t len, len2;
+        uint8_t *before = writable_bytes(m, &len);
+        se_snapshot *snap = NULL;
+        assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
+        assert_int_equal(copied_by_restore(m, snap), 0); /* nothing written */
+
+        guest_store(m, 0, 0x1122334455667788ull);
+        uint64_t v = 0;
+        assert_int_equal(se_mem_read(m, DATA, &v, 8), SE_OK);
+        assert_int_equal(v, 0x1122334455667788ull);
+        one_syscall(m);
+        uint64_t junk = 0xdeadbeefcafef00dull;
+        assert_int_equal(se_mem_write(m, m->lay.task_stack + 0x10, &junk, 8), SE_OK);
+        assert_int_equal(se_mem_write(m, m->lay.user_stack_top - 0x3000, &junk, 8), SE_OK);
+        uint8_t *dirty = writable_bytes(m, &len2);
+        assert_int_equal(len, len2);
+        assert_memory_not_equal(before, dirty, len);
+
+        uint64_t n = copied_by_restore(m, snap);
+        uint8_t *after = writable_bytes(m, &len2);
+        assert_memory_equal(before, after, len);
+        /* the user data page, a user stack page, the task stack's pages and per-CPU data: a
+         * few pages, far fewer than the writable mappings hold */
+        assert_true(n >= 3);
+        assert_true(n <= 8);
+        assert_true(n < len / PAGE);
+        assert_int_equal(copied_by_restore(m, snap), 0); /* already the snapshot's bytes */
+
+        /* the machine runs on from the restored state, and restores again to the same bytes */
+        one_syscall(m);
+        assert_true(copied_by_restore(m, snap) > 0);
+        free(after);
+        after = writable_bytes(m, &len2);
+        assert_memory_equal(before, after, len);
+        free(before);
+        free(dirty);
+        free(after);
+        se_snapshot_destroy(snap);
+        se_machine_destroy(m);
+    }
+}
+
+/* One host-written byte: one page copied back, and none by the next restore. */
+static void test_restore_copies_only_written_pages(void **s)
+{
+    (void)s;
+    se_machine *m = mk(true);
+    se_snapshot *snap = NULL;
+    assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
+    uint8_t b = 0x5a, r = 0;
+    assert_int_equal(se_mem_write(m, m->lay.percpu + PAGE + 0x40, &b, 1), SE_OK);
+    assert_int_equal(copied_by_restore(m, snap), 1);
+    assert_int_equal(se_mem_read(m, m->lay.percpu + PAGE + 0x40, &r, 1), SE_OK);
+    assert_int_equal(r, 0);
+    assert_int_equal(copied_by_restore(m, snap), 0);
+    /* a write across a page boundary: both pages */
+    uint8_t two[2] = {1, 2};
+    assert_int_equal(se_mem_write(m, m->lay.task_stack + PAGE - 1, two, 2), SE_OK);
+    assert_int_equal(copied_by_restore(m, snap), 2);
+    se_snapshot_destroy(snap);
+    se_machine_destroy(m);
+}
+
+/* Two snapshots, restored in turn: each brings back its own bytes. */
+static void test_restore_two_snapshots(void **s)
+{
+    (void)s;
+    se_machine *m = mk(false);
+    uint64_t va = m->lay.task_stack + 0x100, v1 = 1, v2 = 2, v = 0, orig = 0;
+    assert_int_equal(se_mem_read(m, va, &orig, 8), SE_OK);
+    se_snapshot *s1 = NULL, *s2 = NULL;
+    assert_int_equal(se_snapshot_create(m, &s1), SE_OK);
+    assert_int_equal(se_mem_write(m, va, &v1, 8), SE_OK);
+    guest_store(m, 0, 7);
+    assert_int_equal(se_snapshot_create(m, &s2), SE_OK);
+    assert_int_equal(se_mem_write(m, va, &v2, 8), SE_OK);
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(se_snapshot_restore(m, s1), SE_OK);
+        assert_int_equal(se_mem_read(m, va, &v, 8), SE_OK);
+        assert_int_equal(v, orig);
+        assert_int_equal(se_mem_read(m, DATA, &v, 8), SE_OK);
+        assert_int_equal(v, 0);
+        assert_int_equal(se_snapshot_restore(m, s2), SE_OK);
+        assert_int_equal(se_mem_read(m, va, &v, 8), SE_OK);
+        assert_int_equal(v, v1);
+        assert_int_equal(se_mem_read(m, DATA, &v, 8), SE_OK);
+        assert_int_equal(v, 7);
+    }
+    se_snapshot_destroy(s1);
+    se_snapshot_destroy(s2);
+    se_machine_destroy(m);
+}
+
+/* A mapping added after a snapshot stays mapped with its contents by that snapshot's restore
+ * (snapshot.h); a snapshot taken after it undoes guest and host writes to it. */
+static void test_restore_mapping_added_later(void **s)
+{
+    (void)s;
+    se_machine *m = mk(true);
+    se_snapshot *s1 = NULL, *s2 = NULL;
+    assert_int_equal(se_snapshot_create(m, &s1), SE_OK);
+    assert_int_equal(se_mem_map(m, LATER, PAGE, SE_MAP_USER | SE_MAP_WRITE | SE_MAP_NOEXEC), SE_OK);
+    const char abc[] = "abc";
+    char got[4] = {0};
+    assert_int_equal(se_mem_write(m, LATER + 0x10, abc, 4), SE_OK);
+    assert_int_equal(se_snapshot_restore(m, s1), SE_OK);
+    assert_int_equal(se_mem_read(m, LATER + 0x10, got, 4), SE_OK);
+    assert_string_equal(got, "abc");
+
+    assert_int_equal(se_snapshot_create(m, &s2), SE_OK);
+    guest_store(m, 8, 0x4242424242424242ull);
+    assert_int_equal(se_mem_write(m, LATER + 0x10, "xyz", 4), SE_OK);
+    uint64_t v = 0;
+    assert_int_equal(se_mem_read(m, LATER, &v, 8), SE_OK);
+    assert_int_equal(v, 0x4242424242424242ull);
+    assert_int_equal(copied_by_restore(m, s2), 1);
+    assert_int_equal(se_mem_read(m, LATER, &v, 8), SE_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(se_mem_read(m, LATER + 0x10, got, 4), SE_OK);
+    assert_string_equal(got, "abc");
+    se_snapshot_destroy(s1);
+    se_snapshot_destroy(s2);
+    se_machine_destroy(m);
+}
+
+/* A page unmapped after the snapshot: the restore succeeds, leaves it unmapped, and its RAM
+ * holds the snapshot's bytes, which come back when the range is mapped again. */
+static void test_restore_page_unmapped_since(void **s)
+{
+    (void)s;
+    se_machine *m = mk(true);
+    se_snapshot *snap = NULL;
+    assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
+    guest_store(m, 0, 0x99);
+    assert_int_equal(se_mem_unmap(m, DATA, PAGE), SE_OK);
+    assert_int_equal(se_snapshot_restore(m, snap), SE_OK);
+    uint64_t pa = 0;
+    se_fault f;
+    assert_int_equal(se_translate(m, DATA, SE_ACCESS_READ, 3, m->user_cr3, &pa, &f), SE_OK);
+    assert_int_equal(f.vector, SE_VEC_PF); /* still not present */
+    assert_int_equal(se_mem_map(m, DATA, PAGE, SE_MAP_USER | SE_MAP_WRITE | SE_MAP_NOEXEC), SE_OK);
+    uint64_t v = 1;
+    assert_int_equal(se_mem_read(m, DATA, &v, 8), SE_OK);
+    assert_int_equal(v, 0);
+    se_snapshot_destroy(snap);
+    se_machine_destroy(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_restore_undoes_guest_and_host_writes),
+        cmocka_unit_test(test_restore_copies_only_written_pages),
+        cmocka_unit_test(test_restore_two_snapshots),
+        cmocka_unit_test(test_restore_mapping_added_later),
+        cmocka_unit_test(test_restore_page_unmapped_since),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
