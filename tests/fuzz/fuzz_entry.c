@@ -40,6 +40,9 @@ typedef struct fz_slot {
     uint16_t key;
     se_machine *m;
     se_snapshot *snap;
+    /* the twin oracle: the same machine with every CR3 switch flushing the engine's TLB */
+    se_machine *twin;
+    se_snapshot *twin_snap;
 } fz_slot;
 
 static fz_slot fz_slots[SE_FUZZ_SLOTS];
@@ -167,6 +170,30 @@ static se_status fz_load_kernel(se_machine *m, const char *path)
     return st;
 }
 
+/* The twin oracle runs every input a second time on a machine whose MOV to CR3 flushes the
+ * engine's TLB (the scheme before TLB partitions, backend.c): both must end the same. Always in
+ * the replay program (ctest); for the fuzzers when SE_FUZZ_TWIN is set (it halves the rate). */
+static bool fz_twin_on(void)
+{
+#if defined(SE_FUZZ_LIBFUZZER) || defined(__AFL_LOOP)
+    return getenv("SE_FUZZ_TWIN") != NULL;
+#else
+    return true;
+#endif
+}
+
+static se_machine *fz_create(const se_config *cfg, const char *user_entry, const char *kernel)
+{
+    se_machine *m = NULL;
+    if (se_machine_create(cfg, &m) != SE_OK ||
+        (user_entry != NULL && fz_load_user_entry(m, user_entry) != SE_OK) ||
+        (kernel != NULL && fz_load_kernel(m, kernel) != SE_OK)) {
+        fprintf(stderr, "cannot create a machine\n");
+        abort();
+    }
+    return m;
+}
+
 static fz_slot *fz_machine(const se_config *cfg_in, uint16_t key)
 {
     se_config user_cfg = *cfg_in;
@@ -183,17 +210,51 @@ static fz_slot *fz_machine(const se_config *cfg_in, uint16_t key)
     fz_slot *s = &fz_slots[fz_next_slot++ % SE_FUZZ_SLOTS];
     se_snapshot_destroy(s->snap);
     se_machine_destroy(s->m);
-    s->m = NULL;
+    se_snapshot_destroy(s->twin_snap);
+    se_machine_destroy(s->twin);
+    s->m = fz_create(cfg, user_entry, kernel);
     s->snap = NULL;
-    if (se_machine_create(cfg, &s->m) != SE_OK ||
-        (user_entry != NULL && fz_load_user_entry(s->m, user_entry) != SE_OK) ||
-        (kernel != NULL && fz_load_kernel(s->m, kernel) != SE_OK) ||
-        se_snapshot_create(s->m, &s->snap) != SE_OK) {
-        fprintf(stderr, "cannot create a machine\n");
-        abort();
+    s->twin = NULL;
+    s->twin_snap = NULL;
+    if (fz_twin_on() && s->m->fast_cr3) {
+        s->twin = fz_create(cfg, user_entry, kernel);
+        s->twin->fast_cr3 = false;
+        if (se_snapshot_create(s->twin, &s->twin_snap) != SE_OK)
+            abort();
     }
+    if (se_snapshot_create(s->m, &s->snap) != SE_OK)
+        abort();
     s->key = key;
     return s;
+}
+
+static bool fz_same_fault(const se_fault *a, const se_fault *b)
+{
+    return a->kind == b->kind && a->vector == b->vector && a->error_code == b->error_code &&
+           a->rip == b->rip && a->cr2 == b->cr2 && a->cpl == b->cpl &&
+           a->has_error_code == b->has_error_code;
+}
+
+/* Everything the caller can observe after the call, field by field (no padding compared). */
+static bool fz_same_end(se_machine *a, const se_outcome *oa, se_machine *b, const se_outcome *ob)
+{
+    se_cpu_state sa, sb;
+    if (se_get_cpu_state(a, &sa) != SE_OK || se_get_cpu_state(b, &sb) != SE_OK)
+        return false;
+    const se_regs *ra = &sa.regs, *rb = &sb.regs;
+    return oa->path == ob->path && oa->chosen == ob->chosen && oa->stop == ob->stop &&
+           oa->failed_check == ob->failed_check && oa->cpl == ob->cpl &&
+           oa->instructions == ob->instructions && oa->cycles == ob->cycles &&
+           memcmp(oa->phase_cycles, ob->phase_cycles, sizeof oa->phase_cycles) == 0 &&
+           memcmp(&oa->frame, &ob->frame, sizeof oa->frame) == 0 &&
+           fz_same_fault(&oa->fault, &ob->fault) && ra->rax == rb->rax && ra->rbx == rb->rbx &&
+           ra->rcx == rb->rcx && ra->rdx == rb->rdx && ra->rsi == rb->rsi && ra->rdi == rb->rdi &&
+           ra->rbp == rb->rbp && ra->rsp == rb->rsp && ra->r8 == rb->r8 && ra->r9 == rb->r9 &&
+           ra->r10 == rb->r10 && ra->r11 == rb->r11 && ra->r12 == rb->r12 && ra->r13 == rb->r13 &&
+           ra->r14 == rb->r14 && ra->r15 == rb->r15 && ra->rip == rb->rip &&
+           ra->rflags == rb->rflags && ra->cs == rb->cs && ra->ss == rb->ss &&
+           ra->fs_base == rb->fs_base && ra->gs_base == rb->gs_base && sa.cpl == sb.cpl &&
+           sa.cr3 == sb.cr3 && sa.cr2 == sb.cr2 && sa.kernel_gs_base == sb.kernel_gs_base;
 }
 
 typedef struct fz_ctx {
@@ -269,6 +330,17 @@ static void fz_run(const fz_input *in)
     if (st != SE_OK)
         fz_fail(st == SE_ERR_LIMIT ? "ran past the instruction budget" : "se_syscall failed", in,
                 &o);
+    if (slot->twin != NULL) {
+        /* 0. the TLB kept across CR3 switches changes nothing the caller can see */
+        if (se_snapshot_restore(slot->twin, slot->twin_snap) != SE_OK)
+            abort();
+        fz_ctx ctx2 = {.in = in, .called = false};
+        se_set_syscall_handler(slot->twin, fz_handler, &ctx2);
+        se_outcome o2;
+        memset(&o2, 0, sizeof o2);
+        if (se_syscall(slot->twin, &u, &o2) != st || !fz_same_end(m, &o, slot->twin, &o2))
+            fz_fail("the twin machine whose CR3 switches flush the TLB ends differently", in, &o);
+    }
     bool image = getenv("SE_FUZZ_KERNEL_IMAGE") != NULL;
     if (image) {
         /* the release decides which reference its code follows */
@@ -486,8 +558,12 @@ static void fz_cleanup(void)
     for (unsigned i = 0; i < SE_FUZZ_SLOTS; i++) {
         se_snapshot_destroy(fz_slots[i].snap);
         se_machine_destroy(fz_slots[i].m);
+        se_snapshot_destroy(fz_slots[i].twin_snap);
+        se_machine_destroy(fz_slots[i].twin);
         fz_slots[i].m = NULL;
         fz_slots[i].snap = NULL;
+        fz_slots[i].twin = NULL;
+        fz_slots[i].twin_snap = NULL;
     }
 }
 
