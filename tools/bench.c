@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sysentry bench: the performance figures of docs/performance.md, measured in one run. Never
- * used as a test: timings vary by machine; this prints them.
+ * used as a test: timings vary by machine; this prints them. --tsv prints the same figures as
+ * "key<TAB>value" lines for scripts/bench.sh, which tabulates them per Unicorn engine.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -187,7 +188,7 @@ static void *traced_thread(void *arg)
 
 /* What turning the trace on costs: time of the first traced call and of a toggle, resident
  * memory it adds; and two traced machines in two threads. */
-static void bench_tracing_cost(void)
+static void bench_tracing_cost(bool tsv)
 {
     se_machine *m = NULL;
     if (se_machine_create(NULL, &m) != SE_OK)
@@ -210,9 +211,16 @@ static void bench_tracing_cost(void)
     }
     double toggle = (now_s() - t0) / (2.0 * TOGGLES);
     se_machine_destroy(m);
-    printf("%-52s %10.3f ms\n", "tracing on: first traced call", first * 1e3);
-    printf("%-52s %10.3f ms\n", "  a toggle and one call (on or off)", toggle * 1e3);
-    printf("%-52s %10.2f MiB\n", "  resident memory tracing adds", (double)(after - before) / 1024);
+    if (tsv) {
+        printf("tracing_first_ms\t%.3f\n", first * 1e3);
+        printf("tracing_toggle_ms\t%.3f\n", toggle * 1e3);
+        printf("tracing_rss_mib\t%.2f\n", (double)(after - before) / 1024);
+    } else {
+        printf("%-52s %10.3f ms\n", "tracing on: first traced call", first * 1e3);
+        printf("%-52s %10.3f ms\n", "  a toggle and one call (on or off)", toggle * 1e3);
+        printf("%-52s %10.2f MiB\n", "  resident memory tracing adds",
+               (double)(after - before) / 1024);
+    }
     before = rss_kib();
     pthread_t th[2];
     se_machine *tm[2] = {NULL, NULL};
@@ -223,8 +231,11 @@ static void bench_tracing_cost(void)
     after = rss_kib();
     for (int i = 0; i < 2; i++)
         se_machine_destroy(tm[i]);
-    printf("%-52s %10.2f MiB\n", "two traced machines in two threads (together)",
-           (double)(after - before) / 1024);
+    if (tsv)
+        printf("traced_threads_rss_mib\t%.2f\n", (double)(after - before) / 1024);
+    else
+        printf("%-52s %10.2f MiB\n", "two traced machines in two threads (together)",
+               (double)(after - before) / 1024);
 }
 
 /* One workload, n times, nothing else: what `scripts/bench.sh --callgrind` runs under valgrind
@@ -255,7 +266,12 @@ int cli_bench(int argc, char **argv)
 {
     const char *loop_what = NULL;
     long loop_n = 0;
+    bool tsv = false;
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--tsv")) {
+            tsv = true;
+            continue;
+        }
         if (!strcmp(argv[i], "--loop") && i + 2 < argc) {
             loop_what = argv[i + 1];
             char *end;
@@ -268,11 +284,14 @@ int cli_bench(int argc, char **argv)
             continue;
         }
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs("usage: sysentry bench [--loop pti|nopti|fuzz COUNT]\n"
+            fputs("usage: sysentry bench [--tsv] [--loop pti|nopti|fuzz COUNT]\n"
                   "Measure native and emulated syscall round trips, tracing overhead and what "
                   "turning it on costs, fuzz executions per second, machine creation time and "
                   "memory. Prints figures; takes 3-5 s in a release or debug build (measured on "
                   "a 2-vCPU machine), longer under sanitizers.\n"
+                  "--tsv prints the same figures as key<TAB>value lines (engine, native_ns, "
+                  "syscall_pti_ns, loop_nopti_ns, fuzz_ns, create_destroy_ms, ...; the unit "
+                  "ends the key) instead: what scripts/bench.sh tabulates per engine.\n"
                   "--loop runs one workload COUNT times and prints nothing: what "
                   "scripts/bench.sh --callgrind counts host instructions on.\n",
                   stdout);
@@ -284,11 +303,19 @@ int cli_bench(int argc, char **argv)
     if (loop_what != NULL)
         return bench_loop(loop_what, loop_n);
     uint32_t ev = se_engine_version();
-    printf("engine: Unicorn %u.%u.%u (libsysentry %s)\n", ev >> 16, (ev >> 8) & 0xFF, ev & 0xFF,
-           SE_VERSION_STRING);
+    if (tsv) {
+        printf("engine\t%u.%u.%u\n", ev >> 16, (ev >> 8) & 0xFF, ev & 0xFF);
+        printf("libsysentry\t%s\n", SE_VERSION_STRING);
+    } else {
+        printf("engine: Unicorn %u.%u.%u (libsysentry %s)\n", ev >> 16, (ev >> 8) & 0xFF, ev & 0xFF,
+               SE_VERSION_STRING);
+    }
     double native = best_per_op(native_getppid, NULL, 200000);
-    printf("%-52s %10.1f ns  (%.2f M/s)\n", "native getppid round trip (raw SYSCALL)", native * 1e9,
-           1e-6 / native);
+    if (tsv)
+        printf("native_ns\t%.1f\n", native * 1e9);
+    else
+        printf("%-52s %10.1f ns  (%.2f M/s)\n", "native getppid round trip (raw SYSCALL)",
+               native * 1e9, 1e-6 / native);
     double base = 0;
     for (int pti = 1; pti >= 0; pti--) {
         emu e = make_emu(pti);
@@ -299,31 +326,47 @@ int cli_bench(int argc, char **argv)
         se_set_trace(e.m, NULL, NULL);
         double loop = guest_loop(pti, 20000);
         const char *name = pti ? "PTI+PCID" : "no PTI";
+        if (tsv) {
+            const char *k = pti ? "pti" : "nopti";
+            printf("syscall_%s_ns\t%.1f\n", k, untraced * 1e9);
+            printf("traced_%s_ns\t%.1f\n", k, traced * 1e9);
+            printf("loop_%s_ns\t%.1f\n", k, loop * 1e9);
+            printf("errors_%s\t%d\n", k, e.errors);
+        }
         char label[96];
         snprintf(label, sizeof label, "emulated se_syscall, %s", name);
-        printf("%-52s %10.2f us  (%.0f k/s, %.0fx native)\n", label, untraced * 1e6,
-               1e-3 / untraced, untraced / native);
+        if (!tsv)
+            printf("%-52s %10.2f us  (%.0f k/s, %.0fx native)\n", label, untraced * 1e6,
+                   1e-3 / untraced, untraced / native);
         snprintf(label, sizeof label, "  traced (callback per instruction), %s", name);
-        printf("%-52s %10.2f us  (%.1fx untraced)\n", label, traced * 1e6, traced / untraced);
+        if (!tsv)
+            printf("%-52s %10.2f us  (%.1fx untraced)\n", label, traced * 1e6, traced / untraced);
         snprintf(label, sizeof label, "  round trip in a guest loop (one run), %s", name);
-        printf("%-52s %10.2f us  (%.0f k/s, %.0fx native)\n", label, loop * 1e6, 1e-3 / loop,
-               loop / native);
+        if (!tsv)
+            printf("%-52s %10.2f us  (%.0f k/s, %.0fx native)\n", label, loop * 1e6, 1e-3 / loop,
+                   loop / native);
         if (pti)
             base = untraced;
-        if (e.errors)
+        if (e.errors && !tsv)
             printf("  (%d errors)\n", e.errors);
         se_snapshot_destroy(e.snap);
         se_machine_destroy(e.m);
     }
     emu f = make_emu(true);
     double fz = best_per_op(fuzz_exec, &f, 2000);
-    printf("%-52s %10.2f us  (%.0f k exec/s per core)\n",
-           "fuzz execution (restore + syscall + verdict)", fz * 1e6, 1e-3 / fz);
+    if (tsv)
+        printf("fuzz_ns\t%.1f\nerrors_fuzz\t%d\n", fz * 1e9, f.errors);
+    else
+        printf("%-52s %10.2f us  (%.0f k exec/s per core)\n",
+               "fuzz execution (restore + syscall + verdict)", fz * 1e6, 1e-3 / fz);
     se_snapshot_destroy(f.snap);
     se_machine_destroy(f.m);
-    bench_tracing_cost();
+    bench_tracing_cost(tsv);
     double cd = best_per_op(create_destroy, NULL, 20);
-    printf("%-52s %10.2f ms\n", "machine create + destroy", cd * 1e3);
+    if (tsv)
+        printf("create_destroy_ms\t%.3f\n", cd * 1e3);
+    else
+        printf("%-52s %10.2f ms\n", "machine create + destroy", cd * 1e3);
     enum { N = 16 };
     se_machine *ms[N];
     long before = rss_kib();
@@ -341,8 +384,11 @@ int cli_bench(int argc, char **argv)
     long after = rss_kib();
     for (int i = 0; i < N; i++)
         se_machine_destroy(ms[i]);
-    printf("%-52s %10.2f MiB\n", "resident memory per machine (after one syscall)",
-           (double)(after - before) / N / 1024.0);
+    if (tsv)
+        printf("rss_per_machine_mib\t%.2f\n", (double)(after - before) / N / 1024.0);
+    else
+        printf("%-52s %10.2f MiB\n", "resident memory per machine (after one syscall)",
+               (double)(after - before) / N / 1024.0);
     (void)base;
     return 0;
 }
