@@ -14,12 +14,14 @@
  *    (se_be_sync_nxe), needing only the layout check surgery needs.
  */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sysentry/version.h>
 
-#include "machine/machine_int.h"
+#include "backend/backend.h"
 
 /* Offsets into the CPUX86State copy inside a uc_context, from docs/machine.md, engine limitations
  * (verified at start-up). They are the same in 2.0.1 and 2.1.1; what differs is the header of
@@ -48,21 +50,30 @@ enum { SE_SEG_ES, SE_SEG_CS, SE_SEG_SS, SE_SEG_DS, SE_SEG_FS, SE_SEG_GS };
 #define SE_HF_CS64     (1u << 15)
 #define SE_HF_SMAP     (1u << 23) /* HF_SMAP_SHIFT in qemu/target/i386/cpu.h, 2.0.1 and 2.1.1 */
 
-static uint8_t *se_ctx_data(se_machine *m)
+se_status se_be_fail(se_backend *be, se_status st, const char *fmt, ...)
 {
-    return (uint8_t *)m->ctx + m->ctx_header;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(be->err, sizeof be->err, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
-uint64_t se_be_get(se_machine *m, int reg)
+static uint8_t *se_ctx_data(se_backend *be)
+{
+    return (uint8_t *)be->ctx + be->ctx_header;
+}
+
+uint64_t se_be_reg(se_backend *be, int reg)
 {
     uint64_t v = 0;
-    uc_reg_read(m->uc, reg, &v);
+    uc_reg_read(be->uc, reg, &v);
     return v;
 }
 
-void se_be_set(se_machine *m, int reg, uint64_t value)
+void se_be_reg_set(se_backend *be, int reg, uint64_t value)
 {
-    uc_reg_write(m->uc, reg, &value);
+    uc_reg_write(be->uc, reg, &value);
 }
 
 static const int se_gpr_ids[16] = {
@@ -71,37 +82,37 @@ static const int se_gpr_ids[16] = {
     UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
 };
 
-void se_be_read_regs(se_machine *m, se_regs *r)
+void se_be_regs(se_backend *be, se_regs *r)
 {
     uint64_t v[16];
     void *p[16];
     for (int i = 0; i < 16; i++)
         p[i] = &v[i];
     /* uc_reg_read_batch infers the width from the id: every id here is a 64-bit register */
-    uc_reg_read_batch(m->uc, (int *)se_gpr_ids, p, 16);
+    uc_reg_read_batch(be->uc, (int *)se_gpr_ids, p, 16);
     r->rax = v[0], r->rbx = v[1], r->rcx = v[2], r->rdx = v[3];
     r->rsi = v[4], r->rdi = v[5], r->rbp = v[6], r->rsp = v[7];
     r->r8 = v[8], r->r9 = v[9], r->r10 = v[10], r->r11 = v[11];
     r->r12 = v[12], r->r13 = v[13], r->r14 = v[14], r->r15 = v[15];
-    r->rip = se_be_get(m, UC_X86_REG_RIP);
-    r->rflags = se_be_get(m, UC_X86_REG_RFLAGS);
-    r->fs_base = se_be_get(m, UC_X86_REG_FS_BASE);
-    r->gs_base = se_be_get(m, UC_X86_REG_GS_BASE);
-    r->cs = m->arch.regs.cs;
-    r->ss = m->arch.regs.ss;
+    r->rip = se_be_reg(be, UC_X86_REG_RIP);
+    r->rflags = se_be_reg(be, UC_X86_REG_RFLAGS);
+    r->fs_base = se_be_reg(be, UC_X86_REG_FS_BASE);
+    r->gs_base = se_be_reg(be, UC_X86_REG_GS_BASE);
+    r->cs = be->arch->regs.cs;
+    r->ss = be->arch->regs.ss;
 }
 
-void se_be_write_gprs(se_machine *m, const se_regs *r)
+void se_be_write_gprs(se_backend *be, const se_regs *r)
 {
     uint64_t v[16] = {r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp,
                       r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
     void *p[16];
     for (int i = 0; i < 16; i++)
         p[i] = &v[i];
-    uc_reg_write_batch(m->uc, (int *)se_gpr_ids, p, 16);
-    se_be_set(m, UC_X86_REG_RFLAGS, r->rflags);
-    se_be_set(m, UC_X86_REG_FS_BASE, r->fs_base);
-    se_be_set(m, UC_X86_REG_GS_BASE, r->gs_base);
+    uc_reg_write_batch(be->uc, (int *)se_gpr_ids, p, 16);
+    se_be_reg_set(be, UC_X86_REG_RFLAGS, r->rflags);
+    se_be_reg_set(be, UC_X86_REG_FS_BASE, r->fs_base);
+    se_be_reg_set(be, UC_X86_REG_GS_BASE, r->gs_base);
 }
 
 /* QEMU keeps a segment cache's attributes as the descriptor's high dword (§5.2). */
@@ -132,18 +143,18 @@ static void se_ctx_put_seg(uint8_t *d, int idx, uint16_t sel, const se_seg_cache
  * Check that this Unicorn build stores CPUX86State where §5.2 says, before trusting any
  * patch into a saved context. Any mismatch means another build: use the portable path.
  */
-static bool se_surgery_self_check(se_machine *m)
+static bool se_surgery_self_check(se_backend *be)
 {
-    m->ctx_header = se_ctx_header_for(uc_context_size(m->uc));
-    if (m->ctx_header == 0)
+    be->ctx_header = se_ctx_header_for(uc_context_size(be->uc));
+    if (be->ctx_header == 0)
         return false;
     const uint64_t magic = 0x5eed5eed1234ull, cr3_magic = 0x5eed000ull;
-    uint64_t old_rip = se_be_get(m, UC_X86_REG_RIP);
-    uint64_t old_cr3 = se_be_get(m, UC_X86_REG_CR3);
-    se_be_set(m, UC_X86_REG_RIP, magic);
-    se_be_set(m, UC_X86_REG_CR3, cr3_magic); /* paging is still off: nothing is walked */
-    bool ok = uc_context_save(m->uc, m->ctx) == UC_ERR_OK;
-    uint8_t *d = se_ctx_data(m);
+    uint64_t old_rip = se_be_reg(be, UC_X86_REG_RIP);
+    uint64_t old_cr3 = se_be_reg(be, UC_X86_REG_CR3);
+    se_be_reg_set(be, UC_X86_REG_RIP, magic);
+    se_be_reg_set(be, UC_X86_REG_CR3, cr3_magic); /* paging is still off: nothing is walked */
+    bool ok = uc_context_save(be->uc, be->ctx) == UC_ERR_OK;
+    uint8_t *d = se_ctx_data(be);
     uint64_t eip = 0, efer = 0, cr3 = 0;
     uint32_t hflags = 0;
     int32_t old_exc = 0;
@@ -153,12 +164,12 @@ static bool se_surgery_self_check(se_machine *m)
     memcpy(&hflags, d + SE_CTX_HFLAGS, 4);
     memcpy(&old_exc, d + SE_CTX_OLD_EXC, 4);
     uc_x86_msr msr = {.rid = SE_MSR_IA32_EFER, .value = 0};
-    uc_reg_read(m->uc, UC_X86_REG_MSR, &msr);
+    uc_reg_read(be->uc, UC_X86_REG_MSR, &msr);
     ok = ok && eip == magic && cr3 == cr3_magic && efer == msr.value && (hflags & SE_HF_LMA) &&
          (hflags & SE_HF_CS64) && (hflags & SE_HF_CPL_MASK) == 0 && (hflags & SE_HF_SMAP) == 0 &&
          old_exc == -1;
-    se_be_set(m, UC_X86_REG_RIP, old_rip);
-    se_be_set(m, UC_X86_REG_CR3, old_cr3);
+    se_be_reg_set(be, UC_X86_REG_RIP, old_rip);
+    se_be_reg_set(be, UC_X86_REG_CR3, old_cr3);
     return ok;
 }
 
@@ -172,27 +183,54 @@ uint32_t se_engine_version(void)
 /* ---- write hooks ------------------------------------------------------------------------ */
 
 struct se_be_whook {
-    se_machine *m;
+    se_backend *be;
     se_be_write_fn fn;
+    void *user;
     uint64_t va, va_last, pa; /* pa UINT64_MAX: many mappings, found per store */
     uc_hook h;
     se_be_whook *next;
 };
 
+se_status se_be_note_mapping(se_backend *be, uint64_t va, uint64_t pa, uint64_t size)
+{
+    if (be->n_ranges == be->cap_ranges) {
+        size_t cap = be->cap_ranges ? be->cap_ranges * 2 : 16;
+        se_be_range *n = realloc(be->ranges, cap * sizeof *n);
+        if (n == NULL)
+            return se_be_fail(be, SE_ERR_NOMEM, "out of memory for the mapping list");
+        be->ranges = n;
+        be->cap_ranges = cap;
+    }
+    be->ranges[be->n_ranges++] = (se_be_range){.va = va, .pa = pa, .size = size};
+    be->map_gen++;
+    return SE_OK;
+}
+
+void se_be_note_tables_changed(se_backend *be)
+{
+    be->map_gen++;
+}
+
+void se_be_set_roots(se_backend *be, uint64_t kpgd, uint64_t upgd)
+{
+    be->kpgd = kpgd;
+    be->upgd = upgd;
+}
+
 /* The linear address of a guest-physical one, through the machine's mappings (each guest
  * page backs one linear page: user pages sit at the same address in both PTI tables). */
-static bool se_be_pa_to_va(se_machine *m, uint64_t pa, uint64_t *va)
+static bool se_be_pa_to_va(se_backend *be, uint64_t pa, uint64_t *va)
 {
     /* a store hook runs on every guest store to RAM: most hit the mapping the last one hit
      * (the kernel stack), so look there first */
-    for (size_t k = 0; k <= m->n_maps; k++) {
-        size_t i = k == 0 ? m->pa_hint : k - 1; /* the hint may be looked at twice */
-        if (i >= m->n_maps)
+    for (size_t k = 0; k <= be->n_ranges; k++) {
+        size_t i = k == 0 ? be->pa_hint : k - 1; /* the hint may be looked at twice */
+        if (i >= be->n_ranges)
             continue;
-        const se_mapping *mp = &m->maps[i];
+        const se_be_range *mp = &be->ranges[i];
         if (pa >= mp->pa && pa - mp->pa < mp->size) {
             *va = mp->va + (pa - mp->pa);
-            m->pa_hint = i;
+            be->pa_hint = i;
             return true;
         }
     }
@@ -206,117 +244,126 @@ static void se_be_whook_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
     (void)uc;
     (void)type;
     uint64_t va = addr;
-    if (w->m->hooks_physical) {
+    if (w->be->hooks_physical) {
         if (w->pa != UINT64_MAX)
             va = w->va + (addr - w->pa);
-        else if (!se_be_pa_to_va(w->m, addr, &va) || va < w->va || va > w->va_last)
+        else if (!se_be_pa_to_va(w->be, addr, &va) || va < w->va || va > w->va_last)
             return;
     }
-    w->fn(w->m, va, size, value);
+    w->fn(w->user, va, size, value);
 }
 
-se_status se_be_hook_writes(se_machine *m, se_be_whook **out, se_be_write_fn fn, uint64_t va,
-                            uint64_t va_last, uint64_t pa)
+se_status se_be_hook_writes(se_backend *be, se_be_whook **out, se_be_write_fn fn, void *user,
+                            uint64_t va, uint64_t va_last, uint64_t pa)
 {
     se_be_whook *w = calloc(1, sizeof *w);
     if (w == NULL)
-        return se_fail(m, SE_ERR_NOMEM, "out of memory for a write hook");
-    *w = (se_be_whook){.m = m, .fn = fn, .va = va, .va_last = va_last, .pa = pa};
+        return se_be_fail(be, SE_ERR_NOMEM, "out of memory for a write hook");
+    *w = (se_be_whook){.be = be, .fn = fn, .user = user, .va = va, .va_last = va_last, .pa = pa};
     uint64_t lo = va, hi = va_last;
-    if (m->hooks_physical) {
+    if (be->hooks_physical) {
         /* a contiguous range is hooked where it lies in guest-physical memory; a range of
          * many mappings over all guest RAM, filtered per store */
-        lo = pa != UINT64_MAX ? pa : SE_PHYS_BASE;
-        hi = pa != UINT64_MAX ? pa + (va_last - va) : SE_PHYS_BASE + m->phys.size - 1;
+        lo = pa != UINT64_MAX ? pa : be->phys_base;
+        hi = pa != UINT64_MAX ? pa + (va_last - va) : be->phys_base + be->phys_size - 1;
     }
-    if (uc_hook_add(m->uc, &w->h, UC_HOOK_MEM_WRITE, se_uc_cb((se_uc_fn)se_be_whook_cb), w, lo,
+    if (uc_hook_add(be->uc, &w->h, UC_HOOK_MEM_WRITE, se_uc_cb((se_uc_fn)se_be_whook_cb), w, lo,
                     hi) != UC_ERR_OK) {
         free(w);
-        return se_fail(m, SE_ERR_BACKEND, "cannot hook writes to 0x%" PRIx64, va);
+        return se_be_fail(be, SE_ERR_BACKEND, "cannot hook writes to 0x%" PRIx64, va);
     }
-    w->next = m->whooks;
-    m->whooks = w;
+    w->next = be->whooks;
+    be->whooks = w;
     *out = w;
     return SE_OK;
 }
 
-void se_be_unhook_writes(se_machine *m, se_be_whook *h)
+void se_be_unhook_writes(se_backend *be, se_be_whook *h)
 {
-    for (se_be_whook **p = &m->whooks; *p != NULL; p = &(*p)->next)
+    for (se_be_whook **p = &be->whooks; *p != NULL; p = &(*p)->next)
         if (*p == h) {
             *p = h->next;
-            uc_hook_del(m->uc, h->h);
+            uc_hook_del(be->uc, h->h);
             free(h);
             return;
         }
 }
 
-se_status se_be_open(se_machine *m)
+se_status se_be_open(se_backend *be, const se_be_params *p)
 {
-    if (uc_open(UC_ARCH_X86, UC_MODE_64, &m->uc) != UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "uc_open failed");
+    be->phys_base = p->phys_base;
+    be->phys_size = p->phys_size;
+    be->flush_page = p->flush_page;
+    if (uc_open(UC_ARCH_X86, UC_MODE_64, &be->uc) != UC_ERR_OK)
+        return se_be_fail(be, SE_ERR_BACKEND, "uc_open failed");
     /* from 2.1.0 the memory hooks' ranges and addresses are guest-physical (store_helper
      * filters with the TLB entry's paddr); 2.0.x used the linear address */
     unsigned major = 0, minor = 0;
     uc_version(&major, &minor);
-    m->hooks_physical = major > 2 || (major == 2 && minor >= 1);
-    if (uc_context_alloc(m->uc, &m->ctx) != UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "uc_context_alloc failed");
-    bool surgery_ok = se_surgery_self_check(m);
+    be->hooks_physical = major > 2 || (major == 2 && minor >= 1);
+    if (uc_context_alloc(be->uc, &be->ctx) != UC_ERR_OK)
+        return se_be_fail(be, SE_ERR_BACKEND, "uc_context_alloc failed");
+    bool surgery_ok = se_surgery_self_check(be);
     /* independent of how CPL is switched: only the context layout matters */
-    m->engine_nx = surgery_ok && m->feat.nx;
-    switch (m->cfg.cpl_switch) {
+    be->engine_nx = surgery_ok && p->nx;
+    switch (p->cpl_switch) {
     case SE_CPL_SWITCH_SURGERY:
         if (!surgery_ok)
-            return se_fail(m, SE_ERR_UNSUPPORTED,
-                           "this Unicorn build's private context layout does not match the one "
-                           "surgery needs; use SE_CPL_SWITCH_AUTO or _PORTABLE");
-        m->use_surgery = true;
+            return se_be_fail(be, SE_ERR_UNSUPPORTED,
+                              "this Unicorn build's private context layout does not match the one "
+                              "surgery needs; use SE_CPL_SWITCH_AUTO or _PORTABLE");
+        be->use_surgery = true;
         break;
     case SE_CPL_SWITCH_PORTABLE:
-        m->use_surgery = false;
+        be->use_surgery = false;
         break;
     default:
-        m->use_surgery = surgery_ok;
+        be->use_surgery = surgery_ok;
         break;
     }
-    m->fast_cr3 = m->use_surgery && m->cfg.pti;
+    be->fast_cr3 = be->use_surgery && p->pti;
     /* the dedicated page whose protection change flushes the TLB (§9.1) */
-    if (uc_mem_map(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ) != UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "cannot map the TLB-flush page");
+    if (uc_mem_map(be->uc, be->flush_page, 0x1000, UC_PROT_READ) != UC_ERR_OK)
+        return se_be_fail(be, SE_ERR_BACKEND, "cannot map the TLB-flush page");
     return SE_OK;
 }
 
-void se_be_close(se_machine *m)
+void se_be_close(se_backend *be)
 {
-    if (m->pristine != NULL)
-        uc_context_free(m->pristine);
-    m->pristine = NULL;
-    if (m->ctx != NULL)
-        uc_context_free(m->ctx);
-    if (m->uc != NULL)
-        uc_close(m->uc);
-    while (m->whooks != NULL) {
-        se_be_whook *next = m->whooks->next;
-        free(m->whooks);
-        m->whooks = next;
+    if (be->pristine != NULL)
+        uc_context_free(be->pristine);
+    be->pristine = NULL;
+    if (be->ctx != NULL)
+        uc_context_free(be->ctx);
+    if (be->uc != NULL)
+        uc_close(be->uc);
+    while (be->whooks != NULL) {
+        se_be_whook *next = be->whooks->next;
+        free(be->whooks);
+        be->whooks = next;
     }
-    m->ctx = NULL;
-    m->uc = NULL;
+    free(be->ranges);
+    free(be->hazards);
+    be->hazards = NULL;
+    be->n_hazards = be->cap_hazards = 0;
+    be->ranges = NULL;
+    be->n_ranges = be->cap_ranges = 0;
+    be->ctx = NULL;
+    be->uc = NULL;
 }
 
-static se_status se_be_apply_privilege_surgery(se_machine *m);
+static se_status se_be_apply_privilege_surgery(se_backend *be);
 
-se_status se_be_apply_privilege(se_machine *m)
+se_status se_be_apply_privilege(se_backend *be)
 {
-    if (!m->use_surgery) {
-        if (se_be_get(m, UC_X86_REG_CR3) != m->arch.cr3) {
-            se_be_set(m, UC_X86_REG_CR3, m->arch.cr3);
-            se_be_flush_tlb(m); /* a host write of CR3 does not flush in 2.0.1 */
+    if (!be->use_surgery) {
+        if (se_be_reg(be, UC_X86_REG_CR3) != be->arch->cr3) {
+            se_be_reg_set(be, UC_X86_REG_CR3, be->arch->cr3);
+            se_be_flush_tlb(be); /* a host write of CR3 does not flush in 2.0.1 */
         }
-        return se_be_transfer(m, se_be_get(m, UC_X86_REG_RIP), 0, false);
+        return se_be_transfer(be, se_be_reg(be, UC_X86_REG_RIP), 0, false);
     }
-    return se_be_apply_privilege_surgery(m);
+    return se_be_apply_privilege_surgery(be);
 }
 
 /*
@@ -356,182 +403,182 @@ se_status se_be_apply_privilege(se_machine *m)
 
 typedef enum { SE_TLBR_KERNEL, SE_TLBR_USER, SE_TLBR_KUSER, SE_TLBR_FOREIGN } se_tlb_regime;
 
-static se_tlb_regime se_be_regime(const se_machine *m)
+static se_tlb_regime se_be_regime(const se_backend *be)
 {
-    uint64_t root = m->arch.cr3 & SE_ROOT_MASK;
-    if (m->arch.cpl == 3)
-        return root == m->upgd ? SE_TLBR_USER : SE_TLBR_FOREIGN;
-    if (root == m->kpgd)
+    uint64_t root = be->arch->cr3 & SE_ROOT_MASK;
+    if (be->arch->cpl == 3)
+        return root == be->upgd ? SE_TLBR_USER : SE_TLBR_FOREIGN;
+    if (root == be->kpgd)
         return SE_TLBR_KERNEL;
-    return root == m->upgd ? SE_TLBR_KUSER : SE_TLBR_FOREIGN;
+    return root == be->upgd ? SE_TLBR_KUSER : SE_TLBR_FOREIGN;
 }
 
-/* Patch a saved context for m->arch's CR3 and partition; true when the TLB must be flushed. */
-static bool se_be_paging_patch(se_machine *m, uint8_t *d, uint32_t *hflags)
+/* Patch a saved context for be->arch's CR3 and partition; true when the TLB must be flushed. */
+static bool se_be_paging_patch(se_backend *be, uint8_t *d, uint32_t *hflags)
 {
-    if (!m->fast_cr3) {
+    if (!be->fast_cr3) {
         /* every change of root flushes, as the engine's own MOV to CR3 does */
         uint64_t cur;
         memcpy(&cur, d + SE_CTX_CR3, 8);
-        if (cur == m->arch.cr3)
+        if (cur == be->arch->cr3)
             return false;
-        memcpy(d + SE_CTX_CR3, &m->arch.cr3, 8);
+        memcpy(d + SE_CTX_CR3, &be->arch->cr3, 8);
         return true;
     }
-    se_tlb_regime r = se_be_regime(m);
-    bool flush = r == SE_TLBR_FOREIGN || m->tlb_foreign;
-    m->tlb_foreign = r == SE_TLBR_FOREIGN;
+    se_tlb_regime r = se_be_regime(be);
+    bool flush = r == SE_TLBR_FOREIGN || be->tlb_foreign;
+    be->tlb_foreign = r == SE_TLBR_FOREIGN;
     if (r != SE_TLBR_KUSER)
-        m->kuser_nosmap = false;
-    m->engine_smap = r == SE_TLBR_KUSER && !m->kuser_nosmap;
-    *hflags = m->engine_smap ? *hflags | SE_HF_SMAP : *hflags & ~SE_HF_SMAP;
+        be->kuser_nosmap = false;
+    be->engine_smap = r == SE_TLBR_KUSER && !be->kuser_nosmap;
+    *hflags = be->engine_smap ? *hflags | SE_HF_SMAP : *hflags & ~SE_HF_SMAP;
     /* the architectural value: bit 63 is never stored (CR3-2) */
-    memcpy(d + SE_CTX_CR3, &m->arch.cr3, 8);
+    memcpy(d + SE_CTX_CR3, &be->arch->cr3, 8);
     return flush;
 }
 
-static se_status se_be_apply_privilege_surgery(se_machine *m)
+static se_status se_be_apply_privilege_surgery(se_backend *be)
 {
-    if (uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "uc_context_save failed");
-    uint8_t *d = se_ctx_data(m);
+    if (uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
+        return se_be_fail(be, SE_ERR_BACKEND, "uc_context_save failed");
+    uint8_t *d = se_ctx_data(be);
     uint32_t hflags;
     memcpy(&hflags, d + SE_CTX_HFLAGS, 4);
     /* only the CPL bits: both sides of every modelled transition are 64-bit code (§5.2) */
-    hflags = (hflags & ~SE_HF_CPL_MASK) | (m->arch.cpl & SE_HF_CPL_MASK);
-    bool flush = se_be_paging_patch(m, d, &hflags);
+    hflags = (hflags & ~SE_HF_CPL_MASK) | (be->arch->cpl & SE_HF_CPL_MASK);
+    bool flush = se_be_paging_patch(be, d, &hflags);
     memcpy(d + SE_CTX_HFLAGS, &hflags, 4);
-    se_ctx_put_seg(d, SE_SEG_CS, m->arch.regs.cs, &m->arch.cs_cache);
-    se_ctx_put_seg(d, SE_SEG_SS, m->arch.regs.ss, &m->arch.ss_cache);
-    if (uc_context_restore(m->uc, m->ctx) != UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "uc_context_restore failed");
+    se_ctx_put_seg(d, SE_SEG_CS, be->arch->regs.cs, &be->arch->cs_cache);
+    se_ctx_put_seg(d, SE_SEG_SS, be->arch->regs.ss, &be->arch->ss_cache);
+    if (uc_context_restore(be->uc, be->ctx) != UC_ERR_OK)
+        return se_be_fail(be, SE_ERR_BACKEND, "uc_context_restore failed");
     if (flush)
-        se_be_flush_tlb(m);
+        se_be_flush_tlb(be);
     return SE_OK;
 }
 
 /* Rewrite only the paging part of the engine's state (CR3, HF_SMAP), flushing if needed. */
-static bool se_be_paging_surgery(se_machine *m)
+static bool se_be_paging_surgery(se_backend *be)
 {
-    if (uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
+    if (uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return false;
-    uint8_t *d = se_ctx_data(m);
+    uint8_t *d = se_ctx_data(be);
     uint32_t hflags;
     memcpy(&hflags, d + SE_CTX_HFLAGS, 4);
-    bool flush = se_be_paging_patch(m, d, &hflags);
+    bool flush = se_be_paging_patch(be, d, &hflags);
     memcpy(d + SE_CTX_HFLAGS, &hflags, 4);
-    if (uc_context_restore(m->uc, m->ctx) != UC_ERR_OK)
+    if (uc_context_restore(be->uc, be->ctx) != UC_ERR_OK)
         return false;
     if (flush)
-        se_be_flush_tlb(m);
+        se_be_flush_tlb(be);
     return true;
 }
 
-bool se_be_mov_to_cr3(se_machine *m)
+bool se_be_mov_to_cr3(se_backend *be)
 {
     /* the stretch on the user root ends (or starts) here: the next one may use KSMAP again */
-    m->kuser_nosmap = false;
-    return m->fast_cr3 && se_be_paging_surgery(m);
+    be->kuser_nosmap = false;
+    return be->fast_cr3 && se_be_paging_surgery(be);
 }
 
-void se_be_mov_to_cr4(se_machine *m)
+void se_be_mov_to_cr4(se_backend *be)
 {
-    if (!m->engine_smap)
+    if (!be->engine_smap)
         return;
     /* cpu_x86_update_cr4 sets HF_SMAP from CR4.SMAP, which is clear: the engine falls back to
      * KNOSMAP, which holds kernel-root translations */
-    se_be_flush_tlb(m);
-    m->engine_smap = false;
-    m->kuser_nosmap = true;
+    se_be_flush_tlb(be);
+    be->engine_smap = false;
+    be->kuser_nosmap = true;
 }
 
-bool se_be_block_paging_fault(se_machine *m, uint64_t addr, uint32_t size, se_fault *f)
+bool se_be_block_paging_fault(se_backend *be, uint64_t addr, uint32_t size, se_fault *f)
 {
-    if (!m->engine_smap || !(se_be_get(m, UC_X86_REG_RFLAGS) & SE_RFLAGS_AC))
+    if (!be->engine_smap || !(se_be_reg(be, UC_X86_REG_RFLAGS) & SE_RFLAGS_AC))
         return false;
     /* AC selects KNOSMAP, whose translations are the kernel root's: the engine fetched this
      * block through it, so check its bytes against the live (user) root as the CPU would */
     uint64_t last = addr + (size ? size : 1) - 1;
     for (uint64_t a = addr; a <= last; a = (a | 0xFFF) + 1) {
-        se_walk(m, a, SE_ACCESS_FETCH, 0, 0, NULL, f);
+        be->ops.walk(be->ops.ctx, a, SE_ACCESS_FETCH, 0, 0, f);
         if (f->kind != SE_FAULT_NONE)
             return true;
         if ((a | 0xFFF) == UINT64_MAX)
             break;
     }
     /* HF_SMAP off for the rest of the stretch, on an emptied TLB */
-    m->kuser_nosmap = true;
-    se_be_paging_surgery(m);
-    se_be_flush_tlb(m);
+    be->kuser_nosmap = true;
+    se_be_paging_surgery(be);
+    se_be_flush_tlb(be);
     return false;
 }
 
-bool se_be_pf_artifact(se_machine *m)
+bool se_be_pf_artifact(se_backend *be)
 {
-    if (!m->engine_smap)
+    if (!be->engine_smap)
         return false;
-    m->kuser_nosmap = true;
-    if (!se_be_paging_surgery(m))
+    be->kuser_nosmap = true;
+    if (!se_be_paging_surgery(be))
         return false;
-    se_be_flush_tlb(m);
+    se_be_flush_tlb(be);
     return true;
 }
 
-bool se_be_engine_smap(const se_machine *m)
+bool se_be_engine_smap(const se_backend *be)
 {
-    return m->engine_smap;
+    return be->engine_smap;
 }
 
-void se_be_paging_restored(se_machine *m, bool engine_smap, bool cr3_changed)
+void se_be_paging_restored(se_backend *be, bool engine_smap, bool cr3_changed)
 {
-    if (!m->fast_cr3) {
+    if (!be->fast_cr3) {
         /* a context restore does not flush the TLB (docs/machine.md, engine limitations) */
         if (cr3_changed)
-            se_be_flush_tlb(m);
+            se_be_flush_tlb(be);
         return;
     }
     /* the restored context holds the snapshot's CR3 and HF_SMAP; the TLB is today's: the
      * partitions still hold only their roots' translations unless either side is foreign */
-    m->engine_smap = engine_smap;
-    m->kuser_nosmap = false;
-    bool want = se_be_regime(m) == SE_TLBR_KUSER;
-    if (want != engine_smap || se_be_regime(m) == SE_TLBR_FOREIGN || m->tlb_foreign) {
-        if (!se_be_paging_surgery(m))
-            se_be_flush_tlb(m);
+    be->engine_smap = engine_smap;
+    be->kuser_nosmap = false;
+    bool want = se_be_regime(be) == SE_TLBR_KUSER;
+    if (want != engine_smap || se_be_regime(be) == SE_TLBR_FOREIGN || be->tlb_foreign) {
+        if (!se_be_paging_surgery(be))
+            se_be_flush_tlb(be);
     }
 }
 
-static void se_portable_reset_exception(se_machine *m);
+static void se_portable_reset_exception(se_backend *be);
 
-void se_be_reset_exception(se_machine *m)
+void se_be_reset_exception(se_backend *be)
 {
-    if (!m->use_surgery) {
-        se_portable_reset_exception(m);
+    if (!be->use_surgery) {
+        se_portable_reset_exception(be);
         return;
     }
-    if (uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
+    if (uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return;
     int32_t none = -1;
-    memcpy(se_ctx_data(m) + SE_CTX_OLD_EXC, &none, 4);
-    uc_context_restore(m->uc, m->ctx);
+    memcpy(se_ctx_data(be) + SE_CTX_OLD_EXC, &none, 4);
+    uc_context_restore(be->uc, be->ctx);
 }
 
-bool se_be_last_error_code(se_machine *m, uint32_t *code)
+bool se_be_last_error_code(se_backend *be, uint32_t *code)
 {
-    if (!m->use_surgery || uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
+    if (!be->use_surgery || uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return false;
     int32_t ec;
-    memcpy(&ec, se_ctx_data(m) + SE_CTX_ERROR_CODE, 4);
+    memcpy(&ec, se_ctx_data(be) + SE_CTX_ERROR_CODE, 4);
     *code = (uint32_t)ec;
     return true;
 }
 
-void se_be_flush_tlb(se_machine *m)
+void se_be_flush_tlb(se_backend *be)
 {
     /* The engine flushes its TLB when a region's permissions change, and a request that
      * changes nothing is dropped before it gets there: change them, then change them back. */
-    uc_mem_protect(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ | UC_PROT_WRITE);
-    uc_mem_protect(m->uc, SE_TLB_FLUSH_PAGE, 0x1000, UC_PROT_READ);
+    uc_mem_protect(be->uc, be->flush_page, 0x1000, UC_PROT_READ | UC_PROT_WRITE);
+    uc_mem_protect(be->uc, be->flush_page, 0x1000, UC_PROT_READ);
 }
 
 /*
@@ -546,37 +593,37 @@ void se_be_flush_tlb(se_machine *m)
  * restore of an older context (a snapshot, the portable path's pristine one) is followed by a
  * call here. Translations cached under the other value are stale: flush the TLB.
  */
-void se_be_sync_nxe(se_machine *m)
+void se_be_sync_nxe(se_backend *be)
 {
-    if (!m->engine_nx)
+    if (!be->engine_nx)
         return;
     uc_x86_msr efer = {.rid = SE_MSR_IA32_EFER, .value = 0};
-    uc_reg_read(m->uc, UC_X86_REG_MSR, &efer);
-    uint64_t want = m->arch.efer & SE_EFER_NXE;
-    if ((efer.value & SE_EFER_NXE) == want || uc_context_save(m->uc, m->ctx) != UC_ERR_OK)
+    uc_reg_read(be->uc, UC_X86_REG_MSR, &efer);
+    uint64_t want = be->arch->efer & SE_EFER_NXE;
+    if ((efer.value & SE_EFER_NXE) == want || uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return;
-    uint8_t *d = se_ctx_data(m);
+    uint8_t *d = se_ctx_data(be);
     uint64_t v;
     memcpy(&v, d + SE_CTX_EFER, 8);
     v = (v & ~(uint64_t)SE_EFER_NXE) | want;
     memcpy(d + SE_CTX_EFER, &v, 8);
-    uc_context_restore(m->uc, m->ctx);
-    se_be_flush_tlb(m);
+    uc_context_restore(be->uc, be->ctx);
+    se_be_flush_tlb(be);
 }
 
-void se_be_discard_code(se_machine *m, uint64_t va, uint64_t len)
+void se_be_discard_code(se_backend *be, uint64_t va, uint64_t len)
 {
     /* Not a whole translation-cache flush: in 2.0.1 the first one commits the engine's entire
      * 1 GiB code buffer and takes seconds. */
-    uc_ctl_remove_cache(m->uc, va, va + len);
+    uc_ctl_remove_cache(be->uc, va, va + len);
 }
 
-se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host)
+se_status se_be_map_ptr(se_backend *be, uint64_t addr, uint64_t size, void *host)
 {
-    uc_err e = uc_mem_map_ptr(m->uc, addr, size, UC_PROT_ALL, host);
+    uc_err e = uc_mem_map_ptr(be->uc, addr, size, UC_PROT_ALL, host);
     if (e != UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "uc_mem_map_ptr(0x%llx, 0x%llx): %s",
-                       (unsigned long long)addr, (unsigned long long)size, uc_strerror(e));
+        return se_be_fail(be, SE_ERR_BACKEND, "uc_mem_map_ptr(0x%llx, 0x%llx): %s",
+                          (unsigned long long)addr, (unsigned long long)size, uc_strerror(e));
     return SE_OK;
 }
 
@@ -591,41 +638,39 @@ se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host)
  * pushes 32 bytes below TSS.sp0, and the GDT gains a call gate at selector 0x50 (Linux's LDT
  * descriptor slot; this machine has no LDT).
  */
-#define SE_GATE_SEL        0x50u
-#define SE_TRAMP_K_GATE    0x0   /* kernel trampoline: call-gate target */
 #define SE_TRAMP_K_IRETQ   0x10  /* kernel trampoline: iretq */
 #define SE_TRAMP_FRAME_OFF 0x100 /* IRETQ frame, at the bottom of the entry stack page */
 #define SE_TRAMP_U_LANDING 0x20  /* user trampoline: where a host-side IRETQ lands */
 
-bool se_be_tramp_landing(const se_machine *m, uint64_t addr)
+bool se_be_tramp_landing(const se_backend *be, uint64_t addr)
 {
-    return !m->use_surgery && addr == m->lay.tramp_user + SE_TRAMP_U_LANDING;
+    return !be->use_surgery && addr == be->port.tramp_user + SE_TRAMP_U_LANDING;
 }
 
-bool se_be_is_trampoline(const se_machine *m, uint64_t addr)
+bool se_be_is_trampoline(const se_backend *be, uint64_t addr)
 {
-    return !m->use_surgery &&
-           ((addr & ~0xFFFull) == m->lay.tramp_kernel || (addr & ~0xFFFull) == m->lay.tramp_user);
+    return !be->use_surgery && ((addr & ~0xFFFull) == be->port.tramp_kernel ||
+                                (addr & ~0xFFFull) == be->port.tramp_user);
 }
 
 static void se_tramp_gate_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
-    se_machine *m = user;
+    se_backend *be = user;
     (void)uc;
     (void)addr;
     (void)size;
     /* a 64-bit call gate loads a null SS; the model says __KERNEL_DS: the selector is what
      * code can observe in 64-bit mode */
-    se_be_set(m, UC_X86_REG_SS, m->arch.regs.ss);
-    se_be_set(m, UC_X86_REG_RSP, m->tramp_rsp);
-    m->engine_cpl = 0;
-    se_be_set(m, UC_X86_REG_RIP, m->tramp_rip);
+    se_be_reg_set(be, UC_X86_REG_SS, be->arch->regs.ss);
+    se_be_reg_set(be, UC_X86_REG_RSP, be->tramp_rsp);
+    be->engine_cpl = 0;
+    se_be_reg_set(be, UC_X86_REG_RIP, be->tramp_rip);
 }
 
-se_status se_be_portable_setup(se_machine *m)
+se_status se_be_portable_setup(se_backend *be, const se_be_portable *p)
 {
     static const uint8_t ktramp[] = {
-        [SE_TRAMP_K_GATE] = 0x90, /* nop: hooked, never executed */
+        [SE_BE_TRAMP_K_GATE] = 0x90, /* nop: hooked, never executed */
         [SE_TRAMP_K_IRETQ] = 0x48,
         0xCF, /* iretq */
     };
@@ -650,128 +695,120 @@ se_status se_be_portable_setup(se_machine *m)
                                      0x00,
                                      0x00,
                                      0x00,
-                                     SE_GATE_SEL | 3,
+                                     SE_BE_GATE_SEL | 3,
                                      0x00,
                                      [SE_TRAMP_U_LANDING] = 0x90};
-    se_status st = se_map_internal(m, m->lay.tramp_kernel, 0x1000, SE_MAP_PTI_SHARED, NULL);
-    if (st == SE_OK)
-        st = se_map_internal(m, m->lay.tramp_user, 0x1000, SE_MAP_USER, NULL);
-    if (st != SE_OK)
-        return st;
-    memcpy(se_host_ptr(m, m->lay.tramp_kernel, sizeof ktramp), ktramp, sizeof ktramp);
-    memcpy(se_host_ptr(m, m->lay.tramp_user, sizeof utramp), utramp, sizeof utramp);
-    /* 16-byte 64-bit call gate: type 0xC, DPL 3, present, target __KERNEL_CS:ktramp */
-    uint64_t off = m->lay.tramp_kernel + SE_TRAMP_K_GATE;
-    uint64_t *gdt = se_host_ptr(m, m->lay.cea_gdt, 0x1000);
-    gdt[SE_GATE_SEL / 8] = (off & 0xFFFF) | ((uint64_t)SE_KERNEL_CS << 16) | (0xECull << 40) |
-                           ((off >> 16) & 0xFFFF) << 48;
-    gdt[SE_GATE_SEL / 8 + 1] = off >> 32;
+    be->port = *p;
+    memcpy(p->tramp_kernel_host, ktramp, sizeof ktramp);
+    memcpy(p->tramp_user_host, utramp, sizeof utramp);
+    /* the machine has written the call gate to it (SE_BE_GATE_SEL) */
+    uint64_t off = p->tramp_kernel + SE_BE_TRAMP_K_GATE;
     uc_hook h;
-    if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_tramp_gate_hook), m, off, off) !=
-        UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "cannot hook the call-gate trampoline");
-    if (uc_context_alloc(m->uc, &m->pristine) != UC_ERR_OK ||
-        uc_context_save(m->uc, m->pristine) != UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "cannot save the reset context");
-    m->engine_cpl = 0;
+    if (uc_hook_add(be->uc, &h, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_tramp_gate_hook), be, off,
+                    off) != UC_ERR_OK)
+        return se_be_fail(be, SE_ERR_BACKEND, "cannot hook the call-gate trampoline");
+    if (uc_context_alloc(be->uc, &be->pristine) != UC_ERR_OK ||
+        uc_context_save(be->uc, be->pristine) != UC_ERR_OK)
+        return se_be_fail(be, SE_ERR_BACKEND, "cannot save the reset context");
+    be->engine_cpl = 0;
     return SE_OK;
 }
 
-/* Write the IRETQ frame for m->arch's user state; the selectors are fixed up afterwards when
+/* Write the IRETQ frame for be->arch's user state; the selectors are fixed up afterwards when
  * the model's differ from a loadable pair (SYSRET loads caches without reading the GDT). */
-static void se_tramp_frame(se_machine *m, uint64_t rip)
+static void se_tramp_frame(se_backend *be, uint64_t rip)
 {
-    uint64_t flags = se_be_get(m, UC_X86_REG_RFLAGS);
-    uint64_t frame[5] = {rip, SE_USER_CS, flags, se_be_get(m, UC_X86_REG_RSP), SE_USER_DS};
-    uint64_t va = m->lay.cea_entry_stack + SE_TRAMP_FRAME_OFF;
-    memcpy(se_host_ptr(m, va, sizeof frame), frame, sizeof frame);
-    se_track_mark(m, va, sizeof frame); /* a snapshot restore must undo it (track.c) */
-    se_be_set(m, UC_X86_REG_RSP, va);
+    uint64_t flags = se_be_reg(be, UC_X86_REG_RFLAGS);
+    uint64_t frame[5] = {rip, SE_USER_CS, flags, se_be_reg(be, UC_X86_REG_RSP), SE_USER_DS};
+    uint64_t va = be->port.entry_stack + SE_TRAMP_FRAME_OFF;
+    memcpy(be->port.entry_stack_host + SE_TRAMP_FRAME_OFF, frame, sizeof frame);
+    be->ops.wrote(be->ops.ctx, va, sizeof frame); /* a snapshot restore must undo it */
+    se_be_reg_set(be, UC_X86_REG_RSP, va);
     /* the target flags travel in the frame; live NT would make IRETQ a task return (IRET-1) */
-    se_be_set(m, UC_X86_REG_RFLAGS, SE_RFLAGS_FIXED);
+    se_be_reg_set(be, UC_X86_REG_RFLAGS, SE_RFLAGS_FIXED);
     /* the engine's IRETQ (helper_ret_protected in qemu/target/i386/seg_helper.c, 2.0.1 and
      * 2.1.1) never loads VIF and VIP, which the CPU's IRET at CPL0 does (SDM Vol. 2A IRET):
      * they are put back after landing with the selectors */
-    m->tramp_vflags = flags & (SE_RFLAGS_VIF | SE_RFLAGS_VIP);
-    m->fix_selectors =
-        m->arch.regs.cs != SE_USER_CS || m->arch.regs.ss != SE_USER_DS || m->tramp_vflags != 0;
+    be->tramp_vflags = flags & (SE_RFLAGS_VIF | SE_RFLAGS_VIP);
+    be->fix_selectors =
+        be->arch->regs.cs != SE_USER_CS || be->arch->regs.ss != SE_USER_DS || be->tramp_vflags != 0;
 }
 
-void se_be_fix_selectors(se_machine *m)
+void se_be_fix_selectors(se_backend *be)
 {
-    if (!m->fix_selectors)
+    if (!be->fix_selectors)
         return;
-    m->fix_selectors = false;
-    se_be_set(m, UC_X86_REG_CS, m->arch.regs.cs);
-    se_be_set(m, UC_X86_REG_SS, m->arch.regs.ss);
-    if (m->tramp_vflags != 0)
-        se_be_set(m, UC_X86_REG_RFLAGS, se_be_get(m, UC_X86_REG_RFLAGS) | m->tramp_vflags);
+    be->fix_selectors = false;
+    se_be_reg_set(be, UC_X86_REG_CS, be->arch->regs.cs);
+    se_be_reg_set(be, UC_X86_REG_SS, be->arch->regs.ss);
+    if (be->tramp_vflags != 0)
+        se_be_reg_set(be, UC_X86_REG_RFLAGS, se_be_reg(be, UC_X86_REG_RFLAGS) | be->tramp_vflags);
 }
 
-se_status se_be_transfer(se_machine *m, uint64_t rip, unsigned hook_len, bool in_hook)
+se_status se_be_transfer(se_backend *be, uint64_t rip, unsigned hook_len, bool in_hook)
 {
-    if (m->use_surgery) {
-        se_status st = se_be_apply_privilege_surgery(m);
+    if (be->use_surgery) {
+        se_status st = se_be_apply_privilege_surgery(be);
         if (st == SE_OK)
-            se_be_set(m, UC_X86_REG_RIP, rip - hook_len);
+            se_be_reg_set(be, UC_X86_REG_RIP, rip - hook_len);
         return st;
     }
-    if (m->arch.cpl == m->engine_cpl) {
-        se_be_set(m, UC_X86_REG_CS, m->arch.regs.cs);
-        se_be_set(m, UC_X86_REG_SS, m->arch.regs.ss);
-        se_be_set(m, UC_X86_REG_RIP, rip - hook_len);
+    if (be->arch->cpl == be->engine_cpl) {
+        se_be_reg_set(be, UC_X86_REG_CS, be->arch->regs.cs);
+        se_be_reg_set(be, UC_X86_REG_SS, be->arch->regs.ss);
+        se_be_reg_set(be, UC_X86_REG_RIP, rip - hook_len);
         return SE_OK;
     }
-    if (m->arch.cpl == 0) {
+    if (be->arch->cpl == 0) {
         if (!in_hook)
-            return se_fail(m, SE_ERR_UNSUPPORTED,
-                           "the portable CPL switch enters ring 0 only through SYSCALL");
-        m->tramp_rip = rip;
-        m->tramp_rsp = se_be_get(m, UC_X86_REG_RSP);
-        se_be_set(m, UC_X86_REG_RIP, m->lay.tramp_user - hook_len);
+            return se_be_fail(be, SE_ERR_UNSUPPORTED,
+                              "the portable CPL switch enters ring 0 only through SYSCALL");
+        be->tramp_rip = rip;
+        be->tramp_rsp = se_be_reg(be, UC_X86_REG_RSP);
+        se_be_reg_set(be, UC_X86_REG_RIP, be->port.tramp_user - hook_len);
         return SE_OK;
     }
-    se_tramp_frame(m, rip);
-    uint64_t iretq = m->lay.tramp_kernel + SE_TRAMP_K_IRETQ;
+    se_tramp_frame(be, rip);
+    uint64_t iretq = be->port.tramp_kernel + SE_TRAMP_K_IRETQ;
     if (in_hook) {
-        se_be_set(m, UC_X86_REG_RIP, iretq - hook_len);
-        m->engine_cpl = 3;
+        se_be_reg_set(be, UC_X86_REG_RIP, iretq - hook_len);
+        be->engine_cpl = 3;
         return SE_OK;
     }
     /* Between runs the IRETQ lands on a mapped user landing pad, where the block hook stops
      * before anything executes, and RIP is then set from the host: landing on the target
      * itself would make the engine translate (and maybe fault on) user code now, leaving its
      * exception state set (§10). uc_emu_start's count=1 also let one user instruction run. */
-    uint64_t *slot = se_host_ptr(m, m->lay.cea_entry_stack + SE_TRAMP_FRAME_OFF, 8);
-    *slot = m->lay.tramp_user + SE_TRAMP_U_LANDING;
-    se_track_mark(m, m->lay.cea_entry_stack + SE_TRAMP_FRAME_OFF, 8);
-    m->tramp_running = true;
-    uc_err e = uc_emu_start(m->uc, iretq, 0, 0, 0);
-    m->tramp_running = false;
+    uint64_t landing = be->port.tramp_user + SE_TRAMP_U_LANDING;
+    memcpy(be->port.entry_stack_host + SE_TRAMP_FRAME_OFF, &landing, 8);
+    be->ops.wrote(be->ops.ctx, be->port.entry_stack + SE_TRAMP_FRAME_OFF, 8);
+    be->tramp_running = true;
+    uc_err e = uc_emu_start(be->uc, iretq, 0, 0, 0);
+    be->tramp_running = false;
     if (e != UC_ERR_OK)
-        return se_fail(m, SE_ERR_BACKEND, "IRETQ trampoline failed: %s", uc_strerror(e));
-    se_be_set(m, UC_X86_REG_RIP, rip);
-    m->engine_cpl = 3;
-    se_be_fix_selectors(m);
+        return se_be_fail(be, SE_ERR_BACKEND, "IRETQ trampoline failed: %s", uc_strerror(e));
+    se_be_reg_set(be, UC_X86_REG_RIP, rip);
+    be->engine_cpl = 3;
+    se_be_fix_selectors(be);
     return SE_OK;
 }
 
 /* Without surgery the only way to clear the stuck exception state is to restore a context
  * saved before any fault (§10), then rewrite everything that may differ. */
-static void se_portable_reset_exception(se_machine *m)
+static void se_portable_reset_exception(se_backend *be)
 {
     se_regs r;
-    se_be_read_regs(m, &r);
-    uint64_t cr2 = se_be_get(m, UC_X86_REG_CR2);
+    se_be_regs(be, &r);
+    uint64_t cr2 = se_be_reg(be, UC_X86_REG_CR2);
     uc_x86_msr kgs = {.rid = SE_MSR_IA32_KERNEL_GS_BASE, .value = 0};
-    uc_reg_read(m->uc, UC_X86_REG_MSR, &kgs);
-    uc_context_restore(m->uc, m->pristine);
-    m->engine_cpl = 0;
-    se_be_write_gprs(m, &r);
-    se_be_set(m, UC_X86_REG_CR2, cr2);
-    uc_reg_write(m->uc, UC_X86_REG_MSR, &kgs);
-    se_be_set(m, UC_X86_REG_CR3, m->arch.cr3);
-    se_be_flush_tlb(m);
-    se_be_sync_nxe(m); /* the pristine context has the NXE of creation time */
-    se_be_transfer(m, r.rip, 0, false);
+    uc_reg_read(be->uc, UC_X86_REG_MSR, &kgs);
+    uc_context_restore(be->uc, be->pristine);
+    be->engine_cpl = 0;
+    se_be_write_gprs(be, &r);
+    se_be_reg_set(be, UC_X86_REG_CR2, cr2);
+    uc_reg_write(be->uc, UC_X86_REG_MSR, &kgs);
+    se_be_reg_set(be, UC_X86_REG_CR3, be->arch->cr3);
+    se_be_flush_tlb(be);
+    se_be_sync_nxe(be); /* the pristine context has the NXE of creation time */
+    se_be_transfer(be, r.rip, 0, false);
 }

@@ -19,7 +19,7 @@
 #include <Zydis/Zydis.h>
 
 #include "decode/decode.h"
-#include "machine/machine_int.h"
+#include "backend/backend.h"
 
 static bool se_is_prefix(uint8_t b)
 {
@@ -74,63 +74,63 @@ static size_t se_starts_reaching(const uint8_t *buf, size_t q, size_t *first)
     return q - s + 1;
 }
 
-static se_status se_hazard_add(se_machine *m, uint64_t va)
+static se_status se_hazard_add(se_backend *be, uint64_t va)
 {
-    if (m->n_hazards == m->cap_hazards) {
-        size_t cap = m->cap_hazards ? 2 * m->cap_hazards : 16;
-        uint64_t *n = realloc(m->hazards, cap * sizeof *n);
+    if (be->n_hazards == be->cap_hazards) {
+        size_t cap = be->cap_hazards ? 2 * be->cap_hazards : 16;
+        uint64_t *n = realloc(be->hazards, cap * sizeof *n);
         if (n == NULL)
-            return se_fail(m, SE_ERR_NOMEM, "out of memory for the engine's exits");
-        m->hazards = n;
-        m->cap_hazards = cap;
+            return se_be_fail(be, SE_ERR_NOMEM, "out of memory for the engine's exits");
+        be->hazards = n;
+        be->cap_hazards = cap;
     }
-    m->hazards[m->n_hazards++] = va;
+    be->hazards[be->n_hazards++] = va;
     return SE_OK;
 }
 
 /* Sort and deduplicate the hazard list after additions, and hand the engine its exits. */
-static se_status se_hazards_commit(se_machine *m)
+static se_status se_hazards_commit(se_backend *be)
 {
-    qsort(m->hazards, m->n_hazards, sizeof *m->hazards, se_u64_cmp);
+    qsort(be->hazards, be->n_hazards, sizeof *be->hazards, se_u64_cmp);
     size_t u = 0;
-    for (size_t i = 0; i < m->n_hazards; i++)
-        if (u == 0 || m->hazards[u - 1] != m->hazards[i])
-            m->hazards[u++] = m->hazards[i];
-    m->n_hazards = u;
-    if (!m->exits_enabled) {
-        if (m->n_hazards == 0)
+    for (size_t i = 0; i < be->n_hazards; i++)
+        if (u == 0 || be->hazards[u - 1] != be->hazards[i])
+            be->hazards[u++] = be->hazards[i];
+    be->n_hazards = u;
+    if (!be->exits_enabled) {
+        if (be->n_hazards == 0)
             return SE_OK;
-        if (uc_ctl_exits_enable(m->uc) != UC_ERR_OK)
-            return se_fail(m, SE_ERR_BACKEND, "cannot enable the engine's exits");
-        m->exits_enabled = true;
+        if (uc_ctl_exits_enable(be->uc) != UC_ERR_OK)
+            return se_be_fail(be, SE_ERR_BACKEND, "cannot enable the engine's exits");
+        be->exits_enabled = true;
     }
-    m->hazard_gen++;
-    se_be_exits_sync(m);
+    be->hazard_gen++;
+    se_be_exits_sync(be);
     return SE_OK;
 }
 
-se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len)
+se_status se_be_hazards_update(se_backend *be, uint64_t va, uint64_t len)
 {
-    return se_be_hazards_update_ex(m, va, len, 0, NULL, 0);
+    return se_be_hazards_update_ex(be, va, len, 0, NULL, 0);
 }
 
-se_status se_be_hazards_update_ex(se_machine *m, uint64_t va, uint64_t len, uint64_t ov_va,
+se_status se_be_hazards_update_ex(se_backend *be, uint64_t va, uint64_t len, uint64_t ov_va,
                                   const uint8_t *ov, size_t ov_len)
 {
     /* instructions starting up to 14 bytes before the write can include written bytes */
     uint64_t lo = va >= 14 ? va - 14 : 0;
     uint64_t hi = va + len < va ? UINT64_MAX : va + len;
-    size_t before = m->n_hazards, kept = 0;
-    for (size_t i = 0; i < m->n_hazards; i++)
-        if (m->hazards[i] < lo || m->hazards[i] >= hi)
-            m->hazards[kept++] = m->hazards[i];
-    m->n_hazards = kept;
+    size_t before = be->n_hazards, kept = 0;
+    for (size_t i = 0; i < be->n_hazards; i++)
+        if (be->hazards[i] < lo || be->hazards[i] >= hi)
+            be->hazards[kept++] = be->hazards[i];
+    be->n_hazards = kept;
     bool changed = kept != before;
     uint8_t buf[4096 + 32];
     for (uint64_t at = lo; at < hi;) {
         /* chunks that overlap by 28 bytes: 14 of prefixes before, 14 after the opcode */
         uint64_t want = hi - at > 4096 ? 4096 : hi - at;
-        size_t got = se_code_fetch(m, at, buf, (size_t)want + 28);
+        size_t got = be->ops.code_fetch(be->ops.ctx, at, buf, (size_t)want + 28);
         if (got == 0) {
             at = (at | 0xFFF) + 1; /* not readable: nothing can execute there */
             continue;
@@ -147,7 +147,7 @@ se_status se_be_hazards_update_ex(se_machine *m, uint64_t va, uint64_t len, uint
             for (size_t s = first; s < first + n; s++) {
                 if (s >= want || at + s < lo || at + s >= hi || !se_be_hazard_at(buf + s, got - s))
                     continue;
-                se_status st = se_hazard_add(m, at + s);
+                se_status st = se_hazard_add(be, at + s);
                 if (st != SE_OK)
                     return st;
                 changed = true;
@@ -155,7 +155,7 @@ se_status se_be_hazards_update_ex(se_machine *m, uint64_t va, uint64_t len, uint
         }
         at += want;
     }
-    return changed ? se_hazards_commit(m) : SE_OK;
+    return changed ? se_hazards_commit(be) : SE_OK;
 }
 
 /*
@@ -167,39 +167,39 @@ se_status se_be_hazards_update_ex(se_machine *m, uint64_t va, uint64_t len, uint
  * every change of CPL, CR3 or CR4 (hooks.c, machine.c, snapshot.c). A hazard the mode cannot
  * fetch cannot be translated in it either.
  */
-void se_be_exits_sync(se_machine *m)
+void se_be_exits_sync(se_backend *be)
 {
-    if (!m->exits_enabled)
+    if (!be->exits_enabled)
         return;
-    uint64_t key = (uint64_t)m->arch.cpl ^ (m->arch.cr3 << 2) ^ (m->arch.cr4 << 40) ^
-                   (m->hazard_gen * 0x9e3779b97f4a7c15ull) ^ (m->map_gen << 20);
-    if (m->exits_synced && m->exits_key == key)
+    uint64_t key = (uint64_t)be->arch->cpl ^ (be->arch->cr3 << 2) ^ (be->arch->cr4 << 40) ^
+                   (be->hazard_gen * 0x9e3779b97f4a7c15ull) ^ (be->map_gen << 20);
+    if (be->exits_synced && be->exits_key == key)
         return;
-    uint64_t *set = m->n_hazards ? malloc(m->n_hazards * sizeof *set) : NULL;
+    uint64_t *set = be->n_hazards ? malloc(be->n_hazards * sizeof *set) : NULL;
     size_t n = 0;
-    for (size_t i = 0; set != NULL && i < m->n_hazards; i++) {
-        uint64_t h = m->hazards[i];
+    for (size_t i = 0; set != NULL && i < be->n_hazards; i++) {
+        uint64_t h = be->hazards[i];
         se_fault f1, f2;
-        se_walk(m, h, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f1);
-        se_walk(m, h - 1, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f2);
+        be->ops.walk(be->ops.ctx, h, SE_ACCESS_FETCH, be->arch->cpl, 0, &f1);
+        be->ops.walk(be->ops.ctx, h - 1, SE_ACCESS_FETCH, be->arch->cpl, 0, &f2);
         if (f1.kind == SE_FAULT_NONE && f2.kind == SE_FAULT_NONE)
             set[n++] = h;
     }
     /* 0 is never invalidated (Unicorn skips it) and never executed here: the empty set */
     uint64_t none = 0;
-    uc_ctl_set_exits(m->uc, n ? set : &none, n ? n : 1);
+    uc_ctl_set_exits(be->uc, n ? set : &none, n ? n : 1);
     free(set);
-    m->exits_key = key;
-    m->exits_synced = true;
+    be->exits_key = key;
+    be->exits_synced = true;
 }
 
-bool se_be_is_hazard(const se_machine *m, uint64_t va)
+bool se_be_is_hazard(const se_backend *be, uint64_t va)
 {
-    return m->n_hazards > 0 &&
-           bsearch(&va, m->hazards, m->n_hazards, sizeof va, se_u64_cmp) != NULL;
+    return be->n_hazards > 0 &&
+           bsearch(&va, be->hazards, be->n_hazards, sizeof va, se_u64_cmp) != NULL;
 }
 
-se_status se_be_hazards_screen_flow(se_machine *m, uint64_t va, uint64_t len,
+se_status se_be_hazards_screen_flow(se_backend *be, uint64_t va, uint64_t len,
                                     const uint64_t *starts, size_t n_starts)
 {
     if (len == 0)
@@ -212,10 +212,10 @@ se_status se_be_hazards_screen_flow(se_machine *m, uint64_t va, uint64_t len,
         free(buf);
         free(seen);
         free(todo);
-        return se_fail(m, SE_ERR_NOMEM, "out of memory screening 0x%llx bytes of code",
-                       (unsigned long long)len);
+        return se_be_fail(be, SE_ERR_NOMEM, "out of memory screening 0x%llx bytes of code",
+                          (unsigned long long)len);
     }
-    size_t got = se_code_fetch(m, va, buf, (size_t)len);
+    size_t got = be->ops.code_fetch(be->ops.ctx, va, buf, (size_t)len);
     memset(buf + got, 0, len + 15 - got);
     todo[n_todo++] = 0;
     for (size_t i = 0; i < n_starts; i++)
@@ -224,14 +224,14 @@ se_status se_be_hazards_screen_flow(se_machine *m, uint64_t va, uint64_t len,
     ZydisDecoder dec;
     ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     se_status st = SE_OK;
-    size_t before = m->n_hazards;
+    size_t before = be->n_hazards;
     while (n_todo > 0 && st == SE_OK) {
         uint64_t off = todo[--n_todo];
         while (off < got && !(seen[off / 8] & (1u << (off % 8))) && st == SE_OK) {
             seen[off / 8] |= (uint8_t)(1u << (off % 8));
             size_t left = got - off < 15 ? got - off : 15;
             if (se_be_hazard_at(buf + off, left))
-                st = se_hazard_add(m, va + off);
+                st = se_hazard_add(be, va + off);
             ZydisDecodedInstruction in;
             if (!ZYAN_SUCCESS(
                     ZydisDecoderDecodeInstruction(&dec, NULL, buf + off, got - off, &in))) {
@@ -244,7 +244,7 @@ se_status se_be_hazards_screen_flow(se_machine *m, uint64_t va, uint64_t len,
                     if (n_todo == cap_todo) {
                         uint64_t *t = realloc(todo, 2 * cap_todo * sizeof *t);
                         if (t == NULL) {
-                            st = se_fail(m, SE_ERR_NOMEM, "out of memory screening code");
+                            st = se_be_fail(be, SE_ERR_NOMEM, "out of memory screening code");
                             break;
                         }
                         todo = t;
@@ -259,5 +259,5 @@ se_status se_be_hazards_screen_flow(se_machine *m, uint64_t va, uint64_t len,
     free(buf);
     free(seen);
     free(todo);
-    return st == SE_OK && m->n_hazards != before ? se_hazards_commit(m) : st;
+    return st == SE_OK && be->n_hazards != before ? se_hazards_commit(be) : st;
 }

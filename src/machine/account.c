@@ -372,7 +372,7 @@ se_block_verdict se_account_block(se_machine *m, uint64_t addr, uint32_t size,
             se_code_fetch(m, bi->start, m->code_bytes + bi->bytes_off, bi->size);
             bi->scanned = false;
             m->code_gen++;
-            se_be_discard_code(m, addr, size);
+            se_be_discard_code(&m->be, addr, size);
             return SE_BLOCK_RESTART;
         }
         if (!bi->scanned)
@@ -385,7 +385,7 @@ se_block_verdict se_account_block(se_machine *m, uint64_t addr, uint32_t size,
                  * translated: the engine decides at translation which instructions call
                  * hooks, so translate it again */
                 bi->hook_sig = sig;
-                se_be_discard_code(m, addr, size);
+                se_be_discard_code(&m->be, addr, size);
                 return SE_BLOCK_RESTART;
             }
         }
@@ -426,7 +426,7 @@ scan:
     bi->hook_epoch = m->hook_epoch;
     if (added) {
         /* it holds an instruction the machine must act on and had not hooked yet */
-        se_be_discard_code(m, addr, size);
+        se_be_discard_code(&m->be, addr, size);
         return SE_BLOCK_RESTART;
     }
     return SE_BLOCK_RUN;
@@ -455,7 +455,7 @@ void se_account_trim(se_machine *m)
             drop = f1.kind == SE_FAULT_NONE && f2.kind == SE_FAULT_NONE;
         }
         if (drop) {
-            se_be_discard_code(m, bi->start, bi->size);
+            se_be_discard_code(&m->be, bi->start, bi->size);
             continue;
         }
         /* compact: the block's bytes and offsets move down in the arena */

@@ -56,14 +56,14 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
 {
     se_machine *m = user;
     (void)uc;
-    if (m->tramp_running) {
-        if (se_be_tramp_landing(m, addr))
+    if (m->be.tramp_running) {
+        if (se_be_tramp_landing(&m->be, addr))
             uc_emu_stop(m->uc); /* a host-side trampoline run ends on its landing pad */
         return;
     }
-    if (se_be_is_trampoline(m, addr))
+    if (se_be_is_trampoline(&m->be, addr))
         return; /* the portable CPL switch is not guest work */
-    se_be_fix_selectors(m);
+    se_be_fix_selectors(&m->be);
     /* checked even when stopping here: the engine has translated it, and the machine must
      * know every translation it has made (account.c) */
     const se_block_info *bi = NULL;
@@ -90,7 +90,7 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
         return;
     }
     se_fault pf;
-    if (se_be_block_paging_fault(m, addr, size, &pf)) {
+    if (se_be_block_paging_fault(&m->be, addr, size, &pf)) {
         /* fetched through a kernel-root translation while the user root is live */
         pf.rip = addr;
         pf.cpl = m->arch.cpl;
@@ -160,8 +160,8 @@ static void se_commit_transfer(se_machine *m, const se_cpu_state *st, unsigned h
     m->arch.ds = st->ds, m->arch.es = st->es, m->arch.fs = st->fs, m->arch.gs = st->gs;
     m->arch.ds_ar = st->ds_ar, m->arch.es_ar = st->es_ar;
     m->arch.fs_ar = st->fs_ar, m->arch.gs_ar = st->gs_ar;
-    se_be_transfer(m, st->regs.rip, hook_len, true);
-    se_be_exits_sync(m); /* another CPL: other exits are fetchable (hazard.c) */
+    (void)se_be_st(m, se_be_transfer(&m->be, st->regs.rip, hook_len, true));
+    se_be_exits_sync(&m->be); /* another CPL: other exits are fetchable (hazard.c) */
 }
 
 /* The first SYSRET/IRETQ of a syscall path decides which exit it took. */
@@ -401,10 +401,10 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             se_account_charge(m, addr,
                               eff.noflush ? SE_COST_MOV_CR3_NOFLUSH : SE_COST_MOV_CR3_FLUSH);
             m->arch.cr3 = st.cr3;
-            se_be_exits_sync(m);
+            se_be_exits_sync(&m->be);
             /* between the machine's two roots the backend loads CR3 itself and keeps the
              * engine's TLB (backend.c, "CR3 switches without a flush") */
-            if (se_be_mov_to_cr3(m)) {
+            if (se_be_mov_to_cr3(&m->be)) {
                 se_skip_insn(m, h, addr);
                 break;
             }
@@ -419,8 +419,8 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         k = se_cpu_mov_to_cr4(&m->feat, &st, se_be_get(m, h->insn.src_uc_reg), &m->tlb, &f);
         if (k == SE_FAULT_NONE) {
             m->arch.cr4 = st.cr4;
-            se_be_exits_sync(m);
-            se_be_mov_to_cr4(m); /* the engine's MOV recomputes its hflags */
+            se_be_exits_sync(&m->be);
+            se_be_mov_to_cr4(&m->be); /* the engine's MOV recomputes its hflags */
         }
         break;
     case SE_INSN_MOV_TO_CR0: {
@@ -454,7 +454,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             m->arch.regs.gs_base = gs, m->arch.regs.fs_base = fs;
             /* NXE reaches the engine now; its own WRMSR that follows keeps it (backend.c) */
             if (msr == SE_MSR_IA32_EFER)
-                se_be_sync_nxe(m);
+                se_be_sync_nxe(&m->be);
             /* FS/GS/KERNEL_GS_BASE: the native WRMSR that follows updates the engine too */
         }
         break;
@@ -802,7 +802,7 @@ static bool se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
     out->has_error_code = true;
     out->cr2 = cr2_engine;
     uint32_t code;
-    if (se_be_last_error_code(m, &code))
+    if (se_be_last_error_code(&m->be, &code))
         out->error_code = code;
     return false;
 }
@@ -826,7 +826,8 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
     }
     switch (intno) {
     case SE_VEC_PF:
-        if (!se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f) && se_be_pf_artifact(m)) {
+        if (!se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f) &&
+            se_be_pf_artifact(&m->be)) {
             /* not the CPU's fault but the TLB partition's (backend.c): run it again */
             se_uncount_from(m, rip);
             m->run.restart = true;
@@ -851,7 +852,7 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
     case SE_VEC_NP:
     case SE_VEC_DF: {
         uint32_t code = 0;
-        se_be_last_error_code(m, &code);
+        se_be_last_error_code(&m->be, &code);
         se_fault_at(m, (uint8_t)intno, code, true, rip, &f);
         break;
     }
@@ -943,9 +944,10 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
  * where they are made. The kernel half is watched only while CR0.WP = 0 (se_hooks_sync_wp):
  * with WP set its writable pages are NX (W^X) and its text read-only, so nothing it stores
  * can be fetched. */
-static void se_hook_user_write(se_machine *m, uint64_t addr, int size, int64_t value)
+static void se_hook_user_write(void *user, uint64_t addr, int size, int64_t value)
 {
-    if (size <= 0 || size > 8 || m->tramp_running)
+    se_machine *m = user;
+    if (size <= 0 || size > 8 || m->be.tramp_running)
         return;
     uint8_t ov[8];
     memcpy(ov, &value, sizeof ov); /* little-endian: the bytes in memory order */
@@ -957,10 +959,10 @@ static void se_hook_user_write(se_machine *m, uint64_t addr, int size, int64_t v
         uint64_t lo = addr >= 14 ? addr - 14 : 0;
         size_t got = se_code_fetch(m, lo, around, (size_t)(addr - lo));
         candidate = memchr(around, 0xF0, got) != NULL || memchr(around, 0xFF, got) != NULL ||
-                    m->n_hazards > 0;
+                    m->be.n_hazards > 0;
     }
-    if (candidate &&
-        se_be_hazards_update_ex(m, addr, (uint64_t)size, addr, ov, (size_t)size) != SE_OK) {
+    if (candidate && se_be_st(m, se_be_hazards_update_ex(&m->be, addr, (uint64_t)size, addr, ov,
+                                                         (size_t)size)) != SE_OK) {
         m->run.error = SE_ERR_NOMEM;
         uc_emu_stop(m->uc);
     }
@@ -972,15 +974,15 @@ se_status se_hooks_sync_wp(se_machine *m)
     if (want == m->kernel_write_hooked)
         return SE_OK;
     if (!want) {
-        se_be_unhook_writes(m, m->h_kernel_write);
+        se_be_unhook_writes(&m->be, m->h_kernel_write);
         m->h_kernel_write = NULL;
         m->kernel_write_hooked = false;
         return SE_OK;
     }
     /* the same screening as for the user half (hazard.c), over the upper half */
     uint64_t lo = m->cfg.la57 ? 0xFF00000000000000ull : 0xFFFF800000000000ull;
-    se_status st =
-        se_be_hook_writes(m, &m->h_kernel_write, se_hook_user_write, lo, UINT64_MAX, UINT64_MAX);
+    se_status st = se_be_st(m, se_be_hook_writes(&m->be, &m->h_kernel_write, se_hook_user_write, m,
+                                                 lo, UINT64_MAX, UINT64_MAX));
     if (st != SE_OK)
         return st;
     m->kernel_write_hooked = true;
@@ -1002,9 +1004,10 @@ se_status se_hooks_install_global(se_machine *m)
         uc_hook_add(m->uc, &m->h_invalid, UC_HOOK_INSN_INVALID, se_uc_cb((se_uc_fn)se_hook_invalid),
                     m, 1, 0) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot install the engine hooks");
-    return se_be_hook_writes(m, &m->h_user_write, se_hook_user_write, 0,
-                             m->cfg.la57 ? 0x00FFFFFFFFFFFFFFull : 0x00007FFFFFFFFFFFull,
-                             UINT64_MAX);
+    return se_be_st(m,
+                    se_be_hook_writes(&m->be, &m->h_user_write, se_hook_user_write, m, 0,
+                                      m->cfg.la57 ? 0x00FFFFFFFFFFFFFFull : 0x00007FFFFFFFFFFFull,
+                                      UINT64_MAX));
 }
 
 void se_hooks_free(se_machine *m)

@@ -330,7 +330,7 @@ static se_status se_load_entry_image(se_machine *m, const void *data, size_t len
              * where the screening finds such bytes (a LOCK that is a ModRM byte): screening
              * it would only cost time. Any other object is untrusted input. */
             if (!trusted)
-                st = se_be_hazards_update(m, s->va, s->size);
+                st = se_be_st(m, se_be_hazards_update(&m->be, s->va, s->size));
         }
         if (st == SE_OK && s->exec)
             st = se_hooks_scan_code(m, s->va, s->bytes, s->size);

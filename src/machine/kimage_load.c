@@ -809,10 +809,10 @@ static se_status se_kernel_screen(se_machine *m)
      * are mapped NX, so the engine faults before translating them (se_kernel_map_image) */
     for (size_t i = 0; i < m->n_maps && st == SE_OK; i++) {
         const se_mapping *mp = &m->maps[i];
-        if ((mp->flags & SE_MAP_WRITE) || ((mp->flags & SE_MAP_NOEXEC) && m->engine_nx) ||
+        if ((mp->flags & SE_MAP_WRITE) || ((mp->flags & SE_MAP_NOEXEC) && m->be.engine_nx) ||
             mp->va < lo || mp->va >= hi)
             continue;
-        st = se_be_hazards_screen_flow(m, mp->va, mp->size, starts, k);
+        st = se_be_st(m, se_be_hazards_screen_flow(&m->be, mp->va, mp->size, starts, k));
     }
     free(starts);
     return st;

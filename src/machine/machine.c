@@ -136,6 +136,7 @@ static se_status se_build_layout(se_machine *m)
         return se_fail(m, st, "guest RAM too small for the page tables");
     m->kpgd = pgd;
     m->upgd = pgd + SE_PAGE;
+    se_be_set_roots(&m->be, m->kpgd, m->upgd);
     const se_layout *l = &m->lay;
     struct {
         uint64_t va, size;
@@ -221,6 +222,71 @@ static se_status se_create_fail(char *err, size_t errlen, se_status st, const ch
     return st;
 }
 
+/* ---- the backend's view of the machine (backend/backend.h, se_be_machine_ops) ---------- */
+
+static void se_be_cb_walk(void *ctx, uint64_t va, se_access acc, uint8_t cpl, uint64_t cr3,
+                          se_fault *fault)
+{
+    se_walk(ctx, va, acc, cpl, cr3, NULL, fault);
+}
+
+static size_t se_be_cb_code_fetch(void *ctx, uint64_t va, uint8_t *buf, size_t len)
+{
+    return se_code_fetch(ctx, va, buf, len);
+}
+
+static void se_be_cb_wrote(void *ctx, uint64_t va, uint64_t len)
+{
+    se_track_mark(ctx, va, len); /* a snapshot restore must undo it (track.c) */
+}
+
+/* Open the engine: the backend gets what it needs of the machine through its interface. */
+static se_status se_open_backend(se_machine *m)
+{
+    m->be.ops = (se_be_machine_ops){.ctx = m,
+                                    .walk = se_be_cb_walk,
+                                    .code_fetch = se_be_cb_code_fetch,
+                                    .wrote = se_be_cb_wrote};
+    m->be.arch = &m->arch;
+    se_be_params p = {.cpl_switch = m->cfg.cpl_switch,
+                      .nx = m->feat.nx,
+                      .pti = m->cfg.pti,
+                      .phys_base = SE_PHYS_BASE,
+                      .phys_size = m->phys.size,
+                      .flush_page = SE_TLB_FLUSH_PAGE};
+    se_status st = se_be_st(m, se_be_open(&m->be, &p));
+    m->uc = m->be.uc;
+    return st;
+}
+
+/*
+ * The portable CPL switch (backend.c): the machine maps its two trampoline pages and writes the
+ * DPL3 64-bit call gate into the GDT (selector SE_BE_GATE_SEL, Linux's LDT descriptor slot;
+ * this machine has no LDT); the backend fills the pages and uses the entry stack page's bottom
+ * for its IRETQ frame.
+ */
+static se_status se_portable_setup(se_machine *m)
+{
+    se_status st = se_map_internal(m, m->lay.tramp_kernel, SE_PAGE, SE_MAP_PTI_SHARED, NULL);
+    if (st == SE_OK)
+        st = se_map_internal(m, m->lay.tramp_user, SE_PAGE, SE_MAP_USER, NULL);
+    if (st != SE_OK)
+        return st;
+    /* 16-byte 64-bit call gate: type 0xC, DPL 3, present, target __KERNEL_CS:ktramp */
+    uint64_t off = m->lay.tramp_kernel + SE_BE_TRAMP_K_GATE;
+    uint64_t *gdt = se_host_ptr(m, m->lay.cea_gdt, SE_PAGE);
+    gdt[SE_BE_GATE_SEL / 8] = (off & 0xFFFF) | ((uint64_t)SE_KERNEL_CS << 16) | (0xECull << 40) |
+                              ((off >> 16) & 0xFFFF) << 48;
+    gdt[SE_BE_GATE_SEL / 8 + 1] = off >> 32;
+    se_be_portable p = {.tramp_kernel = m->lay.tramp_kernel,
+                        .tramp_user = m->lay.tramp_user,
+                        .tramp_kernel_host = se_host_ptr(m, m->lay.tramp_kernel, SE_PAGE),
+                        .tramp_user_host = se_host_ptr(m, m->lay.tramp_user, SE_PAGE),
+                        .entry_stack = m->lay.cea_entry_stack,
+                        .entry_stack_host = se_host_ptr(m, m->lay.cea_entry_stack, SE_PAGE)};
+    return se_be_st(m, se_be_portable_setup(&m->be, &p));
+}
+
 se_status se_machine_create(const se_config *cfg, se_machine **out)
 {
     return se_machine_create_ex(cfg, out, NULL, 0);
@@ -273,20 +339,20 @@ se_status se_machine_create_ex(const se_config *cfg_in, se_machine **out, char *
     if (st == SE_OK)
         st = se_account_init(m);
     if (st == SE_OK)
-        st = se_be_open(m);
+        st = se_open_backend(m);
     if (st == SE_OK)
         st = se_track_init(m); /* before anything writes guest RAM */
     if (st == SE_OK)
-        st = se_be_map_ptr(m, SE_PHYS_BASE, cfg.phys_mem_size, m->ram);
+        st = se_be_st(m, se_be_map_ptr(&m->be, SE_PHYS_BASE, cfg.phys_mem_size, m->ram));
     if (st == SE_OK)
         st = se_build_layout(m);
     if (st == SE_OK) {
         se_init_arch(m);
         st = se_program_engine(m);
-        se_be_sync_nxe(m);
+        se_be_sync_nxe(&m->be);
     }
-    if (st == SE_OK && !m->use_surgery)
-        st = se_be_portable_setup(m);
+    if (st == SE_OK && !m->be.use_surgery)
+        st = se_portable_setup(m);
     if (st == SE_OK)
         st = se_hooks_install_global(m);
     if (st == SE_OK && cfg.entry == SE_ENTRY_LINUX)
@@ -338,10 +404,10 @@ void se_machine_destroy(se_machine *m)
     free(m->syms);
     se_kernel_free(m);
     se_track_free(m); /* its hook goes with the engine */
-    se_be_close(m);
+    se_be_close(&m->be);
+    m->uc = NULL;
     se_hashmap_free(&m->blocks);
     se_hashmap_free(&m->hooked_at);
-    free(m->hazards);
     se_hashmap_free(&m->hook_addrs);
     free(m->maps);
     if (m->ram != NULL)
@@ -392,10 +458,10 @@ se_status se_enter_user_internal(se_machine *m, const se_regs *r)
     uc_reg_write(m->uc, UC_X86_REG_MSR, &kgs);
     se_regs w = *r;
     w.rflags |= SE_RFLAGS_FIXED;
-    se_be_write_gprs(m, &w);
+    se_be_write_gprs(&m->be, &w);
     se_be_set(m, UC_X86_REG_RIP, r->rip);
-    se_status st = se_be_apply_privilege(m);
-    se_be_exits_sync(m); /* CPL3 and the user CR3: the exits that mode can fetch */
+    se_status st = se_be_st(m, se_be_apply_privilege(&m->be));
+    se_be_exits_sync(&m->be); /* CPL3 and the user CR3: the exits that mode can fetch */
     return st;
 }
 
@@ -458,7 +524,7 @@ static void se_mirror_msr(se_machine *m, uint32_t msr)
         break;
     }
     case SE_MSR_IA32_EFER:
-        se_be_sync_nxe(m); /* the only EFER bit the engine's page walk reads besides LMA */
+        se_be_sync_nxe(&m->be); /* the only EFER bit the engine's page walk reads besides LMA */
         break;
     default:
         /* EFER, STAR, LSTAR, CSTAR, FMASK, SPEC_CTRL live only in the model: the engine's

@@ -7,6 +7,9 @@
  * privileged: CPL, the CS/SS caches, CR0/CR3/CR4 (CR3 without bit 63), EFER (with SCE, which
  * Unicorn 2.0.1 cannot hold), STAR/LSTAR/CSTAR/FMASK, KERNEL_GS_BASE, SPEC_CTRL. Hooks apply
  * the pure-C rules to m->arch first and then make the engine agree (backend.c).
+ *
+ * The backend (src/backend, m->be) is below the machine: its state and its interface are in
+ * backend/backend.h, and it never sees this struct.
  */
 #ifndef SE_MACHINE_INT_H
 #define SE_MACHINE_INT_H
@@ -19,6 +22,7 @@
 #include <sysentry/sysentry.h>
 #include <unicorn/unicorn.h>
 
+#include "backend/backend.h"
 #include "cpu/model.h"
 #include "decode/decode.h"
 #include "paging/paging.h"
@@ -176,23 +180,9 @@ struct se_machine {
     se_config cfg;
     se_cpu_features feat;
     se_layout lay;
-    uc_engine *uc;
-    bool use_surgery;
-    uint64_t tramp_vflags; /* backend, portable path: VIF/VIP its IRETQ trampoline must give */
-    size_t ctx_header;   /* backend: bytes of struct uc_context before the CPU state (0: unknown) */
-    bool hooks_physical; /* backend: memory hooks see guest-physical addresses (Unicorn 2.1+) */
-    struct se_be_whook *whooks; /* backend: write hooks, freed at close */
-    size_t pa_hint;             /* backend: the mapping the last hooked store fell in */
-    uc_context *ctx;            /* scratch context for surgery */
-    /* The engine's EFER.NXE can follow the model's (backend.c, se_be_sync_nxe): only then do
-     * page tables carry XD, which an engine without NXE would take for a reserved bit. */
-    bool engine_nx;
-    /* TLB partitions (backend.c, "CR3 switches without a flush"): MOV to CR3 between the
-     * machine's two roots keeps the engine's TLB; the state of that scheme */
-    bool fast_cr3;     /* on: surgery works and PTI gives two roots */
-    bool engine_smap;  /* HF_SMAP is set in the engine's hflags (CPL0 on the user root) */
-    bool kuser_nosmap; /* this stretch at CPL0 on the user root runs without it (fallback) */
-    bool tlb_foreign;  /* the engine's TLB may hold entries of a root other than the two */
+    /* the engine backend's state (backend/backend.h); the machine reads only its flags */
+    se_backend be;
+    uc_engine *uc; /* the engine, owned by the backend (m->be.uc): for the machine's own hooks */
 
     se_cpu_state arch; /* privileged state (see file comment) */
     se_tlb tlb;
@@ -219,10 +209,6 @@ struct se_machine {
     size_t n_code_bytes, cap_code_bytes;
     uint64_t price_gen;     /* bumped when the profile or the phase labels change */
     size_t block_cache_max; /* 0: SE_BLOCK_CACHE_MAX (tests set it lower) */
-    uint64_t *hazards;      /* sorted: where an instruction the engine cannot translate starts */
-    size_t n_hazards, cap_hazards;
-    bool exits_enabled, exits_synced;
-    uint64_t exits_key, hazard_gen;
     se_cost_profile profile;
     uint32_t cost[SE_COST_CLASS_COUNT]; /* rounded cycles per class, from profile */
     se_phase_mark *marks;               /* sorted by address */
@@ -242,13 +228,6 @@ struct se_machine {
     /* guest stores to the kernel half are screened while CR0.WP = 0 (se_hooks_sync_wp) */
     struct se_be_whook *h_kernel_write;
     bool kernel_write_hooked;
-
-    /* portable CPL switching (public API only): trampolines and the target they lead to */
-    int engine_cpl;                /* CPL the engine is really at */
-    uc_context *pristine;          /* CPL0 context saved at creation (portable exception reset) */
-    uint64_t tramp_rip, tramp_rsp; /* where the call-gate trampoline continues */
-    bool fix_selectors;            /* after an IRETQ trampoline: load the model's CS/SS selectors */
-    bool tramp_running;            /* a host-side trampoline run: hooks stand aside */
 
     se_symbol *syms;
     size_t n_syms;
@@ -278,16 +257,6 @@ struct se_machine {
     char err[256];
 };
 
-/* uc_hook_add() takes its callback as void *: convert through memcpy (POSIX guarantees that
- * function and object pointers have the same representation; ISO C has no cast for it). */
-typedef void (*se_uc_fn)(void);
-static inline void *se_uc_cb(se_uc_fn fn)
-{
-    void *p;
-    memcpy(&p, &fn, sizeof p);
-    return p;
-}
-
 /* Record a detail message and return st (for `return se_fail(m, SE_ERR_..., "fmt", ...)`). */
 se_status se_fail(se_machine *m, se_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -297,94 +266,25 @@ se_status se_fail(se_machine *m, se_status st, const char *fmt, ...)
  * would do it under the emulation that is running the callback. */
 se_status se_refuse_in_callback(se_machine *m, const char *what);
 
-/* ---- backend.c: everything that knows about Unicorn's quirks -------------------------- */
-/* A guest store seen by a write hook, at its linear address whatever the engine reports. */
-typedef void (*se_be_write_fn)(se_machine *m, uint64_t va, int size, int64_t value);
-typedef struct se_be_whook se_be_whook;
-/* Hook guest stores to linear [va, va_last]. pa is the guest-physical address va maps to when
- * the range is one contiguous mapping, or UINT64_MAX for a range of many mappings (user
- * memory). Unicorn 2.0.1 reports and filters stores by linear address, 2.1 by physical address
- * (its store_helper): the backend hides which. *out is freed by se_be_unhook_writes() or at
- * close. */
-se_status se_be_hook_writes(se_machine *m, se_be_whook **out, se_be_write_fn fn, uint64_t va,
-                            uint64_t va_last, uint64_t pa);
-void se_be_unhook_writes(se_machine *m, se_be_whook *h);
-se_status se_be_open(se_machine *m);
-void se_be_close(se_machine *m);
-uint64_t se_be_get(se_machine *m, int reg);
-void se_be_set(se_machine *m, int reg, uint64_t value);
-/* Copy engine registers into st->regs (GPRs, RIP, RFLAGS, FS/GS base). */
-void se_be_read_regs(se_machine *m, se_regs *regs);
-/* Write st->regs GPRs/RFLAGS/FS/GS base (not RIP, not selectors) into the engine. */
-void se_be_write_gprs(se_machine *m, const se_regs *regs);
-/* Make the engine's CPL and CS/SS (selectors and caches) match m->arch. */
-se_status se_be_apply_privilege(se_machine *m);
-/*
- * Continue at `rip` with the engine in m->arch's privilege state (CPL, CS/SS), RSP and RFLAGS
- * already written. `hook_len`: called from the SYSCALL instruction hook, after which Unicorn
- * adds the instruction length to RIP; 0 from code hooks. `in_hook`: false when called between
- * runs (the portable path then runs its trampoline at once).
- */
-se_status se_be_transfer(se_machine *m, uint64_t rip, unsigned hook_len, bool in_hook);
-/* Portable path: map the trampolines and the call gate (machine creation). */
-se_status se_be_portable_setup(se_machine *m);
-bool se_be_is_trampoline(const se_machine *m, uint64_t addr);
-bool se_be_tramp_landing(const se_machine *m, uint64_t addr);
-void se_be_fix_selectors(se_machine *m);
-/* After a caught exception: clear Unicorn's stuck escalation state (docs/machine.md, engine
- * limitations). */
-void se_be_reset_exception(se_machine *m);
-/* The #PF/#GP error code Unicorn computed for the last exception, when known. */
-bool se_be_last_error_code(se_machine *m, uint32_t *code);
-void se_be_flush_tlb(se_machine *m);
-/* The engine's paging state after m->arch.cpl or m->arch.cr3 changed by a SYSCALL, SYSRET,
- * IRETQ or the host (CR3 in the engine, its TLB partition, a flush when one is needed). Only
- * on the surgery path; the caller applies the CPL itself. */
-void se_be_paging_changed(se_machine *m);
-/* A MOV to CR3 the model accepted (m->arch.cr3 is the new value): true when the backend has
- * loaded it, and the instruction must be skipped; false when the engine's own MOV must run. */
-bool se_be_mov_to_cr3(se_machine *m);
-/* A MOV to CR4 is about to run natively: the engine recomputes hflags from it. */
-void se_be_mov_to_cr4(se_machine *m);
-/* Block hook: the block at addr is about to run. On the user root at CPL0, a set RFLAGS.AC
- * would make the engine use kernel-root TLB entries: flush, or, when the block's own fetch
- * was allowed only by such an entry, report the #PF the CPU raises (true, *f filled). */
-bool se_be_block_paging_fault(se_machine *m, uint64_t addr, uint32_t size, se_fault *f);
-/* A #PF the architecture does not raise came from the partition trick (SMAP semantics of the
- * engine's partition for CPL0 on the user root): drop the trick for this stretch, flush, and
- * return true so that the instruction runs again. */
-bool se_be_pf_artifact(se_machine *m);
-/* Snapshot support: the engine-side paging state a context save captures. */
-bool se_be_engine_smap(const se_machine *m);
-void se_be_paging_restored(se_machine *m, bool engine_smap, bool cr3_changed);
-/* Make the engine's EFER.NXE equal the model's (m->arch.efer), flushing its TLB when it
- * changes; nothing when !m->engine_nx. Call after anything that changes either. */
-void se_be_sync_nxe(se_machine *m);
-/* Discard the engine's translations of [va, va + len). Only reliable for code the current
- * mode can fetch (the engine translates va with its current CR3 and CPL): the machine calls
- * it from the block hook of the very block it discards. */
-void se_be_discard_code(se_machine *m, uint64_t va, uint64_t len);
-se_status se_be_map_ptr(se_machine *m, uint64_t addr, uint64_t size, void *host);
-/* hazard.c: whether the instruction at p would abort the engine when translated */
-bool se_be_hazard_at(const uint8_t *p, size_t n);
-/* Whether the engine would decode the (valid) instruction at p differently from the CPU. */
-bool se_be_engine_misdecodes(const uint8_t *p, size_t n);
-/* Re-examine [va, va + len) after the host wrote it: every instruction start that would abort
- * the engine becomes an exit of the engine, so that it is never translated. */
-se_status se_be_hazards_update(se_machine *m, uint64_t va, uint64_t len);
-/* The same, for a store about to write ov_len bytes `ov` at ov_va (the guest's own writes). */
-se_status se_be_hazards_update_ex(se_machine *m, uint64_t va, uint64_t len, uint64_t ov_va,
-                                  const uint8_t *ov, size_t ov_len);
-bool se_be_is_hazard(const se_machine *m, uint64_t va);
-/* Screen [va, va + len) of read-only code at the instruction starts execution can reach by
- * its own flow: a straight decode from the start and from each of `starts` (function entry
- * points), and every direct branch target found on the way. For large code that nothing
- * writes (a kernel image's text) instead of every byte offset, whose false positives would
- * give the engine tens of thousands of exits (docs/fuzzing.md, "Engine crashes"). */
-se_status se_be_hazards_screen_flow(se_machine *m, uint64_t va, uint64_t len,
-                                    const uint64_t *starts, size_t n_starts);
-/* Give the engine the exits the current mode can fetch (after any change of CPL/CR3/CR4). */
-void se_be_exits_sync(se_machine *m);
+/* ---- the backend (backend/backend.h), from the machine's side ------------------------- */
+/* A failed backend call: its message (m->be.err) becomes the machine's; st is returned. */
+static inline se_status se_be_st(se_machine *m, se_status st)
+{
+    return st == SE_OK ? SE_OK : se_fail(m, st, "%s", m->be.err);
+}
+/* Engine registers, for the machine's code. */
+static inline uint64_t se_be_get(se_machine *m, int reg)
+{
+    return se_be_reg(&m->be, reg);
+}
+static inline void se_be_set(se_machine *m, int reg, uint64_t value)
+{
+    se_be_reg_set(&m->be, reg, value);
+}
+static inline void se_be_read_regs(se_machine *m, se_regs *regs)
+{
+    se_be_regs(&m->be, regs);
+}
 
 /* ---- hooks.c ---------------------------------------------------------------------------- */
 /* Screen guest stores to the kernel half for engine-abort encodings while CR0.WP = 0: W^X keeps

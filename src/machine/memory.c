@@ -57,7 +57,7 @@ static uint64_t se_pte_flags(const se_machine *m, uint32_t flags)
         f |= SE_PTE_RW | SE_PTE_D;
     if (flags & SE_MAP_USER)
         f |= SE_PTE_US;
-    if ((flags & SE_MAP_NOEXEC) && m->engine_nx)
+    if ((flags & SE_MAP_NOEXEC) && m->be.engine_nx)
         f |= SE_PTE_XD;
     return f;
 }
@@ -134,7 +134,7 @@ se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t fl
         return se_fail(m, st, "guest RAM exhausted mapping 0x%" PRIx64 " bytes (phys_mem_size %zu)",
                        size, m->cfg.phys_mem_size);
     void *host = se_phys_ptr(&m->phys, pa, size);
-    st = se_be_map_ptr(m, va, size, host);
+    st = se_be_st(m, se_be_map_ptr(&m->be, va, size, host));
     if (st != SE_OK)
         return st;
     se_mapping *mp = &m->maps[m->n_maps];
@@ -144,10 +144,15 @@ se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t fl
         uc_mem_unmap(m->uc, va, size);
         return st;
     }
+    st = se_be_st(m, se_be_note_mapping(&m->be, va, pa, size));
+    if (st != SE_OK) {
+        uc_mem_unmap(m->uc, va, size);
+        return st;
+    }
     m->n_maps++;
     m->map_gen++; /* host addresses cached for translated blocks are re-resolved */
     /* a new leaf may replace a cached "not present": translations must be redone */
-    se_be_flush_tlb(m);
+    se_be_flush_tlb(&m->be);
     if (pa_out != NULL)
         *pa_out = pa;
     return SE_OK;
@@ -216,7 +221,8 @@ se_status se_mem_map(se_machine *m, uint64_t va, uint64_t size, uint32_t flags)
             return st;
     }
     m->map_gen++;
-    se_be_flush_tlb(m);
+    se_be_note_tables_changed(&m->be);
+    se_be_flush_tlb(&m->be);
     return SE_OK;
 }
 
@@ -244,7 +250,8 @@ se_status se_mem_unmap(se_machine *m, uint64_t va, uint64_t size)
             return st;
     }
     m->map_gen++;
-    se_be_flush_tlb(m);
+    se_be_note_tables_changed(&m->be);
+    se_be_flush_tlb(&m->be);
     return SE_OK;
 }
 
@@ -289,7 +296,7 @@ se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
         const se_mapping *mp = se_find_mapping(m, va);
         if (mp == NULL)
             return se_fail(m, SE_ERR_NOT_MAPPED, "0x%" PRIx64 " is not mapped", va);
-        exec = exec || !((mp->flags & SE_MAP_NOEXEC) && m->engine_nx);
+        exec = exec || !((mp->flags & SE_MAP_NOEXEC) && m->be.engine_nx);
         uint64_t chunk = mp->size - (va - mp->va);
         if (chunk > len)
             chunk = len;
@@ -302,7 +309,7 @@ se_status se_mem_write(se_machine *m, uint64_t va, const void *buf, size_t len)
         len -= chunk;
     }
     /* bytes the engine would abort on if it translated them become exits (hazard.c) */
-    return exec ? se_be_hazards_update(m, start, total) : SE_OK;
+    return exec ? se_be_st(m, se_be_hazards_update(&m->be, start, total)) : SE_OK;
 }
 
 se_status se_translate(se_machine *m, uint64_t va, se_access access, uint8_t cpl, uint64_t cr3,

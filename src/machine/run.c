@@ -41,7 +41,7 @@ static bool se_hazard_reached(se_machine *m, uint64_t at)
         return true;
     }
     /* rewritten by the guest since: no longer an exit */
-    se_be_hazards_update(m, at, 1);
+    (void)se_be_st(m, se_be_hazards_update(&m->be, at, 1));
     return false;
 }
 
@@ -99,10 +99,10 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
              * an instruction it cannot translate (hazard.c), or a translation made while one
              * was there (the exit is compiled into it). */
             uint64_t at = se_be_get(m, UC_X86_REG_RIP);
-            if (se_be_is_hazard(m, at) && se_hazard_reached(m, at))
+            if (se_be_is_hazard(&m->be, at) && se_hazard_reached(m, at))
                 break;
             /* no longer one: translate it again, without the exit */
-            se_be_discard_code(m, at, 1);
+            se_be_discard_code(&m->be, at, 1);
             r->restart = true;
             r->restart_at = at;
         }
@@ -115,7 +115,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
             /* after a kernel WARN: the engine's #UD state is cleared and the kernel goes on
              * after the UD2, as handle_bug() returns there; after a #PF of the engine's TLB
              * partition, the instruction runs again. Not a retranslation. */
-            se_be_reset_exception(m);
+            se_be_reset_exception(&m->be);
             r->restart_warn = false;
             r->restart_exc = false;
             same_restarts = 0;
@@ -142,7 +142,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         if (r->reason == SE_STOP_NONE || r->reason == SE_STOP_USER_RETURN)
             r->reason = SE_STOP_FAULT;
         /* Unicorn never clears its exception state itself (docs/machine.md, engine limitations) */
-        se_be_reset_exception(m);
+        se_be_reset_exception(&m->be);
         return SE_OK;
     }
     if (r->error != SE_OK)

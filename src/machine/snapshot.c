@@ -62,8 +62,8 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
     s->owner_id = m->id;
     s->arch = m->arch;
     s->tlb = m->tlb;
-    s->engine_cpl = m->engine_cpl;
-    s->engine_smap = se_be_engine_smap(m);
+    s->engine_cpl = m->be.engine_cpl;
+    s->engine_smap = se_be_engine_smap(&m->be);
     s->n_regions = n;
     s->kimage_gen = m->kimage_gen;
     se_track_save(m, s->regions, s->bytes, &s->track_gen);
@@ -94,15 +94,15 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
         return se_fail(m, SE_ERR_BACKEND, "uc_context_restore failed");
     m->arch = s->arch;
     m->tlb = s->tlb;
-    m->engine_cpl = s->engine_cpl;
+    m->be.engine_cpl = s->engine_cpl;
     m->cr_pending = NULL;
-    m->fix_selectors = false;
+    m->be.fix_selectors = false;
     /* a context restore does not flush the TLB (docs/machine.md, engine limitations): the
      * backend decides whether the restored CR3 needs it */
-    se_be_paging_restored(m, s->engine_smap, cr3_changed);
+    se_be_paging_restored(&m->be, s->engine_smap, cr3_changed);
     if (nxe_changed)
-        se_be_flush_tlb(m);
-    se_be_sync_nxe(m); /* the saved context agrees with s->arch already: a check */
-    se_be_exits_sync(m);
+        se_be_flush_tlb(&m->be);
+    se_be_sync_nxe(&m->be); /* the saved context agrees with s->arch already: a check */
+    se_be_exits_sync(&m->be);
     return se_hooks_sync_wp(m);
 }

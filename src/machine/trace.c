@@ -198,7 +198,7 @@ static void se_hook_trace(uc_engine *uc, uint64_t addr, uint32_t size, void *use
     se_machine *m = user;
     (void)uc;
     (void)size;
-    if (m->trace_fn == NULL || m->tramp_running || se_be_is_trampoline(m, addr) ||
+    if (m->trace_fn == NULL || m->be.tramp_running || se_be_is_trampoline(&m->be, addr) ||
         m->run.stop_requested || m->run.reason != SE_STOP_NONE)
         return;
     se_trace_state *t = m->trace;

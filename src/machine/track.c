@@ -80,8 +80,9 @@ void se_track_mark(se_machine *m, uint64_t va, uint64_t len)
     }
 }
 
-static void se_hook_track_write(se_machine *m, uint64_t va, int size, int64_t value)
+static void se_hook_track_write(void *user, uint64_t va, int size, int64_t value)
 {
+    se_machine *m = user;
     (void)value;
     if (size <= 0)
         return;
@@ -106,7 +107,8 @@ se_status se_track_init(se_machine *m)
         return se_fail(m, SE_ERR_NOMEM, "out of memory tracking %zu pages of guest RAM", pages);
     /* every linear address: the hook finds the mapping (2.1+: the backend maps the physical
      * address back first) */
-    return se_be_hook_writes(m, &m->h_track, se_hook_track_write, 0, UINT64_MAX, UINT64_MAX);
+    return se_be_st(m, se_be_hook_writes(&m->be, &m->h_track, se_hook_track_write, m, 0, UINT64_MAX,
+                                         UINT64_MAX));
 }
 
 static bool se_track_writable(const se_mapping *mp)

@@ -384,7 +384,7 @@ static void test_nx_kernel_data_page_fetch_faults(void **s)
         se_machine *m = NULL;
         assert_int_equal(se_machine_create(&cfg, &m), SE_OK);
         assert_int_equal(se_set_syscall_handler(m, handler, NULL), SE_OK);
-        assert_true(m->engine_nx);
+        assert_true(m->be.engine_nx);
         assert_int_equal(se_mem_map(m, KPAGE, 0x1000, SE_MAP_WRITE), SE_OK);
         /* the model's walk agrees: a supervisor fetch there is refused */
         uint64_t pa;
@@ -401,11 +401,11 @@ static void test_nx_kernel_data_page_fetch_faults(void **s)
         /* the engine computed the fault itself, as an NX fetch fault: I/D is in its error code
          * only when its EFER.NXE is set, and a reserved-bit fault (XD without NXE) has RSVD */
         uint32_t engine_code = 0;
-        if (m->use_surgery) {
-            assert_true(se_be_last_error_code(m, &engine_code));
+        if (m->be.use_surgery) {
+            assert_true(se_be_last_error_code(&m->be, &engine_code));
             se_assert_eq_hex("engine error code", engine_code, SE_PF_P | SE_PF_I);
         }
-        if (!m->use_surgery) {
+        if (!m->be.use_surgery) {
             /* (not after a snapshot restore on the portable path: a fault there after a
              * restore turns into #DF with or without NX when the entry code holds a hazard
              * exit, here the LOCK CMPSB immediate; a separate, older problem) */
@@ -549,21 +549,21 @@ static void test_nx_efer_nxe_follows_model(void **s)
     assert_int_equal(o.fault.vector, SE_VEC_PF);
     se_assert_eq_hex("rsvd error code", o.fault.error_code, SE_PF_P | SE_PF_W | SE_PF_RSVD);
     uint32_t engine_code = 0;
-    assert_true(se_be_last_error_code(m, &engine_code));
+    assert_true(se_be_last_error_code(&m->be, &engine_code));
     se_assert_eq_hex("engine error code", engine_code, SE_PF_P | SE_PF_W | SE_PF_RSVD);
     assert_int_equal(se_msr_read(m, SE_MSR_IA32_EFER, &efer, &f), SE_OK);
     assert_false(efer & SE_EFER_NXE);
     se_machine_destroy(m);
 }
 
-/* An engine that cannot take NXE (m->engine_nx false: another Unicorn build's context layout)
+/* An engine that cannot take NXE (m->be.engine_nx false: another Unicorn build's context layout)
  * gets no XD in new PTEs, which it would take for a reserved bit: the old behaviour, where a
  * writable kernel page runs whatever is written there (harmless code here: UD2). */
 static void test_nx_unavailable_keeps_pages_executable(void **s)
 {
     (void)s;
     se_machine *m = mk_linux(false);
-    m->engine_nx = false; /* as se_be_open decides for a layout it does not know */
+    m->be.engine_nx = false; /* as se_be_open decides for a layout it does not know */
     assert_int_equal(se_mem_map(m, KPAGE, 0x1000, SE_MAP_WRITE), SE_OK);
     assert_int_equal(se_pt_leaf(&m->phys, m->levels, m->kpgd, KPAGE) & SE_PTE_XD, 0);
     se_outcome o = kernel_writes_and_jumps(m, 0x90900B0Fu); /* ud2 */

@@ -306,8 +306,8 @@ static void test_pti_tlb_kept_across_cr3_switches(void **s)
             for (uint64_t mode = 0; mode <= 7; mode++) {
                 se_machine *m = mk(SE_VENDOR_INTEL, false, true, pcid);
                 if (!fast)
-                    m->fast_cr3 = false;
-                else if (!m->fast_cr3) {
+                    m->be.fast_cr3 = false;
+                else if (!m->be.fast_cr3) {
                     se_machine_destroy(m); /* the portable path never keeps the TLB */
                     continue;
                 }
@@ -369,8 +369,8 @@ static void test_pti_ac_fetch_uses_no_kernel_translation(void **s)
     for (int fast = 0; fast <= 1; fast++) {
         se_machine *m = mk(SE_VENDOR_INTEL, false, true, true);
         if (!fast)
-            m->fast_cr3 = false;
-        else if (!m->fast_cr3) {
+            m->be.fast_cr3 = false;
+        else if (!m->be.fast_cr3) {
             se_machine_destroy(m);
             continue;
         }
