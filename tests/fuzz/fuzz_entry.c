@@ -216,9 +216,9 @@ static fz_slot *fz_machine(const se_config *cfg_in, uint16_t key)
     s->snap = NULL;
     s->twin = NULL;
     s->twin_snap = NULL;
-    if (fz_twin_on() && s->m->fast_cr3) {
+    if (fz_twin_on() && s->m->be.fast_cr3) {
         s->twin = fz_create(cfg, user_entry, kernel);
-        s->twin->fast_cr3 = false;
+        s->twin->be.fast_cr3 = false;
         if (se_snapshot_create(s->twin, &s->twin_snap) != SE_OK)
             abort();
     }
