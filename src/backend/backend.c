@@ -250,7 +250,11 @@ static void se_be_whook_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
         else if (!se_be_pa_to_va(w->be, addr, &va) || va < w->va || va > w->va_last)
             return;
     }
+    /* the engine is inside its store helper, holding the TLB entry of the store: a flush now
+     * would pull it from under it (Unicorn 2.1.1 crashes); flushes wait (se_be_flush_tlb) */
+    w->be->in_mem_hook = true;
     w->fn(w->user, va, size, value);
+    w->be->in_mem_hook = false;
 }
 
 se_status se_be_hook_writes(se_backend *be, se_be_whook **out, se_be_write_fn fn, void *user,
@@ -345,6 +349,9 @@ void se_be_close(se_backend *be)
     free(be->ranges);
     free(be->hazards);
     be->hazards = NULL;
+    free(be->guards);
+    be->guards = NULL;
+    be->n_guards = be->cap_guards = 0;
     be->n_hazards = be->cap_hazards = 0;
     be->ranges = NULL;
     be->n_ranges = be->cap_ranges = 0;
@@ -573,8 +580,24 @@ bool se_be_last_error_code(se_backend *be, uint32_t *code)
     return true;
 }
 
+bool se_be_take_flush(se_backend *be)
+{
+    if (!be->flush_pending)
+        return false;
+    be->flush_pending = false;
+    se_be_flush_tlb(be);
+    return true;
+}
+
 void se_be_flush_tlb(se_backend *be)
 {
+    if (be->in_mem_hook) {
+        /* after the store: the engine stops before it looks up another block, and the run
+         * loop flushes and goes on (se_be_take_flush) */
+        be->flush_pending = true;
+        uc_emu_stop(be->uc);
+        return;
+    }
     /* The engine flushes its TLB when a region's permissions change, and a request that
      * changes nothing is dropped before it gets there: change them, then change them back. */
     uc_mem_protect(be->uc, be->flush_page, 0x1000, UC_PROT_READ | UC_PROT_WRITE);

@@ -42,6 +42,9 @@ typedef struct se_be_machine_ops {
     /* The backend wrote [va, va + len) of guest RAM through a host pointer (snapshots must
      * undo it). */
     void (*wrote)(void *ctx, uint64_t va, uint64_t len);
+    /* Make every fetch from va's page fault in the engine (on), or stop doing so, without
+     * changing what the architecture sees there; false when the machine cannot. */
+    bool (*guard)(void *ctx, uint64_t va, bool on);
 } se_be_machine_ops;
 
 /* A guest store seen by a write hook, at its linear address whatever the engine reports. */
@@ -118,6 +121,11 @@ typedef struct se_backend {
     size_t n_hazards, cap_hazards;
     bool exits_enabled, exits_synced;
     uint64_t exits_key, hazard_gen;
+    bool in_mem_hook;   /* a write hook is running: the engine is inside a store */
+    bool flush_pending; /* a TLB flush asked for then, to be done when the engine stops */
+    /* pages guarded instead of given an exit (hazard.c, se_be_exits_sync) */
+    uint64_t *guards;
+    size_t n_guards, cap_guards;
 
     char err[256]; /* the message of the last failed call */
 } se_backend;
@@ -169,6 +177,9 @@ void se_be_reset_exception(se_backend *be);
 /* The #PF/#GP error code Unicorn computed for the last exception, when known. */
 bool se_be_last_error_code(se_backend *be, uint32_t *code);
 void se_be_flush_tlb(se_backend *be);
+/* A flush asked for inside a write hook, done now that the engine stopped: true when there was
+ * one (the run goes on where the engine stopped). */
+bool se_be_take_flush(se_backend *be);
 /* The engine's paging state after the model's CPL or CR3 changed by a SYSCALL, SYSRET, IRETQ
  * or the host (CR3 in the engine, its TLB partition, a flush when one is needed). Only on the
  * surgery path; the caller applies the CPL itself. */
@@ -209,6 +220,8 @@ se_status se_be_hazards_update(se_backend *be, uint64_t va, uint64_t len);
 se_status se_be_hazards_update_ex(se_backend *be, uint64_t va, uint64_t len, uint64_t ov_va,
                                   const uint8_t *ov, size_t ov_len);
 bool se_be_is_hazard(const se_backend *be, uint64_t va);
+/* Whether va's page is guarded: the engine faults on every fetch there (se_be_exits_sync). */
+bool se_be_is_guarded(const se_backend *be, uint64_t va);
 /* Screen [va, va + len) of read-only code at the instruction starts execution can reach by
  * its own flow: a straight decode from the start and from each of `starts` (function entry
  * points), and every direct branch target found on the way. For large code that nothing

@@ -167,6 +167,8 @@ se_status se_be_hazards_update_ex(se_backend *be, uint64_t va, uint64_t len, uin
  * every change of CPL, CR3 or CR4 (hooks.c, machine.c, snapshot.c). A hazard the mode cannot
  * fetch cannot be translated in it either.
  */
+static void se_be_sync_guards(se_backend *be, const uint64_t *want, size_t n);
+
 void se_be_exits_sync(se_backend *be)
 {
     if (!be->exits_enabled)
@@ -176,21 +178,77 @@ void se_be_exits_sync(se_backend *be)
     if (be->exits_synced && be->exits_key == key)
         return;
     uint64_t *set = be->n_hazards ? malloc(be->n_hazards * sizeof *set) : NULL;
-    size_t n = 0;
-    for (size_t i = 0; set != NULL && i < be->n_hazards; i++) {
+    uint64_t *guard = be->n_hazards ? malloc(be->n_hazards * sizeof *guard) : NULL;
+    size_t n = 0, n_guard = 0;
+    for (size_t i = 0; set != NULL && guard != NULL && i < be->n_hazards; i++) {
         uint64_t h = be->hazards[i];
         se_fault f1, f2;
         be->ops.walk(be->ops.ctx, h, SE_ACCESS_FETCH, be->arch->cpl, 0, &f1);
         be->ops.walk(be->ops.ctx, h - 1, SE_ACCESS_FETCH, be->arch->cpl, 0, &f2);
         if (f1.kind == SE_FAULT_NONE && f2.kind == SE_FAULT_NONE)
             set[n++] = h;
+        else if (f1.kind == SE_FAULT_NONE)
+            /* At a page start after a page this mode cannot fetch, an exit cannot be used:
+             * the engine ends its run there with a block of no bytes whose "last page" is
+             * the previous one, fetched and faulting inside the engine. Nothing can run into
+             * such a hazard from before it; only a jump to its page can reach it. The page is
+             * guarded instead: every fetch there faults in the engine before it translates
+             * a byte (the machine's XD for the engine only), and the #PF hook raises the
+             * #UD the CPU raises at the hazard, or refuses code elsewhere on that page. */
+            guard[n_guard++] = h & ~0xFFFull;
     }
+    se_be_sync_guards(be, guard, n_guard);
+    free(guard);
     /* 0 is never invalidated (Unicorn skips it) and never executed here: the empty set */
     uint64_t none = 0;
     uc_ctl_set_exits(be->uc, n ? set : &none, n ? n : 1);
     free(set);
     be->exits_key = key;
     be->exits_synced = true;
+}
+
+bool se_be_is_guarded(const se_backend *be, uint64_t va)
+{
+    for (size_t i = 0; i < be->n_guards; i++)
+        if (be->guards[i] == (va & ~0xFFFull))
+            return true;
+    return false;
+}
+
+/* Guard exactly the pages in want[0..n) (duplicates allowed), flushing the TLB on a change. */
+static void se_be_sync_guards(se_backend *be, const uint64_t *want, size_t n)
+{
+    bool changed = false;
+    for (size_t i = 0; i < be->n_guards;) {
+        bool keep = false;
+        for (size_t j = 0; j < n && !keep; j++)
+            keep = want[j] == be->guards[i];
+        if (keep) {
+            i++;
+            continue;
+        }
+        be->ops.guard(be->ops.ctx, be->guards[i], false);
+        be->guards[i] = be->guards[--be->n_guards];
+        changed = true;
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (se_be_is_guarded(be, want[j]))
+            continue;
+        if (be->n_guards == be->cap_guards) {
+            size_t cap = be->cap_guards ? 2 * be->cap_guards : 8;
+            uint64_t *g = realloc(be->guards, cap * sizeof *g);
+            if (g == NULL)
+                break; /* unguarded: the engine may still abort there, as without guards */
+            be->guards = g;
+            be->cap_guards = cap;
+        }
+        if (!be->ops.guard(be->ops.ctx, want[j], true))
+            continue; /* no engine NX (docs/fuzzing.md, engine crashes) */
+        be->guards[be->n_guards++] = want[j];
+        changed = true;
+    }
+    if (changed)
+        se_be_flush_tlb(be);
 }
 
 bool se_be_is_hazard(const se_backend *be, uint64_t va)

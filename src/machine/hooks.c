@@ -826,6 +826,25 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
     }
     switch (intno) {
     case SE_VEC_PF:
+        if (se_be_is_guarded(&m->be, rip) && se_be_get(m, UC_X86_REG_CR2) >> 12 == rip >> 12) {
+            /* a fetch from a guarded page (hazard.c): the CPU raises #UD at the hazard; code
+             * elsewhere on that page the engine cannot be trusted to run. The engine's #PF
+             * was its own: its CR2 and exception state go back. */
+            se_be_set(m, UC_X86_REG_CR2, m->arch.cr2);
+            m->run.reset_exception = true; /* after the run: not inside the engine's delivery */
+            if (se_be_is_hazard(&m->be, rip) && se_hazard_reached(m, rip)) {
+                uc_emu_stop(m->uc);
+                return;
+            }
+            se_uncount_from(m, rip);
+            m->run.error = se_fail(m, SE_ERR_UNSUPPORTED,
+                                   "code at 0x%" PRIx64 " is on a page that starts with an "
+                                   "encoding the engine cannot translate, after a page this "
+                                   "mode cannot fetch: the machine runs nothing else on it",
+                                   rip);
+            uc_emu_stop(m->uc);
+            return;
+        }
         if (!se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f) &&
             se_be_pf_artifact(&m->be)) {
             /* not the CPU's fault but the TLB partition's (backend.c): run it again */

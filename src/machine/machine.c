@@ -240,13 +240,19 @@ static void se_be_cb_wrote(void *ctx, uint64_t va, uint64_t len)
     se_track_mark(ctx, va, len); /* a snapshot restore must undo it (track.c) */
 }
 
+static bool se_be_cb_guard(void *ctx, uint64_t va, bool on)
+{
+    return se_engine_guard_page(ctx, va, on);
+}
+
 /* Open the engine: the backend gets what it needs of the machine through its interface. */
 static se_status se_open_backend(se_machine *m)
 {
     m->be.ops = (se_be_machine_ops){.ctx = m,
                                     .walk = se_be_cb_walk,
                                     .code_fetch = se_be_cb_code_fetch,
-                                    .wrote = se_be_cb_wrote};
+                                    .wrote = se_be_cb_wrote,
+                                    .guard = se_be_cb_guard};
     m->be.arch = &m->arch;
     se_be_params p = {.cpl_switch = m->cfg.cpl_switch,
                       .nx = m->feat.nx,

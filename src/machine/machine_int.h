@@ -164,9 +164,10 @@ typedef struct se_run_state {
      * from restart_at once the engine has retranslated it */
     bool restart;
     uint64_t restart_at;
-    bool restart_warn; /* the restart continues after a kernel WARN (not a stale block) */
-    bool restart_exc;  /* the restart runs an instruction again after a #PF that was the
-                        * engine's, not the CPU's (se_be_pf_artifact) */
+    bool restart_warn;    /* the restart continues after a kernel WARN (not a stale block) */
+    bool restart_exc;     /* the restart runs an instruction again after a #PF that was the
+                           * engine's, not the CPU's (se_be_pf_artifact) */
+    bool reset_exception; /* the engine took an exception the run reports otherwise */
     /* kernel WARNs/BUGs reached in this run (se_kernel_warning_get), the first SE_KWARN_MAX */
     uint64_t kwarn[SE_KWARN_MAX];
     unsigned n_kwarn;
@@ -412,6 +413,12 @@ uint8_t *se_host_span(se_machine *m, uint64_t va, size_t len, size_t *got);
  * were readable before the first byte that is not. */
 size_t se_code_fetch(se_machine *m, uint64_t va, uint8_t *buf, size_t len);
 se_paging_ctl se_machine_paging_ctl(const se_machine *m);
+/* XD for the engine only on va's page in the machine's tables (on), or not; false when the
+ * engine has no NX to honour it (memory.c). */
+bool se_engine_guard_page(se_machine *m, uint64_t va, bool on);
+/* The run reached a hazard (an encoding the engine cannot translate) at `at`: record the
+ * exception the CPU raises there (run.c). True unless the bytes are no longer a hazard. */
+bool se_hazard_reached(se_machine *m, uint64_t at);
 se_status se_walk(se_machine *m, uint64_t va, se_access acc, uint8_t cpl, uint64_t cr3,
                   uint64_t *pa, se_fault *fault);
 

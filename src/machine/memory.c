@@ -181,10 +181,25 @@ se_status se_walk(se_machine *m, uint64_t va, se_access acc, uint8_t cpl, uint64
                   uint64_t *pa, se_fault *fault)
 {
     se_paging_ctl ctl = se_machine_paging_ctl(m);
-    uint64_t dummy;
+    uint64_t dummy, root = (cr3 ? cr3 : m->arch.cr3) & SE_PT_FRAME_MASK;
+    /* only the machine's own tables carry its marks; a guest's tables mean what they say */
+    ctl.engine_marks = root == m->kpgd || root == m->upgd;
     memset(fault, 0, sizeof *fault);
     se_pt_walk(&m->phys, &ctl, cr3 ? cr3 : m->arch.cr3, va, acc, cpl, pa ? pa : &dummy, fault);
     return SE_OK;
+}
+
+/* Give the leaf of va's page in the machine's tables XD for the engine only (or take it
+ * away): the engine then raises #PF on any fetch there before translating a byte of it. */
+bool se_engine_guard_page(se_machine *m, uint64_t va, bool on)
+{
+    if (on && (!m->be.engine_nx || !(m->arch.efer & SE_EFER_NXE)))
+        return false; /* XD would be a reserved bit to the engine: every access would fault */
+    bool done = false;
+    uint64_t roots[2] = {m->kpgd, m->upgd};
+    for (int i = 0; i < (m->cfg.pti ? 2 : 1); i++)
+        done = se_pt_engine_xd(&m->phys, m->levels, roots[i], va, on) == SE_OK || done;
+    return done;
 }
 
 /* ---- public API ------------------------------------------------------------------------ */

@@ -19,7 +19,7 @@ static void se_hook_stop_at(uc_engine *uc, uint64_t addr, uint32_t size, void *u
 /* The engine stopped at an exit the machine set before an instruction the engine cannot
  * translate (hazard.c). If the bytes there still are such an instruction, the CPU raises its
  * exception there (every one of them is an encoding it rejects); true when that ended the run. */
-static bool se_hazard_reached(se_machine *m, uint64_t at)
+bool se_hazard_reached(se_machine *m, uint64_t at)
 {
     uint8_t buf[15];
     size_t got = se_code_fetch(m, at, buf, sizeof buf);
@@ -67,6 +67,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     r->restart = false;
     r->restart_warn = false;
     r->restart_exc = false;
+    r->reset_exception = false;
     r->n_kwarn = 0;
     r->cycles = 0;
     memset(r->phase_cycles, 0, sizeof r->phase_cycles);
@@ -93,6 +94,15 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     for (;;) {
         r->restart = false;
         e = uc_emu_start(m->uc, begin, 0, 0, 0);
+        if (se_be_take_flush(&m->be) && e == UC_ERR_OK && !r->restart &&
+            r->reason == SE_STOP_NONE && r->error == SE_OK && r->fault.kind == SE_FAULT_NONE) {
+            /* stopped for a TLB flush a write hook asked for (backend.c): go on from here */
+            r->restart = true;
+            r->restart_at = se_be_get(m, UC_X86_REG_RIP);
+            /* Unicorn 2.1 stops right after the store, inside its block: the rest of the block
+             * runs (and is counted) when the run goes on */
+            se_uncount_from(m, r->restart_at);
+        }
         if (e == UC_ERR_OK && !r->restart && r->reason == SE_STOP_NONE && r->error == SE_OK &&
             r->fault.kind == SE_FAULT_NONE) {
             /* Nothing of the machine's stopped it: the engine reached one of its exits, before
@@ -145,6 +155,8 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         se_be_reset_exception(&m->be);
         return SE_OK;
     }
+    if (r->reset_exception)
+        se_be_reset_exception(&m->be); /* a guarded page's #PF (hooks.c): cleared as faults are */
     if (r->error != SE_OK)
         return r->error; /* the message is in m->err */
     if (e != UC_ERR_OK)

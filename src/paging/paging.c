@@ -184,6 +184,25 @@ se_status se_pt_map(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, 
     return SE_OK;
 }
 
+se_status se_pt_engine_xd(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, bool on)
+{
+    if (!se_pt_args_ok(p, levels, root_pa, va))
+        return SE_ERR_INVALID_ARG;
+    uint64_t epa, e;
+    unsigned level;
+    se_status st = se_pt_find(p, NULL, levels, root_pa, va, &epa, &level);
+    if (st != SE_OK)
+        return st;
+    if (level != 1 || !se_pt_load(p, epa, &e) || (e & SE_PTE_P) == 0)
+        return SE_ERR_NOT_MAPPED;
+    if (on && (e & SE_PTE_XD) == 0)
+        e |= SE_PTE_XD | SE_PTE_ENGINE_XD; /* an architectural XD stays the architecture's */
+    else if (!on && (e & SE_PTE_ENGINE_XD) != 0)
+        e &= ~(SE_PTE_XD | SE_PTE_ENGINE_XD);
+    se_pt_store(p, epa, e);
+    return SE_OK;
+}
+
 se_status se_pt_set_present(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va,
                             bool present)
 {
@@ -270,6 +289,8 @@ se_fault_kind se_pt_walk(const se_phys *p, const se_paging_ctl *ctl, uint64_t cr
         uint64_t e;
         if (!se_pt_load(p, se_pt_entry_pa(table, va, level), &e))
             e = 0; /* no RAM there: nothing present */
+        if (ctl->engine_marks && (e & SE_PTE_ENGINE_XD))
+            e &= ~(SE_PTE_ENGINE_XD | SE_PTE_XD); /* the engine's, not the architecture's */
         if ((e & SE_PTE_P) == 0)
             return se_pt_raise(fault, SE_VEC_PF, code, va, cpl); /* reserved bits not looked at */
         const bool large = se_pt_is_large(e, level);

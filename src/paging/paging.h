@@ -79,7 +79,14 @@ typedef struct se_paging_ctl {
     unsigned maxphyaddr; /**< 32..52: entry and CR3 address bits at and above it are reserved */
     bool stack;          /**< not a control bit: the access uses SS (push, pop, RSP-relative),
                               so a non-canonical address raises #SS(0) instead of #GP(0) */
+    bool engine_marks;   /**< not a control bit: the tables are the machine's own, where a
+                              leaf with SE_PTE_ENGINE_XD has XD for the engine only (the
+                              architectural walk ignores both bits) */
 } se_paging_ctl;
+
+/** Software-available bit 9 of a leaf in the machine's own tables: its XD bit is there for the
+ * engine only (backend/hazard.c: a page whose first bytes the engine cannot translate). */
+#define SE_PTE_ENGINE_XD (1ull << 9)
 
 /**
  * @brief Map one 4 KiB page va -> pa in the tables rooted at root_pa, allocating missing
@@ -103,6 +110,14 @@ typedef struct se_paging_ctl {
  */
 se_status se_pt_map(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, uint64_t pa,
                     uint64_t pte_flags);
+
+/**
+ * @brief Set (on) or clear the engine-only XD of the 4 KiB leaf mapping va: XD together with
+ * SE_PTE_ENGINE_XD, which a walk with se_paging_ctl.engine_marks ignores. A leaf with an
+ * architectural XD is left alone.
+ * @return SE_OK, SE_ERR_NOT_MAPPED when no present 4 KiB leaf maps va, SE_ERR_INVALID_ARG.
+ */
+se_status se_pt_engine_xd(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, bool on);
 
 /**
  * @brief Set or clear P in the existing leaf (4 KiB PTE, or a 2 MiB / 1 GiB PS entry) that

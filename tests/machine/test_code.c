@@ -333,6 +333,81 @@ static void test_engine_abort_encoding_written_by_guest(void **s)
     se_machine_destroy(m);
 }
 
+/* The same at the first byte of a page whose previous page is not mapped: no exit can stand
+ * there (the engine ends a run at an exit with a block of no bytes whose last page is the
+ * previous one), so the page is guarded: a jump to the hazard raises the CPU's #UD, with or
+ * without PTI, and the machine goes on; code elsewhere on that page is refused with a clear
+ * status. Written by the guest (the store screening) and by the host (se_mem_write). Before the
+ * guard, the engine aborted the host process here. */
+static void test_engine_abort_encoding_at_page_start(void **s)
+{
+    (void)s;
+    const uint64_t page = 0x520000; /* 0x51f000 is not mapped */
+    for (int pti = 0; pti <= 1; pti++) {
+        for (int by_guest = 0; by_guest <= 1; by_guest++) {
+            se_machine *m = mk_linux(pti);
+            assert_int_equal(se_mem_map(m, page, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+            assert_int_equal(se_mem_map(m, UPAGE, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+            /* movl $0x0000a6f0, page(%rip-relative... absolute) ; jmp *%rbx */
+            uint8_t code[] = {0xC7, 0x04, 0x25, 0, 0, 0, 0, 0xF0, 0xA6, 0x90, 0x90, /* movl */
+                              0xFF, 0xE3 /* jmp *%rbx */};
+            uint32_t a = (uint32_t)page;
+            memcpy(code + 3, &a, 4);
+            static const uint8_t lock_cmpsb[4] = {0xF0, 0xA6, 0x90, 0x90};
+            static const uint8_t tail[4] = {0x90, 0x90, 0x0F, 0x05}; /* at page + 0x10 */
+            assert_int_equal(se_mem_write(m, page + 0x10, tail, sizeof tail), SE_OK);
+            if (by_guest)
+                assert_int_equal(se_mem_write(m, UPAGE, code, sizeof code), SE_OK);
+            else {
+                assert_int_equal(se_mem_write(m, page, lock_cmpsb, 4), SE_OK);
+                assert_int_equal(se_mem_write(m, UPAGE, code + 11, 2), SE_OK);
+            }
+            se_regs u = user_at(UPAGE, 39);
+            u.rbx = page;
+            assert_int_equal(se_enter_user(m, &u), SE_OK);
+            se_run_options o;
+            memset(&o, 0, sizeof o);
+            o.user_returns = 1;
+            o.max_insns = 10000;
+            se_run_result r;
+            assert_int_equal(se_run(m, &o, &r), SE_OK);
+            assert_int_equal(r.reason, SE_STOP_FAULT);
+            assert_int_equal(r.fault.vector, SE_VEC_UD);
+            assert_int_equal(r.fault.cpl, 3);
+            se_assert_eq_hex("fault rip", r.fault.rip, page);
+            /* the store and the jump (counted once, also when the engine stopped in between
+             * for the guard's TLB flush), or the jump */
+            assert_int_equal(r.instructions, by_guest ? 2 : 1);
+            /* the machine goes on: a plain call, then the same jump again */
+            se_regs v = user_at(UPAGE + 0x800, 39);
+            static const uint8_t sc[2] = {0x0F, 0x05};
+            assert_int_equal(se_mem_write(m, UPAGE + 0x800, sc, 2), SE_OK);
+            se_outcome out;
+            assert_int_equal(se_syscall(m, &v, &out), SE_OK);
+            assert_int_equal(out.path, SE_EXIT_SYSRET);
+            u.rip = UPAGE + (by_guest ? 11 : 0); /* straight to the jump */
+            assert_int_equal(se_enter_user(m, &u), SE_OK);
+            assert_int_equal(se_run(m, &o, &r), SE_OK);
+            assert_int_equal(r.reason, SE_STOP_FAULT);
+            assert_int_equal(r.fault.vector, SE_VEC_UD);
+            /* code elsewhere on the guarded page: refused, not run */
+            u.rbx = page + 0x10;
+            assert_int_equal(se_enter_user(m, &u), SE_OK);
+            assert_int_equal(se_run(m, &o, &r), SE_ERR_UNSUPPORTED);
+            assert_non_null(strstr(se_machine_last_error(m), "cannot translate"));
+            /* the page rewritten: no hazard, no guard, the code there runs */
+            uint8_t nops[16];
+            memset(nops, 0x90, sizeof nops); /* up to the tail's SYSCALL */
+            assert_int_equal(se_mem_write(m, page, nops, sizeof nops), SE_OK);
+            u.rbx = page;
+            assert_int_equal(se_enter_user(m, &u), SE_OK);
+            assert_int_equal(se_run(m, &o, &r), SE_OK);
+            assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+            se_machine_destroy(m);
+        }
+    }
+}
+
 /* Kernel-half page for the NX tests: in the module area, away from the machine's layout. */
 #define KPAGE 0xffffffffc0100000ull
 
@@ -869,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_unmodelled_privileged),
         cmocka_unit_test(test_engine_misdecode_refused),
         cmocka_unit_test(test_engine_abort_encoding_written_by_guest),
+        cmocka_unit_test(test_engine_abort_encoding_at_page_start),
         cmocka_unit_test(test_nx_kernel_data_page_fetch_faults),
         cmocka_unit_test(test_nx_kernel_code_page_runs),
         cmocka_unit_test(test_wp_clear_kernel_text_write_screened),
