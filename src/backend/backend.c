@@ -191,21 +191,6 @@ struct se_be_whook {
     se_be_whook *next;
 };
 
-se_status se_be_note_mapping(se_backend *be, uint64_t va, uint64_t pa, uint64_t size)
-{
-    if (be->n_ranges == be->cap_ranges) {
-        size_t cap = be->cap_ranges ? be->cap_ranges * 2 : 16;
-        se_be_range *n = realloc(be->ranges, cap * sizeof *n);
-        if (n == NULL)
-            return se_be_fail(be, SE_ERR_NOMEM, "out of memory for the mapping list");
-        be->ranges = n;
-        be->cap_ranges = cap;
-    }
-    be->ranges[be->n_ranges++] = (se_be_range){.va = va, .pa = pa, .size = size};
-    be->map_gen++;
-    return SE_OK;
-}
-
 void se_be_note_tables_changed(se_backend *be)
 {
     be->map_gen++;
@@ -215,26 +200,6 @@ void se_be_set_roots(se_backend *be, uint64_t kpgd, uint64_t upgd)
 {
     be->kpgd = kpgd;
     be->upgd = upgd;
-}
-
-/* The linear address of a guest-physical one, through the machine's mappings (each guest
- * page backs one linear page: user pages sit at the same address in both PTI tables). */
-static bool se_be_pa_to_va(se_backend *be, uint64_t pa, uint64_t *va)
-{
-    /* a store hook runs on every guest store to RAM: most hit the mapping the last one hit
-     * (the kernel stack), so look there first */
-    for (size_t k = 0; k <= be->n_ranges; k++) {
-        size_t i = k == 0 ? be->pa_hint : k - 1; /* the hint may be looked at twice */
-        if (i >= be->n_ranges)
-            continue;
-        const se_be_range *mp = &be->ranges[i];
-        if (pa >= mp->pa && pa - mp->pa < mp->size) {
-            *va = mp->va + (pa - mp->pa);
-            be->pa_hint = i;
-            return true;
-        }
-    }
-    return false;
 }
 
 static void se_be_whook_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
@@ -247,7 +212,7 @@ static void se_be_whook_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
     if (w->be->hooks_physical) {
         if (w->pa != UINT64_MAX)
             va = w->va + (addr - w->pa);
-        else if (!se_be_pa_to_va(w->be, addr, &va) || va < w->va || va > w->va_last)
+        else if (!w->be->ops.pa_to_va(w->be->ops.ctx, addr, &va) || va < w->va || va > w->va_last)
             return;
     }
     /* the engine is inside its store helper, holding the TLB entry of the store: a flush now
@@ -346,15 +311,12 @@ void se_be_close(se_backend *be)
         free(be->whooks);
         be->whooks = next;
     }
-    free(be->ranges);
     free(be->hazards);
     be->hazards = NULL;
     free(be->guards);
     be->guards = NULL;
     be->n_guards = be->cap_guards = 0;
     be->n_hazards = be->cap_hazards = 0;
-    be->ranges = NULL;
-    be->n_ranges = be->cap_ranges = 0;
     be->ctx = NULL;
     be->uc = NULL;
 }

@@ -11,8 +11,7 @@
  *  - a read-only pointer to the model's privileged state (cpu/model.h: CPL, CR3, CR4, EFER,
  *    CS/SS), which the machine owns and the backend makes the engine agree with;
  *  - explicit data: the page-table roots (se_be_set_roots), the guest-physical window
- *    (se_be_open), the linear-to-physical table of the machine's mappings
- *    (se_be_note_mapping), host pointers of the portable path's pages (se_be_portable_setup).
+ *    (se_be_open), host pointers of the portable path's pages (se_be_portable_setup).
  * Errors are reported in the backend's own buffer (se_backend.err); a fallible call returns a
  * status and the machine copies that message into its own error.
  * This header must not include anything from src/machine (a build check keeps it so).
@@ -45,16 +44,15 @@ typedef struct se_be_machine_ops {
     /* Make every fetch from va's page fault in the engine (on), or stop doing so, without
      * changing what the architecture sees there; false when the machine cannot. */
     bool (*guard)(void *ctx, uint64_t va, bool on);
+    /* The linear address of guest-physical pa through the machine's mappings (each guest
+     * page backs one linear page); false when no mapping holds it. Unicorn 2.1 reports stores
+     * by physical address. */
+    bool (*pa_to_va)(void *ctx, uint64_t pa, uint64_t *va);
 } se_be_machine_ops;
 
 /* A guest store seen by a write hook, at its linear address whatever the engine reports. */
 typedef void (*se_be_write_fn)(void *user, uint64_t va, int size, int64_t value);
 typedef struct se_be_whook se_be_whook;
-
-/* One of the machine's mappings: linear va..va+size is guest-physical pa.. (se_be_pa_to_va). */
-typedef struct se_be_range {
-    uint64_t va, pa, size;
-} se_be_range;
 
 /* How the machine wants the engine opened. */
 typedef struct se_be_params {
@@ -92,11 +90,7 @@ typedef struct se_backend {
     bool use_surgery;
     uint64_t phys_base, phys_size, flush_page;
     se_be_whook *whooks; /* write hooks, freed at close */
-    /* linear <-> physical of the machine's mappings (se_be_note_mapping) */
-    se_be_range *ranges;
-    size_t n_ranges, cap_ranges;
-    size_t pa_hint;   /* the range the last hooked store fell in */
-    uint64_t map_gen; /* bumped by the machine when its mappings or page tables change */
+    uint64_t map_gen;    /* bumped by the machine when its mappings or page tables change */
     /* The engine's EFER.NXE can follow the model's (se_be_sync_nxe): only then do page tables
      * carry XD, which an engine without NXE would take for a reserved bit. */
     bool engine_nx;
@@ -138,8 +132,6 @@ se_status se_be_fail(se_backend *be, se_status st, const char *fmt, ...)
 se_status se_be_open(se_backend *be, const se_be_params *p);
 void se_be_close(se_backend *be);
 void se_be_set_roots(se_backend *be, uint64_t kpgd, uint64_t upgd);
-/* A mapping of the machine's: linear [va, va + size) is guest-physical [pa, pa + size). */
-se_status se_be_note_mapping(se_backend *be, uint64_t va, uint64_t pa, uint64_t size);
 /* The machine's page tables changed (a mapping added, removed or restored). */
 void se_be_note_tables_changed(se_backend *be);
 uint64_t se_be_reg(se_backend *be, int reg);

@@ -173,8 +173,10 @@ void se_be_exits_sync(se_backend *be)
 {
     if (!be->exits_enabled)
         return;
+    /* EFER.NXE too: the guards below need it (without it XD is a reserved bit) */
     uint64_t key = (uint64_t)be->arch->cpl ^ (be->arch->cr3 << 2) ^ (be->arch->cr4 << 40) ^
-                   (be->hazard_gen * 0x9e3779b97f4a7c15ull) ^ (be->map_gen << 20);
+                   (be->hazard_gen * 0x9e3779b97f4a7c15ull) ^ (be->map_gen << 20) ^
+                   ((be->arch->efer & SE_EFER_NXE) << 1);
     if (be->exits_synced && be->exits_key == key)
         return;
     uint64_t *set = be->n_hazards ? malloc(be->n_hazards * sizeof *set) : NULL;
@@ -187,7 +189,7 @@ void se_be_exits_sync(se_backend *be)
         be->ops.walk(be->ops.ctx, h - 1, SE_ACCESS_FETCH, be->arch->cpl, 0, &f2);
         if (f1.kind == SE_FAULT_NONE && f2.kind == SE_FAULT_NONE)
             set[n++] = h;
-        else if (f1.kind == SE_FAULT_NONE)
+        else if (f1.kind == SE_FAULT_NONE && (be->arch->efer & SE_EFER_NXE))
             /* At a page start after a page this mode cannot fetch, an exit cannot be used:
              * the engine ends its run there with a block of no bytes whose "last page" is
              * the previous one, fetched and faulting inside the engine. Nothing can run into

@@ -453,8 +453,10 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             m->arch = st;
             m->arch.regs.gs_base = gs, m->arch.regs.fs_base = fs;
             /* NXE reaches the engine now; its own WRMSR that follows keeps it (backend.c) */
-            if (msr == SE_MSR_IA32_EFER)
+            if (msr == SE_MSR_IA32_EFER) {
                 se_be_sync_nxe(&m->be);
+                se_be_exits_sync(&m->be); /* guarded pages need NXE (hazard.c) */
+            }
             /* FS/GS/KERNEL_GS_BASE: the native WRMSR that follows updates the engine too */
         }
         break;

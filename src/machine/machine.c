@@ -245,6 +245,11 @@ static bool se_be_cb_guard(void *ctx, uint64_t va, bool on)
     return se_engine_guard_page(ctx, va, on);
 }
 
+static bool se_be_cb_pa_to_va(void *ctx, uint64_t pa, uint64_t *va)
+{
+    return se_pa_to_va(ctx, pa, va);
+}
+
 /* Open the engine: the backend gets what it needs of the machine through its interface. */
 static se_status se_open_backend(se_machine *m)
 {
@@ -252,7 +257,8 @@ static se_status se_open_backend(se_machine *m)
                                     .walk = se_be_cb_walk,
                                     .code_fetch = se_be_cb_code_fetch,
                                     .wrote = se_be_cb_wrote,
-                                    .guard = se_be_cb_guard};
+                                    .guard = se_be_cb_guard,
+                                    .pa_to_va = se_be_cb_pa_to_va};
     m->be.arch = &m->arch;
     se_be_params p = {.cpl_switch = m->cfg.cpl_switch,
                       .nx = m->feat.nx,
@@ -530,7 +536,8 @@ static void se_mirror_msr(se_machine *m, uint32_t msr)
         break;
     }
     case SE_MSR_IA32_EFER:
-        se_be_sync_nxe(&m->be); /* the only EFER bit the engine's page walk reads besides LMA */
+        se_be_sync_nxe(&m->be);   /* the only EFER bit the engine's page walk reads besides LMA */
+        se_be_exits_sync(&m->be); /* guarded pages need NXE (hazard.c) */
         break;
     default:
         /* EFER, STAR, LSTAR, CSTAR, FMASK, SPEC_CTRL live only in the model: the engine's

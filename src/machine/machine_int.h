@@ -245,6 +245,7 @@ struct se_machine {
     uint64_t *pg_src;  /* per page: the snapshot whose bytes it holds unwritten since, or 0 */
     struct se_be_whook *h_track; /* the one write hook over all addresses */
     size_t track_hit;            /* index in maps of the mapping the last store hit */
+    size_t pa_hit;               /* the same for se_pa_to_va */
     uint64_t track_gen;
     uint64_t track_copied; /* pages restores have copied back (tests: se_track_copied) */
     uint64_t kimage_gen;   /* bumped by loading a kernel image: older snapshots are refused */
@@ -416,6 +417,9 @@ se_paging_ctl se_machine_paging_ctl(const se_machine *m);
 /* XD for the engine only on va's page in the machine's tables (on), or not; false when the
  * engine has no NX to honour it (memory.c). */
 bool se_engine_guard_page(se_machine *m, uint64_t va, bool on);
+/* The linear address guest-physical pa is mapped at (each guest page backs one linear page:
+ * user pages sit at the same address in both PTI tables); false if none (memory.c). */
+bool se_pa_to_va(se_machine *m, uint64_t pa, uint64_t *va);
 /* The run reached a hazard (an encoding the engine cannot translate) at `at`: record the
  * exception the CPU raises there (run.c). True unless the bytes are no longer a hazard. */
 bool se_hazard_reached(se_machine *m, uint64_t at);

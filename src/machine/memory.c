@@ -144,11 +144,6 @@ se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t fl
         uc_mem_unmap(m->uc, va, size);
         return st;
     }
-    st = se_be_st(m, se_be_note_mapping(&m->be, va, pa, size));
-    if (st != SE_OK) {
-        uc_mem_unmap(m->uc, va, size);
-        return st;
-    }
     m->n_maps++;
     m->map_gen++; /* host addresses cached for translated blocks are re-resolved */
     /* a new leaf may replace a cached "not present": translations must be redone */
@@ -187,6 +182,24 @@ se_status se_walk(se_machine *m, uint64_t va, se_access acc, uint8_t cpl, uint64
     memset(fault, 0, sizeof *fault);
     se_pt_walk(&m->phys, &ctl, cr3 ? cr3 : m->arch.cr3, va, acc, cpl, pa ? pa : &dummy, fault);
     return SE_OK;
+}
+
+bool se_pa_to_va(se_machine *m, uint64_t pa, uint64_t *va)
+{
+    /* called on every guest store on Unicorn 2.1 (its hooks report physical addresses): most
+     * hit the mapping the last one hit (the kernel stack), so look there first */
+    for (size_t k = 0; k <= m->n_maps; k++) {
+        size_t i = k == 0 ? m->pa_hit : k - 1; /* the hint may be looked at twice */
+        if (i >= m->n_maps)
+            continue;
+        const se_mapping *mp = &m->maps[i];
+        if (pa - mp->pa < mp->size) {
+            *va = mp->va + (pa - mp->pa);
+            m->pa_hit = i;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Give the leaf of va's page in the machine's tables XD for the engine only (or take it

@@ -184,16 +184,26 @@ se_status se_pt_map(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, 
     return SE_OK;
 }
 
-se_status se_pt_engine_xd(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, bool on)
+/* The existing entry that maps va (no table is allocated): its address, value and level. */
+static se_status se_pt_existing(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va,
+                                uint64_t *epa, uint64_t *e, unsigned *level)
 {
     if (!se_pt_args_ok(p, levels, root_pa, va))
         return SE_ERR_INVALID_ARG;
-    uint64_t epa, e;
-    unsigned level;
-    se_status st = se_pt_find(p, NULL, levels, root_pa, va, &epa, &level);
+    se_status st = se_pt_find(p, NULL, levels, root_pa, va, epa, level);
     if (st != SE_OK)
         return st;
-    if (level != 1 || !se_pt_load(p, epa, &e) || (e & SE_PTE_P) == 0)
+    return se_pt_load(p, *epa, e) && *e != 0 ? SE_OK : SE_ERR_NOT_MAPPED;
+}
+
+se_status se_pt_engine_xd(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, bool on)
+{
+    uint64_t epa, e;
+    unsigned level;
+    se_status st = se_pt_existing(p, levels, root_pa, va, &epa, &e, &level);
+    if (st != SE_OK)
+        return st;
+    if (level != 1 || (e & SE_PTE_P) == 0)
         return SE_ERR_NOT_MAPPED;
     if (on && (e & SE_PTE_XD) == 0)
         e |= SE_PTE_XD | SE_PTE_ENGINE_XD; /* an architectural XD stays the architecture's */
@@ -206,15 +216,11 @@ se_status se_pt_engine_xd(se_phys *p, unsigned levels, uint64_t root_pa, uint64_
 se_status se_pt_set_present(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va,
                             bool present)
 {
-    if (!se_pt_args_ok(p, levels, root_pa, va))
-        return SE_ERR_INVALID_ARG;
     uint64_t epa, e;
     unsigned level;
-    se_status st = se_pt_find(p, NULL, levels, root_pa, va, &epa, &level);
+    se_status st = se_pt_existing(p, levels, root_pa, va, &epa, &e, &level);
     if (st != SE_OK)
         return st;
-    if (!se_pt_load(p, epa, &e) || e == 0)
-        return SE_ERR_NOT_MAPPED;
     se_pt_store(p, epa, present ? e | SE_PTE_P : e & ~SE_PTE_P);
     return SE_OK;
 }

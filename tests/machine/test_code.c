@@ -395,6 +395,27 @@ static void test_engine_abort_encoding_at_page_start(void **s)
             assert_int_equal(se_enter_user(m, &u), SE_OK);
             assert_int_equal(se_run(m, &o, &r), SE_ERR_UNSUPPORTED);
             assert_non_null(strstr(se_machine_last_error(m), "cannot translate"));
+            if (!pti && by_guest) {
+                /* EFER.NXE cleared: XD is a reserved bit, so the guard goes; a user read of the
+                 * page must not fault (it would on the guard's XD, a reserved bit now) */
+                se_fault f;
+                se_cpu_state cs;
+                assert_int_equal(se_get_cpu_state(m, &cs), SE_OK);
+                assert_int_equal(se_msr_write(m, SE_MSR_IA32_EFER, cs.efer & ~SE_EFER_NXE, &f),
+                                 SE_OK);
+                assert_int_equal(f.kind, SE_FAULT_NONE);
+                static const uint8_t rd[6] = {0x48, 0x8B, 0x4B, 0x20, /* mov 0x20(%rbx),%rcx */
+                                              0x0F, 0x05};
+                assert_int_equal(se_mem_write(m, UPAGE + 0x900, rd, sizeof rd), SE_OK);
+                u.rip = UPAGE + 0x900;
+                u.rbx = page;
+                assert_int_equal(se_enter_user(m, &u), SE_OK);
+                assert_int_equal(se_run(m, &o, &r), SE_OK);
+                if (r.reason == SE_STOP_FAULT && r.fault.rip == UPAGE + 0x900)
+                    fail_msg("the read of the page faulted (vector %d, error code %#x)",
+                             (int)r.fault.vector, r.fault.error_code);
+                assert_int_equal(se_msr_write(m, SE_MSR_IA32_EFER, cs.efer, &f), SE_OK);
+            }
             /* the page rewritten: no hazard, no guard, the code there runs */
             uint8_t nops[16];
             memset(nops, 0x90, sizeof nops); /* up to the tail's SYSCALL */

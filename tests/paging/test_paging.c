@@ -555,6 +555,46 @@ static void test_set_present_and_leaf(void **state)
     env_close(&e);
 }
 
+/* The engine-only XD of the machine's guard (backend/hazard.c): XD plus the marker bit. A
+ * walk of the machine's own tables (engine_marks) ignores both, any other walk takes XD as
+ * written (a guest's tables may use bit 9 for their own purposes); an architectural XD is
+ * neither taken over nor removed. */
+static void test_engine_xd_marks(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, RAM_PAGES);
+    se_paging_ctl own = make_ctl(4, CTL_WP | CTL_NXE), guest = own;
+    own.engine_marks = true;
+    uint64_t pa;
+    se_fault f;
+    assert_int_equal(se_pt_engine_xd(&e.phys, 4, e.root, UA, true), SE_ERR_NOT_MAPPED);
+    assert_int_equal(se_pt_map(&e.phys, 4, e.root, UA, e.frame, US | RW), SE_OK);
+    assert_int_equal(se_pt_engine_xd(&e.phys, 4, e.root, UA, true), SE_OK);
+    se_assert_eq_hex("marked leaf", se_pt_leaf(&e.phys, 4, e.root, UA),
+                     e.frame | US | RW | P | SE_PTE_XD | SE_PTE_ENGINE_XD);
+    assert_int_equal(se_pt_walk(&e.phys, &own, e.root, UA, SE_ACCESS_FETCH, 3, &pa, &f),
+                     SE_FAULT_NONE);
+    assert_int_equal(se_pt_walk(&e.phys, &guest, e.root, UA, SE_ACCESS_FETCH, 3, &pa, &f),
+                     SE_FAULT_FAULT);
+    se_assert_eq_hex("XD fetch", f.error_code, SE_PF_U | SE_PF_I | SE_PF_P);
+    /* without NXE the marked XD is not a reserved bit to the machine's own walk */
+    se_paging_ctl own_no_nxe = make_ctl(4, CTL_WP);
+    own_no_nxe.engine_marks = true;
+    assert_int_equal(se_pt_walk(&e.phys, &own_no_nxe, e.root, UA, R, 3, &pa, &f), SE_FAULT_NONE);
+    assert_int_equal(se_pt_engine_xd(&e.phys, 4, e.root, UA, false), SE_OK);
+    se_assert_eq_hex("unmarked leaf", se_pt_leaf(&e.phys, 4, e.root, UA), e.frame | US | RW | P);
+    /* an architectural XD: on leaves it alone, off does not clear it */
+    assert_int_equal(se_pt_map(&e.phys, 4, e.root, UA, e.frame, US | RW | SE_PTE_XD), SE_OK);
+    assert_int_equal(se_pt_engine_xd(&e.phys, 4, e.root, UA, true), SE_OK);
+    assert_int_equal(se_pt_engine_xd(&e.phys, 4, e.root, UA, false), SE_OK);
+    se_assert_eq_hex("architectural XD", se_pt_leaf(&e.phys, 4, e.root, UA),
+                     e.frame | US | RW | P | SE_PTE_XD);
+    assert_int_equal(se_pt_walk(&e.phys, &own, e.root, UA, SE_ACCESS_FETCH, 3, &pa, &f),
+                     SE_FAULT_FAULT);
+    env_close(&e);
+}
+
 static void test_large_pages_in_construction(void **state)
 {
     (void)state;
@@ -1034,6 +1074,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_map_builds_permissive_intermediate_entries),
         cmocka_unit_test(test_set_present_and_leaf),
+        cmocka_unit_test(test_engine_xd_marks),
         cmocka_unit_test(test_large_pages_in_construction),
         cmocka_unit_test(test_walk_optional_outputs_and_foreign_tables),
         cmocka_unit_test(test_walk_random_tables_invariants),
