@@ -202,10 +202,10 @@ static void test_runtime_kernel_code_is_modelled(void **s)
     se_machine_destroy(m);
 }
 
-static se_run_result run_user(se_machine *m, uint64_t rip, se_status want)
+/* Run from user state u until one return to user mode (or a stop); se_run must return want. */
+static se_run_result run_regs(se_machine *m, const se_regs *u, se_status want)
 {
-    se_regs u = user_at(rip, 39);
-    assert_int_equal(se_enter_user(m, &u), SE_OK);
+    assert_int_equal(se_enter_user(m, u), SE_OK);
     se_run_options o;
     memset(&o, 0, sizeof o);
     o.user_returns = 1;
@@ -213,9 +213,15 @@ static se_run_result run_user(se_machine *m, uint64_t rip, se_status want)
     se_run_result r;
     se_status st = se_run(m, &o, &r);
     if (st != want)
-        fail_msg("se_run at 0x%" PRIx64 ": %s, want %s (%s)", rip, se_status_str(st),
+        fail_msg("se_run at 0x%" PRIx64 ": %s, want %s (%s)", u->rip, se_status_str(st),
                  se_status_str(want), se_machine_last_error(m));
     return r;
+}
+
+static se_run_result run_user(se_machine *m, uint64_t rip, se_status want)
+{
+    se_regs u = user_at(rip, 39);
+    return run_regs(m, &u, want);
 }
 
 /* User code rewritten between runs, by the host and by the guest itself. */
@@ -364,13 +370,7 @@ static void test_engine_abort_encoding_at_page_start(void **s)
             }
             se_regs u = user_at(UPAGE, 39);
             u.rbx = page;
-            assert_int_equal(se_enter_user(m, &u), SE_OK);
-            se_run_options o;
-            memset(&o, 0, sizeof o);
-            o.user_returns = 1;
-            o.max_insns = 10000;
-            se_run_result r;
-            assert_int_equal(se_run(m, &o, &r), SE_OK);
+            se_run_result r = run_regs(m, &u, SE_OK);
             assert_int_equal(r.reason, SE_STOP_FAULT);
             assert_int_equal(r.fault.vector, SE_VEC_UD);
             assert_int_equal(r.fault.cpl, 3);
@@ -386,14 +386,12 @@ static void test_engine_abort_encoding_at_page_start(void **s)
             assert_int_equal(se_syscall(m, &v, &out), SE_OK);
             assert_int_equal(out.path, SE_EXIT_SYSRET);
             u.rip = UPAGE + (by_guest ? 11 : 0); /* straight to the jump */
-            assert_int_equal(se_enter_user(m, &u), SE_OK);
-            assert_int_equal(se_run(m, &o, &r), SE_OK);
+            r = run_regs(m, &u, SE_OK);
             assert_int_equal(r.reason, SE_STOP_FAULT);
             assert_int_equal(r.fault.vector, SE_VEC_UD);
             /* code elsewhere on the guarded page: refused, not run */
             u.rbx = page + 0x10;
-            assert_int_equal(se_enter_user(m, &u), SE_OK);
-            assert_int_equal(se_run(m, &o, &r), SE_ERR_UNSUPPORTED);
+            run_regs(m, &u, SE_ERR_UNSUPPORTED);
             assert_non_null(strstr(se_machine_last_error(m), "cannot translate"));
             if (!pti && by_guest) {
                 /* EFER.NXE cleared: XD is a reserved bit, so the guard goes; a user read of the
@@ -409,8 +407,7 @@ static void test_engine_abort_encoding_at_page_start(void **s)
                 assert_int_equal(se_mem_write(m, UPAGE + 0x900, rd, sizeof rd), SE_OK);
                 u.rip = UPAGE + 0x900;
                 u.rbx = page;
-                assert_int_equal(se_enter_user(m, &u), SE_OK);
-                assert_int_equal(se_run(m, &o, &r), SE_OK);
+                r = run_regs(m, &u, SE_OK);
                 if (r.reason == SE_STOP_FAULT && r.fault.rip == UPAGE + 0x900)
                     fail_msg("the read of the page faulted (vector %d, error code %#x)",
                              (int)r.fault.vector, r.fault.error_code);
@@ -421,8 +418,7 @@ static void test_engine_abort_encoding_at_page_start(void **s)
             memset(nops, 0x90, sizeof nops); /* up to the tail's SYSCALL */
             assert_int_equal(se_mem_write(m, page, nops, sizeof nops), SE_OK);
             u.rbx = page;
-            assert_int_equal(se_enter_user(m, &u), SE_OK);
-            assert_int_equal(se_run(m, &o, &r), SE_OK);
+            r = run_regs(m, &u, SE_OK);
             assert_int_equal(r.reason, SE_STOP_USER_RETURN);
             se_machine_destroy(m);
         }
