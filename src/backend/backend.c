@@ -208,7 +208,7 @@ static void se_be_whook_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
     se_be_whook *w = user;
     (void)uc;
     (void)type;
-    uint64_t va = addr;
+    uint64_t va = addr, pa = w->be->hooks_physical ? addr : UINT64_MAX;
     if (w->be->hooks_physical) {
         if (w->pa != UINT64_MAX)
             va = w->va + (addr - w->pa);
@@ -218,7 +218,7 @@ static void se_be_whook_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
     /* the engine is inside its store helper, holding the TLB entry of the store: a flush now
      * would pull it from under it (Unicorn 2.1.1 crashes); flushes wait (se_be_flush_tlb) */
     w->be->in_mem_hook = true;
-    w->fn(w->user, va, size, value);
+    w->fn(w->user, va, pa, size, value);
     w->be->in_mem_hook = false;
 }
 
@@ -443,6 +443,16 @@ static bool se_be_paging_surgery(se_backend *be)
     return true;
 }
 
+/* HF_SMAP off for the rest of this stretch on the user root, on an emptied TLB: KNOSMAP then
+ * holds only translations made from now on, under the user root. */
+static bool se_be_leave_ksmap(se_backend *be)
+{
+    be->kuser_nosmap = true;
+    bool ok = se_be_paging_surgery(be);
+    se_be_flush_tlb(be);
+    return ok;
+}
+
 bool se_be_mov_to_cr3(se_backend *be)
 {
     /* the stretch on the user root ends (or starts) here: the next one may use KSMAP again */
@@ -475,27 +485,13 @@ bool se_be_block_paging_fault(se_backend *be, uint64_t addr, uint32_t size, se_f
         if ((a | 0xFFF) == UINT64_MAX)
             break;
     }
-    /* HF_SMAP off for the rest of the stretch, on an emptied TLB */
-    be->kuser_nosmap = true;
-    se_be_paging_surgery(be);
-    se_be_flush_tlb(be);
+    se_be_leave_ksmap(be);
     return false;
 }
 
 bool se_be_pf_artifact(se_backend *be)
 {
-    if (!be->engine_smap)
-        return false;
-    be->kuser_nosmap = true;
-    if (!se_be_paging_surgery(be))
-        return false;
-    se_be_flush_tlb(be);
-    return true;
-}
-
-bool se_be_engine_smap(const se_backend *be)
-{
-    return be->engine_smap;
+    return be->engine_smap && se_be_leave_ksmap(be);
 }
 
 void se_be_paging_restored(se_backend *be, bool engine_smap, bool cr3_changed)
@@ -510,8 +506,8 @@ void se_be_paging_restored(se_backend *be, bool engine_smap, bool cr3_changed)
      * partitions still hold only their roots' translations unless either side is foreign */
     be->engine_smap = engine_smap;
     be->kuser_nosmap = false;
-    bool want = se_be_regime(be) == SE_TLBR_KUSER;
-    if (want != engine_smap || se_be_regime(be) == SE_TLBR_FOREIGN || be->tlb_foreign) {
+    se_tlb_regime r = se_be_regime(be);
+    if ((r == SE_TLBR_KUSER) != engine_smap || r == SE_TLBR_FOREIGN || be->tlb_foreign) {
         if (!se_be_paging_surgery(be))
             se_be_flush_tlb(be);
     }

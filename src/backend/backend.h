@@ -50,8 +50,9 @@ typedef struct se_be_machine_ops {
     bool (*pa_to_va)(void *ctx, uint64_t pa, uint64_t *va);
 } se_be_machine_ops;
 
-/* A guest store seen by a write hook, at its linear address whatever the engine reports. */
-typedef void (*se_be_write_fn)(void *user, uint64_t va, int size, int64_t value);
+/* A guest store seen by a write hook, at its linear address whatever the engine reports, and
+ * at its guest-physical address when the engine reports that (Unicorn 2.1+; else UINT64_MAX). */
+typedef void (*se_be_write_fn)(void *user, uint64_t va, uint64_t pa, int size, int64_t value);
 typedef struct se_be_whook se_be_whook;
 
 /* How the machine wants the engine opened. */
@@ -189,8 +190,8 @@ bool se_be_block_paging_fault(se_backend *be, uint64_t addr, uint32_t size, se_f
  * engine's partition for CPL0 on the user root): drop the trick for this stretch, flush, and
  * return true so that the instruction runs again. */
 bool se_be_pf_artifact(se_backend *be);
-/* Snapshot support: the engine-side paging state a context save captures. */
-bool se_be_engine_smap(const se_backend *be);
+/* After a snapshot's context is restored: engine_smap is be->engine_smap as it was when the
+ * snapshot was taken (the HF_SMAP its saved context holds). */
 void se_be_paging_restored(se_backend *be, bool engine_smap, bool cr3_changed);
 /* Make the engine's EFER.NXE equal the model's, flushing its TLB when it changes; nothing when
  * !be->engine_nx. Call after anything that changes either. */

@@ -183,7 +183,7 @@ size_t se_code_fetch(se_machine *m, uint64_t va, uint8_t *buf, size_t len)
         size_t chunk = 0x1000 - (size_t)((va + done) & 0xFFF);
         if (chunk > len - done)
             chunk = len - done;
-        if (uc_mem_read(m->uc, va + done, buf + done, chunk) != UC_ERR_OK)
+        if (uc_mem_read(m->be.uc, va + done, buf + done, chunk) != UC_ERR_OK)
             break;
         done += chunk;
     }

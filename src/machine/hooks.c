@@ -49,7 +49,7 @@ static void se_stop_with_fault(se_machine *m, const se_fault *f)
 {
     se_machine_record_fault(m, f);
     m->run.reason = SE_STOP_FAULT;
-    uc_emu_stop(m->uc);
+    uc_emu_stop(m->be.uc);
 }
 
 static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
@@ -58,7 +58,7 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
     (void)uc;
     if (m->be.tramp_running) {
         if (se_be_tramp_landing(&m->be, addr))
-            uc_emu_stop(m->uc); /* a host-side trampoline run ends on its landing pad */
+            uc_emu_stop(m->be.uc); /* a host-side trampoline run ends on its landing pad */
         return;
     }
     if (se_be_is_trampoline(&m->be, addr))
@@ -69,7 +69,7 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
     const se_block_info *bi = NULL;
     se_block_verdict v = se_account_block(m, addr, size, &bi);
     if (m->run.stop_requested) {
-        uc_emu_stop(m->uc);
+        uc_emu_stop(m->be.uc);
         return;
     }
     switch (v) {
@@ -80,13 +80,13 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
          * engine translates the bytes in memory now, with every hook in place */
         m->run.restart = true;
         m->run.restart_at = addr;
-        uc_emu_stop(m->uc);
+        uc_emu_stop(m->be.uc);
         return;
     case SE_BLOCK_ERROR:
     default:
         if (m->run.error == SE_OK)
             m->run.error = SE_ERR_BACKEND;
-        uc_emu_stop(m->uc);
+        uc_emu_stop(m->be.uc);
         return;
     }
     se_fault pf;
@@ -103,7 +103,7 @@ static void se_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *use
     uint32_t n = bi->n_insns ? bi->n_insns : 1;
     if (m->run.insns + n > m->run.budget) {
         m->run.reason = SE_STOP_BUDGET;
-        uc_emu_stop(m->uc);
+        uc_emu_stop(m->be.uc);
         return;
     }
     m->run.block_start_insns = m->run.insns;
@@ -204,9 +204,9 @@ static void se_hook_syscall(uc_engine *uc, void *user)
     uint8_t buf[16];
     unsigned len = 2;
     se_insn in;
-    if (uc_mem_read(m->uc, st.regs.rip, buf, 2) == UC_ERR_OK && buf[0] == 0x0F && buf[1] == 0x05)
+    if (uc_mem_read(m->be.uc, st.regs.rip, buf, 2) == UC_ERR_OK && buf[0] == 0x0F && buf[1] == 0x05)
         len = 2; /* the plain encoding: nothing to decode */
-    else if (uc_mem_read(m->uc, st.regs.rip, buf, sizeof buf) == UC_ERR_OK &&
+    else if (uc_mem_read(m->be.uc, st.regs.rip, buf, sizeof buf) == UC_ERR_OK &&
              se_decode_one(buf, sizeof buf, st.regs.rip, &in) == SE_OK)
         len = in.len; /* prefixed SYSCALL: Unicorn adds the full length (§4) */
     m->run.syscalls++;
@@ -239,12 +239,12 @@ static bool se_desc_read(void *ctx, uint16_t sel, uint64_t *desc)
     uc_x86_mmr gdtr;
     if (sel & SE_SEL_TI)
         return false; /* no LDT in this machine */
-    if (uc_reg_read(m->uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK)
+    if (uc_reg_read(m->be.uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK)
         return false;
     uint32_t idx = sel & ~7u;
     if (idx + 7 > gdtr.limit)
         return false;
-    return uc_mem_read(m->uc, gdtr.base + idx, desc, 8) == UC_ERR_OK;
+    return uc_mem_read(m->be.uc, gdtr.base + idx, desc, 8) == UC_ERR_OK;
 }
 
 /* Read `len` bytes of the current stack as a CPL0 access would, faulting like the CPU. */
@@ -256,7 +256,7 @@ static bool se_read_stack(se_machine *m, uint64_t va, void *buf, size_t len, se_
         if (f->kind != SE_FAULT_NONE)
             return false;
     }
-    return uc_mem_read(m->uc, va, buf, len) == UC_ERR_OK;
+    return uc_mem_read(m->be.uc, va, buf, len) == UC_ERR_OK;
 }
 
 static void se_do_iretq(se_machine *m, se_hooked_insn *h, se_cpu_state *st)
@@ -433,7 +433,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
              * becomes writable: its stores are screened from now on */
             if (se_hooks_sync_wp(m) != SE_OK) {
                 m->run.error = SE_ERR_BACKEND;
-                uc_emu_stop(m->uc);
+                uc_emu_stop(m->be.uc);
                 return;
             }
             /* The engine stores undefined bits of 31:0 verbatim where the CPU keeps them
@@ -482,7 +482,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
     case SE_INSN_HLT:
         if (m->arch.cpl == 0) {
             m->run.reason = SE_STOP_HLT;
-            uc_emu_stop(m->uc);
+            uc_emu_stop(m->be.uc);
             return;
         }
         se_cpu_make_fault(&st, SE_VEC_GP, 0, true, &f); /* privileged (SDM Vol. 3A §5.9) */
@@ -578,7 +578,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
                                " (%s, a REX prefix before a legacy prefix) differently from "
                                "the CPU",
                                addr, se_insn_mnemonic(&h->insn));
-        uc_emu_stop(m->uc);
+        uc_emu_stop(m->be.uc);
         return;
     case SE_INSN_PRIV_OTHER:
     case SE_INSN_INVPCID:
@@ -596,7 +596,7 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
         m->run.error = se_fail(m, SE_ERR_UNSUPPORTED,
                                "%s at 0x%" PRIx64 " (CPL%u) is not modelled by the machine",
                                se_insn_mnemonic(&h->insn), addr, (unsigned)m->arch.cpl);
-        uc_emu_stop(m->uc);
+        uc_emu_stop(m->be.uc);
         return;
     }
     if (k == SE_FAULT_FAULT) {
@@ -622,7 +622,7 @@ se_status se_hook_code_at(se_machine *m, uc_hook *h, se_uc_fn cb, void *user, ui
     se_hashmap_get(&m->hook_addrs, addr, &n);
     if (!se_hashmap_put(&m->hook_addrs, addr, n + 1))
         return se_fail(m, SE_ERR_NOMEM, "out of memory for hooks");
-    if (uc_hook_add(m->uc, h, UC_HOOK_CODE, se_uc_cb(cb), user, addr, addr) != UC_ERR_OK) {
+    if (uc_hook_add(m->be.uc, h, UC_HOOK_CODE, se_uc_cb(cb), user, addr, addr) != UC_ERR_OK) {
         se_hashmap_put(&m->hook_addrs, addr, n);
         return se_fail(m, SE_ERR_BACKEND, "cannot hook 0x%" PRIx64, addr);
     }
@@ -633,7 +633,7 @@ se_status se_hook_code_at(se_machine *m, uc_hook *h, se_uc_fn cb, void *user, ui
 void se_unhook_code_at(se_machine *m, uc_hook h, uint64_t addr)
 {
     uint64_t n = 0;
-    uc_hook_del(m->uc, h);
+    uc_hook_del(m->be.uc, h);
     if (se_hashmap_get(&m->hook_addrs, addr, &n) && n > 0)
         se_hashmap_put(&m->hook_addrs, addr, n - 1);
     m->hook_epoch++;
@@ -770,7 +770,7 @@ static bool se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
             se_insn in;
             /* a fetch fault on a later page only matters if the instruction reaches it */
             bool reaches = a == rip ||
-                           uc_mem_read(m->uc, rip, buf, (size_t)(a - rip)) != UC_ERR_OK ||
+                           uc_mem_read(m->be.uc, rip, buf, (size_t)(a - rip)) != UC_ERR_OK ||
                            se_decode_one(buf, (size_t)(a - rip), rip, &in) != SE_OK;
             if (reaches) {
                 *out = f;
@@ -782,7 +782,7 @@ static bool se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
     uint8_t buf[16];
     se_insn in;
     bool reads = true;
-    if (uc_mem_read(m->uc, rip, buf, sizeof buf) == UC_ERR_OK &&
+    if (uc_mem_read(m->be.uc, rip, buf, sizeof buf) == UC_ERR_OK &&
         se_decode_one(buf, sizeof buf, rip, &in) == SE_OK)
         reads = in.mem_read || !in.mem_write;
     if (reads) {
@@ -835,7 +835,7 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
             se_be_set(m, UC_X86_REG_CR2, m->arch.cr2);
             m->run.reset_exception = true; /* after the run: not inside the engine's delivery */
             if (se_be_is_hazard(&m->be, rip) && se_hazard_reached(m, rip)) {
-                uc_emu_stop(m->uc);
+                uc_emu_stop(m->be.uc);
                 return;
             }
             se_uncount_from(m, rip);
@@ -844,7 +844,7 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
                                    "encoding the engine cannot translate, after a page this "
                                    "mode cannot fetch: the machine runs nothing else on it",
                                    rip);
-            uc_emu_stop(m->uc);
+            uc_emu_stop(m->be.uc);
             return;
         }
         if (!se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f) &&
@@ -854,7 +854,7 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
             m->run.restart = true;
             m->run.restart_at = rip;
             m->run.restart_exc = true;
-            uc_emu_stop(m->uc);
+            uc_emu_stop(m->be.uc);
             return;
         }
         f.rip = rip;
@@ -933,14 +933,14 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
         /* 2.0.1 stops after this hook whatever it returns; 2.1 goes on to the interrupt hook
          * and then runs on from RIP unless asked to stop */
         se_be_set(m, UC_X86_REG_RIP, rip + 2);
-        uc_emu_stop(m->uc);
+        uc_emu_stop(m->be.uc);
         return true;
     }
     se_fault f;
     se_fault_at(m, SE_VEC_UD, 0, false, rip, &f);
     uint8_t buf[16];
     se_insn in;
-    if (uc_mem_read(m->uc, rip, buf, sizeof buf) == UC_ERR_OK &&
+    if (uc_mem_read(m->be.uc, rip, buf, sizeof buf) == UC_ERR_OK &&
         se_decode_one(buf, sizeof buf, rip, &in) == SE_OK &&
         (in.kind == SE_INSN_SYSRET64 || in.kind == SE_INSN_SYSRET32)) {
         /* the engine's SYSRET is always #UD (no EFER.SCE, §3): the model decides, e.g.
@@ -965,9 +965,10 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
  * where they are made. The kernel half is watched only while CR0.WP = 0 (se_hooks_sync_wp):
  * with WP set its writable pages are NX (W^X) and its text read-only, so nothing it stores
  * can be fetched. */
-static void se_hook_user_write(void *user, uint64_t addr, int size, int64_t value)
+static void se_hook_user_write(void *user, uint64_t addr, uint64_t pa, int size, int64_t value)
 {
     se_machine *m = user;
+    (void)pa;
     if (size <= 0 || size > 8 || m->be.tramp_running)
         return;
     uint8_t ov[8];
@@ -985,7 +986,7 @@ static void se_hook_user_write(void *user, uint64_t addr, int size, int64_t valu
     if (candidate && se_be_st(m, se_be_hazards_update_ex(&m->be, addr, (uint64_t)size, addr, ov,
                                                          (size_t)size)) != SE_OK) {
         m->run.error = SE_ERR_NOMEM;
-        uc_emu_stop(m->uc);
+        uc_emu_stop(m->be.uc);
     }
 }
 
@@ -1014,16 +1015,16 @@ se_status se_hooks_sync_wp(se_machine *m)
 
 se_status se_hooks_install_global(se_machine *m)
 {
-    if (uc_hook_add(m->uc, &m->h_syscall, UC_HOOK_INSN, se_uc_cb((se_uc_fn)se_hook_syscall), m, 1,
-                    0, UC_X86_INS_SYSCALL) != UC_ERR_OK ||
-        uc_hook_add(m->uc, &m->h_block, UC_HOOK_BLOCK, se_uc_cb((se_uc_fn)se_hook_block), m, 1,
+    if (uc_hook_add(m->be.uc, &m->h_syscall, UC_HOOK_INSN, se_uc_cb((se_uc_fn)se_hook_syscall), m,
+                    1, 0, UC_X86_INS_SYSCALL) != UC_ERR_OK ||
+        uc_hook_add(m->be.uc, &m->h_block, UC_HOOK_BLOCK, se_uc_cb((se_uc_fn)se_hook_block), m, 1,
                     0) != UC_ERR_OK ||
-        uc_hook_add(m->uc, &m->h_intr, UC_HOOK_INTR, se_uc_cb((se_uc_fn)se_hook_intr), m, 1, 0) !=
-            UC_ERR_OK ||
-        uc_hook_add(m->uc, &m->h_unmapped, UC_HOOK_MEM_UNMAPPED,
+        uc_hook_add(m->be.uc, &m->h_intr, UC_HOOK_INTR, se_uc_cb((se_uc_fn)se_hook_intr), m, 1,
+                    0) != UC_ERR_OK ||
+        uc_hook_add(m->be.uc, &m->h_unmapped, UC_HOOK_MEM_UNMAPPED,
                     se_uc_cb((se_uc_fn)se_hook_unmapped), m, 1, 0) != UC_ERR_OK ||
-        uc_hook_add(m->uc, &m->h_invalid, UC_HOOK_INSN_INVALID, se_uc_cb((se_uc_fn)se_hook_invalid),
-                    m, 1, 0) != UC_ERR_OK)
+        uc_hook_add(m->be.uc, &m->h_invalid, UC_HOOK_INSN_INVALID,
+                    se_uc_cb((se_uc_fn)se_hook_invalid), m, 1, 0) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot install the engine hooks");
     return se_be_st(m,
                     se_be_hook_writes(&m->be, &m->h_user_write, se_hook_user_write, m, 0,

@@ -177,8 +177,8 @@ static se_status se_program_engine(se_machine *m)
                      .base = m->lay.percpu + SE_PCPU_TSS,
                      .limit = SE_TSS_SIZE - 1,
                      .flags = 0x8b00}; /* present, busy 64-bit TSS */
-    if (uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK ||
-        uc_reg_write(m->uc, UC_X86_REG_TR, &tr) != UC_ERR_OK)
+    if (uc_reg_write(m->be.uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK ||
+        uc_reg_write(m->be.uc, UC_X86_REG_TR, &tr) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot load GDTR/TR");
     /* The engine's TLB is empty, so host writes of the control registers are safe here
      * (they would not flush later on, docs/machine.md, engine limitations). */
@@ -187,7 +187,7 @@ static se_status se_program_engine(se_machine *m)
     se_be_set(m, UC_X86_REG_CR0, m->arch.cr0);
     m->arch.cr3 = m->kernel_cr3;
     uc_x86_msr kgs = {.rid = SE_MSR_IA32_KERNEL_GS_BASE, .value = m->arch.kernel_gs_base};
-    uc_reg_write(m->uc, UC_X86_REG_MSR, &kgs);
+    uc_reg_write(m->be.uc, UC_X86_REG_MSR, &kgs);
     return SE_OK;
 }
 
@@ -266,9 +266,7 @@ static se_status se_open_backend(se_machine *m)
                       .phys_base = SE_PHYS_BASE,
                       .phys_size = m->phys.size,
                       .flush_page = SE_TLB_FLUSH_PAGE};
-    se_status st = se_be_st(m, se_be_open(&m->be, &p));
-    m->uc = m->be.uc;
-    return st;
+    return se_be_st(m, se_be_open(&m->be, &p));
 }
 
 /*
@@ -417,7 +415,6 @@ void se_machine_destroy(se_machine *m)
     se_kernel_free(m);
     se_track_free(m); /* its hook goes with the engine */
     se_be_close(&m->be);
-    m->uc = NULL;
     se_hashmap_free(&m->blocks);
     se_hashmap_free(&m->hooked_at);
     se_hashmap_free(&m->hook_addrs);
@@ -467,7 +464,7 @@ se_status se_enter_user_internal(se_machine *m, const se_regs *r)
     a->spec_ctrl = 0;
     a->cr3 = m->user_cr3; /* loaded into the engine with the CPL (se_be_apply_privilege) */
     uc_x86_msr kgs = {.rid = SE_MSR_IA32_KERNEL_GS_BASE, .value = a->kernel_gs_base};
-    uc_reg_write(m->uc, UC_X86_REG_MSR, &kgs);
+    uc_reg_write(m->be.uc, UC_X86_REG_MSR, &kgs);
     se_regs w = *r;
     w.rflags |= SE_RFLAGS_FIXED;
     se_be_write_gprs(&m->be, &w);
@@ -532,7 +529,7 @@ static void se_mirror_msr(se_machine *m, uint32_t msr)
         break;
     case SE_MSR_IA32_KERNEL_GS_BASE: {
         uc_x86_msr v = {.rid = msr, .value = m->arch.kernel_gs_base};
-        uc_reg_write(m->uc, UC_X86_REG_MSR, &v);
+        uc_reg_write(m->be.uc, UC_X86_REG_MSR, &v);
         break;
     }
     case SE_MSR_IA32_EFER:

@@ -183,7 +183,6 @@ struct se_machine {
     se_layout lay;
     /* the engine backend's state (backend/backend.h); the machine reads only its flags */
     se_backend be;
-    uc_engine *uc; /* the engine, owned by the backend (m->be.uc): for the machine's own hooks */
 
     se_cpu_state arch; /* privileged state (see file comment) */
     se_tlb tlb;
@@ -244,8 +243,7 @@ struct se_machine {
     uint64_t *pg_wgen; /* per page: the machine's track_gen at its last write */
     uint64_t *pg_src;  /* per page: the snapshot whose bytes it holds unwritten since, or 0 */
     struct se_be_whook *h_track; /* the one write hook over all addresses */
-    size_t track_hit;            /* index in maps of the mapping the last store hit */
-    size_t pa_hit;               /* the same for se_pa_to_va */
+    size_t map_hit;              /* index in maps of the mapping se_mapping_hit last found */
     uint64_t track_gen;
     uint64_t track_copied; /* pages restores have copied back (tests: se_track_copied) */
     uint64_t kimage_gen;   /* bumped by loading a kernel image: older snapshots are refused */
@@ -417,6 +415,25 @@ se_paging_ctl se_machine_paging_ctl(const se_machine *m);
 /* XD for the engine only on va's page in the machine's tables (on), or not; false when the
  * engine has no NX to honour it (memory.c). */
 bool se_engine_guard_page(se_machine *m, uint64_t va, bool on);
+/* The mapping holding addr, linear or (by_pa) guest-physical; NULL if none. Inline: it runs on
+ * every guest store (snapshot tracking, and on Unicorn 2.1 the physical address its hooks
+ * report), and most stores hit the mapping the last one hit (the kernel stack). */
+static inline const se_mapping *se_mapping_hit(se_machine *m, uint64_t addr, bool by_pa)
+{
+    if (m->map_hit < m->n_maps) {
+        const se_mapping *mp = &m->maps[m->map_hit];
+        if (addr - (by_pa ? mp->pa : mp->va) < mp->size)
+            return mp;
+    }
+    for (size_t i = 0; i < m->n_maps; i++) {
+        const se_mapping *mp = &m->maps[i];
+        if (addr - (by_pa ? mp->pa : mp->va) < mp->size) {
+            m->map_hit = i;
+            return mp;
+        }
+    }
+    return NULL;
+}
 /* The linear address guest-physical pa is mapped at (each guest page backs one linear page:
  * user pages sit at the same address in both PTI tables); false if none (memory.c). */
 bool se_pa_to_va(se_machine *m, uint64_t pa, uint64_t *va);

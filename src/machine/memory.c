@@ -141,7 +141,7 @@ se_status se_map_internal(se_machine *m, uint64_t va, uint64_t size, uint32_t fl
     *mp = (se_mapping){.va = va, .size = size, .pa = pa, .flags = flags, .present = true};
     st = se_set_ptes(m, mp, true);
     if (st != SE_OK) {
-        uc_mem_unmap(m->uc, va, size);
+        uc_mem_unmap(m->be.uc, va, size);
         return st;
     }
     m->n_maps++;
@@ -186,20 +186,10 @@ se_status se_walk(se_machine *m, uint64_t va, se_access acc, uint8_t cpl, uint64
 
 bool se_pa_to_va(se_machine *m, uint64_t pa, uint64_t *va)
 {
-    /* called on every guest store on Unicorn 2.1 (its hooks report physical addresses): most
-     * hit the mapping the last one hit (the kernel stack), so look there first */
-    for (size_t k = 0; k <= m->n_maps; k++) {
-        size_t i = k == 0 ? m->pa_hit : k - 1; /* the hint may be looked at twice */
-        if (i >= m->n_maps)
-            continue;
-        const se_mapping *mp = &m->maps[i];
-        if (pa - mp->pa < mp->size) {
-            *va = mp->va + (pa - mp->pa);
-            m->pa_hit = i;
-            return true;
-        }
-    }
-    return false;
+    const se_mapping *mp = se_mapping_hit(m, pa, true);
+    if (mp != NULL)
+        *va = mp->va + (pa - mp->pa);
+    return mp != NULL;
 }
 
 /* Give the leaf of va's page in the machine's tables XD for the engine only (or take it

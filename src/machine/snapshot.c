@@ -51,11 +51,11 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
         s->bytes = malloc(total ? (size_t)total : 1);
     }
     if (s == NULL || s->regions == NULL || s->bytes == NULL ||
-        uc_context_alloc(m->uc, &s->ctx) != UC_ERR_OK) {
+        uc_context_alloc(m->be.uc, &s->ctx) != UC_ERR_OK) {
         se_snapshot_destroy(s);
         return se_fail(m, SE_ERR_NOMEM, "out of memory for a snapshot");
     }
-    if (uc_context_save(m->uc, s->ctx) != UC_ERR_OK) {
+    if (uc_context_save(m->be.uc, s->ctx) != UC_ERR_OK) {
         se_snapshot_destroy(s);
         return se_fail(m, SE_ERR_BACKEND, "uc_context_save failed");
     }
@@ -63,7 +63,7 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
     s->arch = m->arch;
     s->tlb = m->tlb;
     s->engine_cpl = m->be.engine_cpl;
-    s->engine_smap = se_be_engine_smap(&m->be);
+    s->engine_smap = m->be.engine_smap;
     s->n_regions = n;
     s->kimage_gen = m->kimage_gen;
     se_track_save(m, s->regions, s->bytes, &s->track_gen);
@@ -90,7 +90,7 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     bool cr3_changed = m->arch.cr3 != s->arch.cr3;
     /* the engine's TLB holds permissions computed under the current EFER.NXE */
     bool nxe_changed = ((m->arch.efer ^ s->arch.efer) & SE_EFER_NXE) != 0;
-    if (uc_context_restore(m->uc, s->ctx) != UC_ERR_OK)
+    if (uc_context_restore(m->be.uc, s->ctx) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "uc_context_restore failed");
     m->arch = s->arch;
     m->tlb = s->tlb;

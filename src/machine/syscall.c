@@ -39,7 +39,7 @@ static void se_hook_dispatch(uc_engine *uc, uint64_t addr, uint32_t size, void *
         f.cpl = m->arch.cpl;
         m->run.reason = SE_STOP_FAULT;
         se_machine_record_fault(m, &f);
-        uc_emu_stop(m->uc);
+        uc_emu_stop(m->be.uc);
         return;
     }
     unsigned unr = (unsigned)nr32;
@@ -160,7 +160,7 @@ static void se_hook_espfix(uc_engine *uc, uint64_t addr, uint32_t size, void *us
     }
     se_machine_record_fault(m, &f);
     m->run.reason = SE_STOP_FAULT;
-    uc_emu_stop(m->uc);
+    uc_emu_stop(m->be.uc);
 }
 
 se_status se_install_espfix_hook(se_machine *m, uint64_t va)

@@ -115,7 +115,7 @@ static const se_trace_insn *se_trace_describe(se_machine *m, uint64_t addr)
     }
     uint8_t buf[16];
     size_t got = sizeof buf;
-    while (got > 0 && uc_mem_read(m->uc, addr, buf, got) != UC_ERR_OK)
+    while (got > 0 && uc_mem_read(m->be.uc, addr, buf, got) != UC_ERR_OK)
         got--;
     uint64_t idx;
     if (se_hashmap_get(&t->cache, addr, &idx) && t->insns[idx].len <= got &&
@@ -229,8 +229,8 @@ se_status se_trace_run_start(se_machine *m)
     m->trace->index = 0;
     m->trace->total = 0;
     if (!m->trace_hooked) {
-        if (uc_hook_add(m->uc, &m->h_trace, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_trace), m, 1,
-                        0) != UC_ERR_OK)
+        if (uc_hook_add(m->be.uc, &m->h_trace, UC_HOOK_CODE, se_uc_cb((se_uc_fn)se_hook_trace), m,
+                        1, 0) != UC_ERR_OK)
             return se_fail(m, SE_ERR_BACKEND, "cannot install the trace hook");
         m->trace_hooked = true;
         /* blocks translated without the hook would skip it: each is translated again the
@@ -246,7 +246,7 @@ static void se_trace_unhook(se_machine *m)
     if (!m->trace_hooked)
         return;
     /* the untraced path must not pay for the hook */
-    uc_hook_del(m->uc, m->h_trace);
+    uc_hook_del(m->be.uc, m->h_trace);
     m->trace_hooked = false;
     m->hook_epoch++; /* blocks are retranslated without it when they next run (account.c) */
 }

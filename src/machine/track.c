@@ -49,26 +49,10 @@ static inline void se_track_mark_pa(se_machine *m, uint64_t pa, uint64_t len)
     }
 }
 
-/* The mapping holding va: the last one hit first (stores come in runs on one stack). */
-static const se_mapping *se_track_find(se_machine *m, uint64_t va)
-{
-    if (m->track_hit < m->n_maps) {
-        const se_mapping *mp = &m->maps[m->track_hit];
-        if (va - mp->va < mp->size)
-            return mp;
-    }
-    for (size_t i = 0; i < m->n_maps; i++)
-        if (va - m->maps[i].va < m->maps[i].size) {
-            m->track_hit = i;
-            return &m->maps[i];
-        }
-    return NULL;
-}
-
 void se_track_mark(se_machine *m, uint64_t va, uint64_t len)
 {
     while (len > 0) {
-        const se_mapping *mp = se_track_find(m, va);
+        const se_mapping *mp = se_mapping_hit(m, va, false);
         if (mp == NULL)
             return; /* a store that faults: nothing written */
         uint64_t chunk = mp->size - (va - mp->va);
@@ -80,22 +64,24 @@ void se_track_mark(se_machine *m, uint64_t va, uint64_t len)
     }
 }
 
-static void se_hook_track_write(void *user, uint64_t va, int size, int64_t value)
+static void se_hook_track_write(void *user, uint64_t va, uint64_t pa, int size, int64_t value)
 {
     se_machine *m = user;
     (void)value;
     if (size <= 0)
         return;
-    /* the common case inline: a store inside the mapping the last one hit */
-    if (m->track_hit < m->n_maps) {
-        const se_mapping *mp = &m->maps[m->track_hit];
-        uint64_t off = va - mp->va;
-        if (off < mp->size && mp->size - off >= (uint64_t)size) {
-            se_track_mark_pa(m, mp->pa + off, (uint64_t)size);
-            return;
-        }
+    /* the engine's physical address, when it gives one and the store stays on its page: no
+     * mapping to look up */
+    if (pa != UINT64_MAX && (pa & 0xFFF) + (uint64_t)size <= 0x1000) {
+        se_track_mark_pa(m, pa, (uint64_t)size);
+        return;
     }
-    se_track_mark(m, va, (uint64_t)size);
+    /* the common case: the whole store inside one mapping */
+    const se_mapping *mp = se_mapping_hit(m, va, false);
+    if (mp != NULL && mp->size - (va - mp->va) >= (uint64_t)size)
+        se_track_mark_pa(m, mp->pa + (va - mp->va), (uint64_t)size);
+    else
+        se_track_mark(m, va, (uint64_t)size);
 }
 
 se_status se_track_init(se_machine *m)
@@ -165,7 +151,7 @@ void se_track_restore(se_machine *m, const se_track_region *regions, size_t n, c
                 memcpy(dst, from, SE_PAGE);
                 m->track_copied++;
                 uint64_t va = r->va + p * SE_PAGE;
-                uc_ctl_remove_cache(m->uc, va, va + SE_PAGE);
+                uc_ctl_remove_cache(m->be.uc, va, va + SE_PAGE);
             }
             m->pg_src[pg] = snap_id;
             m->pg_wgen[pg] = m->track_gen;
