@@ -26,8 +26,13 @@
 #include "entry/verdict.h"
 #include "machine/machine_int.h"
 
-/* every configuration the input can name has its own cached machine (see fz_config) */
-#define SE_FUZZ_SLOTS 96
+/* Machines are cached, one per configuration (see fz_config and fz_key), in a ring of
+ * SE_FUZZ_SLOTS, or SE_FUZZ_MACHINES=N (at most SE_FUZZ_SLOTS_MAX). A new machine costs
+ * milliseconds and, under libFuzzer, an input that caches one allocates without freeing, which
+ * makes libFuzzer run a whole leak scan: with fewer slots than configurations that is most of
+ * the time of a long run. SE_FUZZ_SLOTS_MAX slots hold every configuration (~8 MB each). */
+#define SE_FUZZ_SLOTS     96
+#define SE_FUZZ_SLOTS_MAX 576
 
 typedef struct fz_input {
     uint8_t config, disabled, action, rip_choice;
@@ -45,7 +50,7 @@ typedef struct fz_slot {
     se_snapshot *twin_snap;
 } fz_slot;
 
-static fz_slot fz_slots[SE_FUZZ_SLOTS];
+static fz_slot fz_slots[SE_FUZZ_SLOTS_MAX];
 static unsigned fz_next_slot;
 
 static void fz_fail(const char *what, const fz_input *in, const se_outcome *o)
@@ -194,6 +199,33 @@ static se_machine *fz_create(const se_config *cfg, const char *user_entry, const
     return m;
 }
 
+static unsigned fz_slot_count(void)
+{
+    static unsigned n;
+    if (n == 0) {
+        const char *v = getenv("SE_FUZZ_MACHINES");
+        unsigned long want = v != NULL ? strtoul(v, NULL, 10) : SE_FUZZ_SLOTS;
+        n = want < 1 ? 1 : want > SE_FUZZ_SLOTS_MAX ? SE_FUZZ_SLOTS_MAX : (unsigned)want;
+    }
+    return n;
+}
+
+/* One key per distinct machine: input bits that name the same configuration (PCID without PTI,
+ * 6.7 under 6.12) share it, so the cache holds no duplicates. At most SE_FUZZ_SLOTS_MAX keys:
+ * vendor, LA57, PTI/PCID (3), kernel (3), IBRS, and none/Xen PV/one of six checks (8). */
+static uint16_t fz_key(const se_config *cfg)
+{
+    unsigned which = cfg->xen_pv ? 1 : 0;
+    for (unsigned c = 1; c <= 6; c++)
+        if (cfg->disabled_checks == SE_CHECK_BIT(c))
+            which = 1 + c;
+    unsigned v = (unsigned)cfg->vendor | (unsigned)cfg->la57 << 1;
+    v = v * 3 + (cfg->pti ? (cfg->pcid ? 2u : 1u) : 0u);
+    v = v * 3 + (unsigned)cfg->kernel;
+    v = v * 2 + (unsigned)cfg->ibrs;
+    return (uint16_t)(v * 8 + which);
+}
+
 static fz_slot *fz_machine(const se_config *cfg_in, uint16_t key)
 {
     se_config user_cfg = *cfg_in;
@@ -204,10 +236,11 @@ static fz_slot *fz_machine(const se_config *cfg_in, uint16_t key)
     if (kernel != NULL && user_cfg.phys_mem_size < SE_KERNEL_RAM_DEFAULT)
         user_cfg.phys_mem_size = SE_KERNEL_RAM_DEFAULT;
     const se_config *cfg = &user_cfg;
-    for (unsigned i = 0; i < SE_FUZZ_SLOTS; i++)
+    unsigned slots = fz_slot_count();
+    for (unsigned i = 0; i < slots; i++)
         if (fz_slots[i].m != NULL && fz_slots[i].key == key)
             return &fz_slots[i];
-    fz_slot *s = &fz_slots[fz_next_slot++ % SE_FUZZ_SLOTS];
+    fz_slot *s = &fz_slots[fz_next_slot++ % slots];
     se_snapshot_destroy(s->snap);
     se_machine_destroy(s->m);
     se_snapshot_destroy(s->twin_snap);
@@ -291,11 +324,7 @@ static bool fz_canonical(uint64_t a, bool la57)
 static void fz_run(const fz_input *in)
 {
     se_config cfg = fz_config(in);
-    uint16_t key =
-        (uint16_t)((in->config & 0x7F) | (cfg.disabled_checks << 8) | ((unsigned)cfg.xen_pv << 15));
-    if (getenv("SE_FUZZ_KERNEL_IMAGE") != NULL) /* one machine per distinct configuration */
-        key = (uint16_t)(cfg.vendor | cfg.la57 << 1 | cfg.pti << 2 | cfg.pcid << 3 | cfg.ibrs << 4);
-    fz_slot *slot = fz_machine(&cfg, key);
+    fz_slot *slot = fz_machine(&cfg, fz_key(&cfg));
     se_machine *m = slot->m;
     if (se_snapshot_restore(m, slot->snap) != SE_OK)
         abort();
@@ -555,7 +584,7 @@ static size_t fz_serialize(const fz_input *in, uint8_t *buf)
 
 static void fz_cleanup(void)
 {
-    for (unsigned i = 0; i < SE_FUZZ_SLOTS; i++) {
+    for (unsigned i = 0; i < SE_FUZZ_SLOTS_MAX; i++) {
         se_snapshot_destroy(fz_slots[i].snap);
         se_machine_destroy(fz_slots[i].m);
         se_snapshot_destroy(fz_slots[i].twin_snap);
