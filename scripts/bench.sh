@@ -122,10 +122,9 @@ for e in "${engines[@]}"; do
 done
 
 # ---- Host instructions per call under callgrind -------------------------------------------
-# The workloads `sysentry bench --loop` runs. HOOK for se_syscall_batch: once tools/bench.c has
-# a `--loop batch COUNT` workload (COUNT single fuzz executions, run through se_syscall_batch)
-# and lists it in `sysentry bench --help`, it is counted here on its own; until then its row
-# says n/a. The same goes for the timed row: `sysentry bench --tsv` printing fuzz_batch_ns.
+# The workloads `sysentry bench --loop` runs. `batch` (COUNT fuzz executions through
+# se_syscall_batch) is counted when the binary lists it in `sysentry bench --help`: an older
+# build's row says n/a, as does its timed row when `sysentry bench --tsv` has no fuzz_batch_ns.
 have_valgrind=1
 command -v valgrind >/dev/null || have_valgrind=0
 if [ "$callgrind" -eq 1 ] && [ "$have_valgrind" -eq 0 ]; then

@@ -75,6 +75,26 @@ static void fuzz_exec(void *ctx, long n)
     }
 }
 
+/* The same executions through se_syscall_batch, BATCH states per call. */
+enum { BATCH = 64 };
+static void fuzz_batch(void *ctx, long n)
+{
+    emu *e = ctx;
+    static se_batch_item items[BATCH];
+    for (long done = 0; done < n;) {
+        size_t k = n - done < BATCH ? (size_t)(n - done) : BATCH;
+        for (size_t i = 0; i < k; i++)
+            items[i].user = e->u;
+        e->errors += se_syscall_batch(e->m, e->snap, items, k, NULL) != SE_OK;
+        for (size_t i = 0; i < k; i++) {
+            e->errors += items[i].status != SE_OK;
+            e->errors +=
+                se_verdict_6_6(&items[i].out.frame, false, 0, false) != items[i].out.failed_check;
+        }
+        done += (long)k;
+    }
+}
+
 static void create_destroy(void *ctx, long n)
 {
     (void)ctx;
@@ -248,8 +268,10 @@ static int bench_loop(const char *what, long n)
         emulated_syscall(&e, n);
     else if (!strcmp(what, "fuzz"))
         fuzz_exec(&e, n);
+    else if (!strcmp(what, "batch"))
+        fuzz_batch(&e, n);
     else {
-        fprintf(stderr, "sysentry bench: --loop takes pti, nopti or fuzz, not '%s'\n", what);
+        fprintf(stderr, "sysentry bench: --loop takes pti, nopti, fuzz or batch, not '%s'\n", what);
         return 2;
     }
     int errors = e.errors;
@@ -284,13 +306,14 @@ int cli_bench(int argc, char **argv)
             continue;
         }
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs("usage: sysentry bench [--tsv] [--loop pti|nopti|fuzz COUNT]\n"
+            fputs("usage: sysentry bench [--tsv] [--loop pti|nopti|fuzz|batch COUNT]\n"
                   "Measure native and emulated syscall round trips, tracing overhead and what "
                   "turning it on costs, fuzz executions per second, machine creation time and "
                   "memory. Prints figures; takes 3-5 s in a release or debug build (measured on "
                   "a 2-vCPU machine), longer under sanitizers.\n"
                   "--tsv prints the same figures as key<TAB>value lines (engine, native_ns, "
-                  "syscall_pti_ns, loop_nopti_ns, fuzz_ns, create_destroy_ms, ...; the unit "
+                  "syscall_pti_ns, loop_nopti_ns, fuzz_ns, fuzz_batch_ns, create_destroy_ms, ...; "
+                  "the unit "
                   "ends the key) instead: what scripts/bench.sh tabulates per engine.\n"
                   "--loop runs one workload COUNT times and prints nothing: what "
                   "scripts/bench.sh --callgrind counts host instructions on.\n",
@@ -359,6 +382,12 @@ int cli_bench(int argc, char **argv)
     else
         printf("%-52s %10.2f us  (%.0f k exec/s per core)\n",
                "fuzz execution (restore + syscall + verdict)", fz * 1e6, 1e-3 / fz);
+    double fb = best_per_op(fuzz_batch, &f, 2048);
+    if (tsv)
+        printf("fuzz_batch_ns\t%.1f\nerrors_fuzz_batch\t%d\n", fb * 1e9, f.errors);
+    else
+        printf("%-52s %10.2f us  (%.0f k exec/s per core)\n",
+               "  batched (se_syscall_batch, 64 per call)", fb * 1e6, 1e-3 / fb);
     se_snapshot_destroy(f.snap);
     se_machine_destroy(f.m);
     bench_tracing_cost(tsv);

@@ -12,6 +12,7 @@
 #include <sysentry/cpu.h>
 #include <sysentry/export.h>
 #include <sysentry/machine.h>
+#include <sysentry/snapshot.h>
 #include <sysentry/status.h>
 #include <sysentry/timing.h>
 
@@ -151,6 +152,40 @@ typedef struct se_outcome {
  *         failed.
  */
 SE_API se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out);
+
+/** @brief One call of se_syscall_batch(): its registers in, what se_syscall() gave out. */
+typedef struct se_batch_item {
+    se_regs user;     /**< in: the user registers of this call, as for se_syscall() */
+    se_outcome out;   /**< out: the outcome se_syscall() filled (zeroed if the call never ran) */
+    se_status status; /**< out: what se_syscall() returned for this call; ::SE_ERR_STATE with
+                           a zeroed `out` for a call the batch never reached */
+} se_batch_item;
+
+/**
+ * @brief Many syscalls in one call, the fuzzing loop: for each item in order, return to
+ * `snap` (when it is not NULL) and then se_syscall() with `items[i].user`. Every item gets the
+ * outcome and status se_syscall() gives it when called alone after the same restore: the
+ * batch changes no verdict, fault, count or cycle. A status of one call (::SE_ERR_INVALID_ARG
+ * for a bad `rip`, ::SE_ERR_LIMIT, ::SE_ERR_UNSUPPORTED) does not end the batch; the machine
+ * is left as the last call left it. With `snap` NULL the calls follow one another as
+ * consecutive se_syscall() calls do.
+ *
+ * The calls still run one engine run each: a batch saves the per-call argument and state
+ * checks, not the engine's entry and exit (docs/performance.md measures what that leaves).
+ * @param m     the machine
+ * @param snap  a snapshot of `m` to restore before every call, or NULL
+ * @param items `n` items (`user` read, `out` and `status` written); may be NULL when n is 0
+ * @param n     number of items
+ * @param ran   receives how many items ran (n unless the batch stopped early); may be NULL
+ * @return ::SE_OK when every item ran (each item's `status` says how its call went; the
+ *         machine's last error is the message of the last item whose status was not ::SE_OK);
+ *         ::SE_ERR_INVALID_ARG (NULL machine or items, or `snap` not a snapshot of `m`: nothing
+ *         ran); ::SE_ERR_STATE inside a handler or trace callback, or when a restore is refused;
+ *         ::SE_ERR_BACKEND or ::SE_ERR_NOMEM when the engine failed in a call or a restore: the
+ *         batch stops there, that item's status says so, and the items after it are not run.
+ */
+SE_API se_status se_syscall_batch(se_machine *m, const se_snapshot *snap, se_batch_item *items,
+                                  size_t n, size_t *ran);
 
 /* ---- Your own entry code (docs/embedding.md) --------------------------------------------- */
 

@@ -301,3 +301,43 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
     }
     return SE_OK;
 }
+
+se_status se_syscall_batch(se_machine *m, const se_snapshot *snap, se_batch_item *items, size_t n,
+                           size_t *ran)
+{
+    if (ran != NULL)
+        *ran = 0;
+    if (m == NULL)
+        return SE_ERR_INVALID_ARG;
+    m->err[0] = '\0';
+    if (items == NULL && n > 0)
+        return se_fail(m, SE_ERR_INVALID_ARG, "items must not be NULL");
+    for (size_t i = 0; i < n; i++) {
+        memset(&items[i].out, 0, sizeof items[i].out);
+        items[i].status = SE_ERR_STATE; /* not reached (yet) */
+    }
+    if (se_refuse_in_callback(m, "se_syscall_batch") != SE_OK)
+        return SE_ERR_STATE;
+    /* each se_syscall clears the message: keep the last failing item's for the caller */
+    char last_err[sizeof m->err];
+    last_err[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        se_status st = snap != NULL ? se_snapshot_restore(m, snap) : SE_OK;
+        if (st != SE_OK) {
+            /* a snapshot of another machine is refused before the first call; later restores
+             * fail only when the engine does */
+            items[i].status = st;
+            return st;
+        }
+        st = se_syscall(m, &items[i].user, &items[i].out);
+        items[i].status = st;
+        if (ran != NULL)
+            *ran = i + 1;
+        if (st == SE_ERR_BACKEND || st == SE_ERR_NOMEM)
+            return st; /* the machine's state is the engine's guess now: stop here */
+        if (st != SE_OK)
+            memcpy(last_err, m->err, sizeof last_err);
+    }
+    memcpy(m->err, last_err, sizeof last_err);
+    return SE_OK;
+}
