@@ -276,7 +276,7 @@ static void real_kernel(const char *version, uint64_t expect_fpu)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/kernel-%s/vmlinuz", SE_KERNEL_CACHE, version);
-    size_t len;
+    size_t len = 0;
     uint8_t *img = read_file(path, &len);
     if (img == NULL) {
         printf("SKIPPED: %s not cached (scripts/fetch-kernel.sh %s)\n", path, version);
