@@ -327,8 +327,8 @@ size_t se_track_regions(const se_machine *m, uint64_t *bytes);
  * *gen gets the snapshot's generation. */
 void se_track_save(se_machine *m, se_track_region *regions, uint8_t *dst, uint64_t *gen);
 /* Copy back from src the pages that may differ from the snapshot (gen, snap_id). */
-void se_track_restore(se_machine *m, const se_track_region *regions, size_t n, const uint8_t *src,
-                      uint64_t gen, uint64_t snap_id);
+se_status se_track_restore(se_machine *m, const se_track_region *regions, size_t n,
+                           const uint8_t *src, uint64_t gen, uint64_t snap_id);
 /* Pages restores have copied back since the machine was created (for tests). */
 static inline uint64_t se_track_copied(const se_machine *m)
 {

@@ -86,7 +86,7 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
         return se_fail(m, SE_ERR_STATE,
                        "the snapshot was taken before a kernel image was loaded: take a new one");
     /* only the pages written since (track.c); user pages that change lose their translations */
-    se_track_restore(m, s->regions, s->n_regions, s->bytes, s->track_gen, s->id);
+    se_status tst = se_track_restore(m, s->regions, s->n_regions, s->bytes, s->track_gen, s->id);
     bool cr3_changed = m->arch.cr3 != s->arch.cr3;
     /* the engine's TLB holds permissions computed under the current EFER.NXE */
     bool nxe_changed = ((m->arch.efer ^ s->arch.efer) & SE_EFER_NXE) != 0;
@@ -104,5 +104,7 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
         se_be_flush_tlb(&m->be);
     se_be_sync_nxe(&m->be); /* the saved context agrees with s->arch already: a check */
     se_be_exits_sync(&m->be);
+    if (tst != SE_OK)
+        return tst; /* out of memory for an exit: the state is restored, the message set */
     return se_hooks_sync_wp(m);
 }

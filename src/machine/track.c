@@ -129,9 +129,10 @@ void se_track_save(se_machine *m, se_track_region *regions, uint8_t *dst, uint64
     *gen = m->track_gen++;
 }
 
-void se_track_restore(se_machine *m, const se_track_region *regions, size_t n, const uint8_t *src,
-                      uint64_t gen, uint64_t snap_id)
+se_status se_track_restore(se_machine *m, const se_track_region *regions, size_t n,
+                           const uint8_t *src, uint64_t gen, uint64_t snap_id)
 {
+    se_status st = SE_OK;
     for (size_t i = 0; i < n; i++) {
         const se_track_region *r = &regions[i];
         uint64_t first = (r->pa - m->phys.base) >> SE_SHIFT;
@@ -152,12 +153,18 @@ void se_track_restore(se_machine *m, const se_track_region *regions, size_t n, c
                 m->track_copied++;
                 uint64_t va = r->va + p * SE_PAGE;
                 uc_ctl_remove_cache(m->be.uc, va, va + SE_PAGE);
+                /* the bytes come back without a store the screening sees, and may be an
+                 * encoding the engine aborts on whose exit went when it was overwritten
+                 * (hazard.c): screen them as any host write is screened */
+                if (st == SE_OK)
+                    st = se_be_st(m, se_be_hazards_update(&m->be, va, SE_PAGE));
             }
             m->pg_src[pg] = snap_id;
             m->pg_wgen[pg] = m->track_gen;
         }
         src += r->size;
     }
+    return st;
 }
 
 void se_track_free(se_machine *m)
