@@ -63,15 +63,20 @@ static void emulated_syscall(void *ctx, long n)
         e->errors += se_syscall(e->m, &e->u, &o) != SE_OK;
 }
 
+/* What a fuzzer checks after each execution: the call's status and the differential oracle. */
+static int fuzz_errors(se_status st, const se_outcome *o)
+{
+    return (st != SE_OK) + (se_verdict_6_6(&o->frame, false, 0, false) != o->failed_check);
+}
+
 static void fuzz_exec(void *ctx, long n)
 {
     emu *e = ctx;
     se_outcome o;
     for (long i = 0; i < n; i++) {
         se_snapshot_restore(e->m, e->snap);
-        e->errors += se_syscall(e->m, &e->u, &o) != SE_OK;
-        /* the differential oracle */
-        e->errors += se_verdict_6_6(&o.frame, false, 0, false) != o.failed_check;
+        se_status st = se_syscall(e->m, &e->u, &o);
+        e->errors += fuzz_errors(st, &o);
     }
 }
 
@@ -86,11 +91,8 @@ static void fuzz_batch(void *ctx, long n)
         for (size_t i = 0; i < k; i++)
             items[i].user = e->u;
         e->errors += se_syscall_batch(e->m, e->snap, items, k, NULL) != SE_OK;
-        for (size_t i = 0; i < k; i++) {
-            e->errors += items[i].status != SE_OK;
-            e->errors +=
-                se_verdict_6_6(&items[i].out.frame, false, 0, false) != items[i].out.failed_check;
-        }
+        for (size_t i = 0; i < k; i++)
+            e->errors += fuzz_errors(items[i].status, &items[i].out);
         done += (long)k;
     }
 }
@@ -258,6 +260,17 @@ static void bench_tracing_cost(bool tsv)
                (double)(after - before) / 1024);
 }
 
+/* One fuzz workload on e, timed, with its own error count: "<key>_ns" and "errors_<key>". */
+static void bench_fuzz(bool tsv, emu *e, bench_fn fn, long n, const char *key, const char *label)
+{
+    e->errors = 0;
+    double t = best_per_op(fn, e, n);
+    if (tsv)
+        printf("%s_ns\t%.1f\nerrors_%s\t%d\n", key, t * 1e9, key, e->errors);
+    else
+        printf("%-52s %10.2f us  (%.0f k exec/s per core)\n", label, t * 1e6, 1e-3 / t);
+}
+
 /* One workload, n times, nothing else: what `scripts/bench.sh --callgrind` runs under valgrind
  * twice (n and 2n) to count host instructions per call without creation or warm-up. */
 static int bench_loop(const char *what, long n)
@@ -376,18 +389,9 @@ int cli_bench(int argc, char **argv)
         se_machine_destroy(e.m);
     }
     emu f = make_emu(true);
-    double fz = best_per_op(fuzz_exec, &f, 2000);
-    if (tsv)
-        printf("fuzz_ns\t%.1f\nerrors_fuzz\t%d\n", fz * 1e9, f.errors);
-    else
-        printf("%-52s %10.2f us  (%.0f k exec/s per core)\n",
-               "fuzz execution (restore + syscall + verdict)", fz * 1e6, 1e-3 / fz);
-    double fb = best_per_op(fuzz_batch, &f, 2048);
-    if (tsv)
-        printf("fuzz_batch_ns\t%.1f\nerrors_fuzz_batch\t%d\n", fb * 1e9, f.errors);
-    else
-        printf("%-52s %10.2f us  (%.0f k exec/s per core)\n",
-               "  batched (se_syscall_batch, 64 per call)", fb * 1e6, 1e-3 / fb);
+    bench_fuzz(tsv, &f, fuzz_exec, 2000, "fuzz", "fuzz execution (restore + syscall + verdict)");
+    bench_fuzz(tsv, &f, fuzz_batch, 2048, "fuzz_batch",
+               "  batched (se_syscall_batch, 64 per call)");
     se_snapshot_destroy(f.snap);
     se_machine_destroy(f.m);
     bench_tracing_cost(tsv);
