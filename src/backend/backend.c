@@ -547,6 +547,21 @@ bool se_be_take_flush(se_backend *be)
     return true;
 }
 
+void se_be_set_cr2(se_backend *be, uint64_t value)
+{
+    /* Unicorn 2.1's uc_reg_write of CR2 shares its case with CR1 and CR3, which calls
+     * cpu_x86_update_cr3 with the value: CR3 is clobbered (and the TLB flushed). Put it back. */
+    uint64_t cr3 = se_be_reg(be, UC_X86_REG_CR3);
+    se_be_reg_set(be, UC_X86_REG_CR2, value);
+    if (se_be_reg(be, UC_X86_REG_CR3) != cr3)
+        se_be_reg_set(be, UC_X86_REG_CR3, cr3);
+}
+
+void se_be_flush_tlb_at_stop(se_backend *be)
+{
+    be->flush_pending = true;
+}
+
 void se_be_flush_tlb(se_backend *be)
 {
     if (be->in_mem_hook) {

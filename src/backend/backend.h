@@ -170,6 +170,11 @@ void se_be_reset_exception(se_backend *be);
 /* The #PF/#GP error code Unicorn computed for the last exception, when known. */
 bool se_be_last_error_code(se_backend *be, uint32_t *code);
 void se_be_flush_tlb(se_backend *be);
+/* Give the engine's CR2 a value (after a #PF that was the engine's own, not the CPU's). */
+void se_be_set_cr2(se_backend *be, uint64_t value);
+/* A flush for when the engine has stopped (the caller stops it): inside its exception
+ * delivery a flush would act on the state of the faulting access. */
+void se_be_flush_tlb_at_stop(se_backend *be);
 /* A flush asked for inside a write hook, done now that the engine stopped: true when there was
  * one (the run goes on where the engine stopped). */
 bool se_be_take_flush(se_backend *be);

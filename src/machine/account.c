@@ -244,6 +244,9 @@ static uint16_t *se_block_offsets(const se_machine *m, const se_block_info *bi)
 static uint64_t se_block_hook_sig(const se_machine *m, const se_block_info *bi)
 {
     uint64_t sig = m->trace_hooked ? 0x5bd1e9955bd1e995ull : 0;
+    /* whether its loads and stores call write hooks was decided when it was translated (wx.c) */
+    if (m->stores_hooked)
+        sig ^= 0xc2b2ae3d27d4eb4full;
     const uint16_t *offs = se_block_offsets(m, bi);
     for (uint32_t i = 0; i < bi->n_insns; i++) {
         uint64_t a = bi->start + offs[i], n;

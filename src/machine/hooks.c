@@ -402,6 +402,13 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
                               eff.noflush ? SE_COST_MOV_CR3_NOFLUSH : SE_COST_MOV_CR3_FLUSH);
             m->arch.cr3 = st.cr3;
             se_be_exits_sync(&m->be);
+            /* a guest's own root carries none of the W^X marks: stores are hooked there (the
+             * engine's MOV to CR3 ends its block, so the next block is translated anew) */
+            if (se_wx_sync(m) != SE_OK) {
+                m->run.error = SE_ERR_BACKEND;
+                uc_emu_stop(m->be.uc);
+                return;
+            }
             /* between the machine's two roots the backend loads CR3 itself and keeps the
              * engine's TLB (backend.c, "CR3 switches without a flush") */
             if (se_be_mov_to_cr3(&m->be)) {
@@ -430,8 +437,9 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             m->arch.cr0 = st.cr0;
             m->arch.efer = st.efer; /* LMA follows PG (SDM Vol. 3A §4.1.2) */
             /* SDM Vol. 3A §4.6.1: with WP = 0 supervisor writes ignore R/W, so kernel text
-             * becomes writable: its stores are screened from now on */
-            if (se_hooks_sync_wp(m) != SE_OK) {
+             * and the engine's read-only marks stop nothing: stores are screened by hooks from
+             * now on (wx.c; the engine's MOV to CR0 ends its block) */
+            if (se_wx_sync(m) != SE_OK) {
                 m->run.error = SE_ERR_BACKEND;
                 uc_emu_stop(m->be.uc);
                 return;
@@ -456,6 +464,20 @@ static void se_hook_priv(uc_engine *uc, uint64_t addr, uint32_t size, void *user
             if (msr == SE_MSR_IA32_EFER) {
                 se_be_sync_nxe(&m->be);
                 se_be_exits_sync(&m->be); /* guarded pages need NXE (hazard.c) */
+                /* the W^X marks need NXE (wx.c). The engine's WRMSR does not end its block,
+                 * whose stores were translated under the old regime: when it changes, the
+                 * instruction is completed here (NXE is the only EFER bit the engine uses
+                 * besides LMA, which cannot change) and the block ends with the RIP write */
+                bool hooked = m->stores_hooked;
+                if (se_wx_sync(m) != SE_OK) {
+                    m->run.error = SE_ERR_BACKEND;
+                    uc_emu_stop(m->be.uc);
+                    return;
+                }
+                if (hooked != m->stores_hooked) {
+                    se_skip_insn(m, h, addr);
+                    break;
+                }
             }
             /* FS/GS/KERNEL_GS_BASE: the native WRMSR that follows updates the engine too */
         }
@@ -832,7 +854,7 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
             /* a fetch from a guarded page (hazard.c): the CPU raises #UD at the hazard; code
              * elsewhere on that page the engine cannot be trusted to run. The engine's #PF
              * was its own: its CR2 and exception state go back. */
-            se_be_set(m, UC_X86_REG_CR2, m->arch.cr2);
+            se_be_set_cr2(&m->be, m->arch.cr2);
             m->run.reset_exception = true; /* after the run: not inside the engine's delivery */
             if (se_be_is_hazard(&m->be, rip) && se_hazard_reached(m, rip)) {
                 uc_emu_stop(m->be.uc);
@@ -847,8 +869,19 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
             uc_emu_stop(m->be.uc);
             return;
         }
-        if (!se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f) &&
-            se_be_pf_artifact(&m->be)) {
+        bool arch_fault = se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f);
+        if (!arch_fault && se_wx_engine_fault(m, se_be_get(m, UC_X86_REG_CR2))) {
+            /* a W^X mark's fault (wx.c): the page changed state, the instruction runs again
+             * with the guest's CR2 unchanged */
+            se_be_set_cr2(&m->be, m->arch.cr2);
+            se_uncount_from(m, rip);
+            m->run.restart = true;
+            m->run.restart_at = rip;
+            m->run.restart_exc = true;
+            uc_emu_stop(m->be.uc);
+            return;
+        }
+        if (!arch_fault && se_be_pf_artifact(&m->be)) {
             /* not the CPU's fault but the TLB partition's (backend.c): run it again */
             se_uncount_from(m, rip);
             m->run.restart = true;
@@ -960,12 +993,10 @@ static bool se_hook_invalid(uc_engine *uc, void *user)
     return true;
 }
 
-/* A guest store to the user half: screen the bytes it writes for encodings the engine cannot
- * translate (hazard.c) before any translation of them can happen. Host writes are screened
- * where they are made. The kernel half is watched only while CR0.WP = 0 (se_hooks_sync_wp):
- * with WP set its writable pages are NX (W^X) and its text read-only, so nothing it stores
- * can be fetched. */
-static void se_hook_user_write(void *user, uint64_t addr, uint64_t pa, int size, int64_t value)
+/* A guest store: screen the bytes it writes for encodings the engine cannot translate
+ * (hazard.c) before any translation of them can happen. Host writes are screened where they
+ * are made. Installed only where the engine cannot keep W^X itself (wx.c). */
+void se_hook_screen_write(void *user, uint64_t addr, uint64_t pa, int size, int64_t value)
 {
     se_machine *m = user;
     (void)pa;
@@ -990,27 +1021,6 @@ static void se_hook_user_write(void *user, uint64_t addr, uint64_t pa, int size,
     }
 }
 
-se_status se_hooks_sync_wp(se_machine *m)
-{
-    bool want = !(m->arch.cr0 & SE_CR0_WP);
-    if (want == m->kernel_write_hooked)
-        return SE_OK;
-    if (!want) {
-        se_be_unhook_writes(&m->be, m->h_kernel_write);
-        m->h_kernel_write = NULL;
-        m->kernel_write_hooked = false;
-        return SE_OK;
-    }
-    /* the same screening as for the user half (hazard.c), over the upper half */
-    uint64_t lo = m->cfg.la57 ? 0xFF00000000000000ull : 0xFFFF800000000000ull;
-    se_status st = se_be_st(m, se_be_hook_writes(&m->be, &m->h_kernel_write, se_hook_user_write, m,
-                                                 lo, UINT64_MAX, UINT64_MAX));
-    if (st != SE_OK)
-        return st;
-    m->kernel_write_hooked = true;
-    return SE_OK;
-}
-
 /* ---- installation ---------------------------------------------------------------------- */
 
 se_status se_hooks_install_global(se_machine *m)
@@ -1026,10 +1036,7 @@ se_status se_hooks_install_global(se_machine *m)
         uc_hook_add(m->be.uc, &m->h_invalid, UC_HOOK_INSN_INVALID,
                     se_uc_cb((se_uc_fn)se_hook_invalid), m, 1, 0) != UC_ERR_OK)
         return se_fail(m, SE_ERR_BACKEND, "cannot install the engine hooks");
-    return se_be_st(m,
-                    se_be_hook_writes(&m->be, &m->h_user_write, se_hook_user_write, m, 0,
-                                      m->cfg.la57 ? 0x00FFFFFFFFFFFFFFull : 0x00007FFFFFFFFFFFull,
-                                      UINT64_MAX));
+    return se_wx_sync(m); /* write hooks only where W^X cannot be kept (wx.c) */
 }
 
 void se_hooks_free(se_machine *m)

@@ -224,10 +224,15 @@ struct se_machine {
     uint64_t code_gen; /* bumped when code, labels or notes are loaded (trace cache key) */
 
     uc_hook h_syscall, h_block, h_intr, h_unmapped, h_invalid;
+    /* guest stores screened by write hooks, only where the engine cannot keep W^X (wx.c) */
     struct se_be_whook *h_user_write;
-    /* guest stores to the kernel half are screened while CR0.WP = 0 (se_hooks_sync_wp) */
     struct se_be_whook *h_kernel_write;
-    bool kernel_write_hooked;
+    bool stores_hooked; /* any write hook exists: the engine's accesses take its slow path */
+    uint8_t *pg_wx;     /* per guest RAM page: 0, SE_WX_CODE or SE_WX_DATA (wx.c) */
+    bool wx_marked;     /* the writable and executable user pages carry the W^X marks */
+    bool wx_fallback;   /* this run: a page flipped too often, the hooks screen instead */
+    uint64_t wx_flip_page;
+    unsigned wx_flips;
 
     se_symbol *syms;
     size_t n_syms;
@@ -242,8 +247,15 @@ struct se_machine {
     /* write tracking of every writable mapping for snapshots (track.c), per guest RAM page */
     uint64_t *pg_wgen; /* per page: the machine's track_gen at its last write */
     uint64_t *pg_src;  /* per page: the snapshot whose bytes it holds unwritten since, or 0 */
-    struct se_be_whook *h_track; /* the one write hook over all addresses */
-    size_t map_hit;              /* index in maps of the mapping se_mapping_hit last found */
+    struct se_be_whook *h_track; /* while a guest's own CR3 root is live (wx.c) */
+    /* dirty bits of the machine's leaves of every writable page (track.c) */
+    uint64_t **hv_pte; /* host pointers to the leaves */
+    uint32_t *hv_pg;   /* the guest RAM page each maps */
+    size_t n_hv, cap_hv;
+    uint64_t hv_map_gen; /* map_gen + 1 when hv_* was built, 0 when never */
+    uint8_t *pg_hot;     /* per page: its dirty bit is left set (track.c) */
+    size_t n_hot;
+    size_t map_hit; /* index in maps of the mapping se_mapping_hit last found */
     uint64_t track_gen;
     uint64_t track_copied; /* pages restores have copied back (tests: se_track_copied) */
     uint64_t kimage_gen;   /* bumped by loading a kernel image: older snapshots are refused */
@@ -287,9 +299,8 @@ static inline void se_be_read_regs(se_machine *m, se_regs *regs)
 }
 
 /* ---- hooks.c ---------------------------------------------------------------------------- */
-/* Screen guest stores to the kernel half for engine-abort encodings while CR0.WP = 0: W^X keeps
- * writable kernel pages NX, but with WP clear CPL0 code can write its read-only text. */
-se_status se_hooks_sync_wp(se_machine *m);
+/* The write hook that screens guest stores for engine-abort encodings (wx.c installs it). */
+void se_hook_screen_write(void *user, uint64_t addr, uint64_t pa, int size, int64_t value);
 se_status se_hooks_install_global(se_machine *m);
 se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, size_t len);
 /* Make sure the instruction `in` (decoded from the bytes now at its address) is hooked if its
@@ -325,16 +336,33 @@ void se_track_mark(se_machine *m, uint64_t va, uint64_t len);
 size_t se_track_regions(const se_machine *m, uint64_t *bytes);
 /* Copy every writable mapping to regions (se_track_regions() of them) and dst (*bytes);
  * *gen gets the snapshot's generation. */
+/* Mark written every page whose leaf has D set: the guest's stores since the last look. Before
+ * a save (older snapshots still need to know what was written before it) and a restore. */
+se_status se_track_harvest(se_machine *m);
 void se_track_save(se_machine *m, se_track_region *regions, uint8_t *dst, uint64_t *gen);
 /* Copy back from src the pages that may differ from the snapshot (gen, snap_id). */
 se_status se_track_restore(se_machine *m, const se_track_region *regions, size_t n,
                            const uint8_t *src, uint64_t gen, uint64_t snap_id);
+/* The write hook that marks pages written while a guest's own tables are live (wx.c). */
+void se_hook_track_write(void *user, uint64_t va, uint64_t pa, int size, int64_t value);
 /* Pages restores have copied back since the machine was created (for tests). */
 static inline uint64_t se_track_copied(const se_machine *m)
 {
     return m->track_copied;
 }
 void se_track_free(se_machine *m);
+
+/* ---- wx.c: stores without write hooks ---------------------------------------------------- */
+#define SE_WX_CODE 1 /* screened; read-only to the engine */
+#define SE_WX_DATA 2 /* written since screened; NX to the engine */
+/* Marks or write hooks, as CR0.WP, EFER.NXE, CR3 and the run's fallback allow; after any change
+ * of them (the hooks' regime change makes translated blocks stale: account.c). */
+se_status se_wx_sync(se_machine *m);
+/* The marks of a mapping whose leaves were (re)written. */
+void se_wx_apply(se_machine *m, const se_mapping *mp);
+/* An engine #PF at cr2 that the model allows: true if the marks caused it (the page changed
+ * state; run the instruction again). */
+bool se_wx_engine_fault(se_machine *m, uint64_t cr2);
 
 /* ---- kimage_load.c: a distribution kernel ----------------------------------------------- */
 void se_kernel_free(se_machine *m);

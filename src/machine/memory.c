@@ -53,8 +53,10 @@ static bool se_overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 static uint64_t se_pte_flags(const se_machine *m, uint32_t flags)
 {
     uint64_t f = SE_PTE_P | SE_PTE_A;
+    /* D clear: the engine's walk sets it at the first store, which is how snapshots find the
+     * pages written (track.c) */
     if (flags & SE_MAP_WRITE)
-        f |= SE_PTE_RW | SE_PTE_D;
+        f |= SE_PTE_RW;
     if (flags & SE_MAP_USER)
         f |= SE_PTE_US;
     if ((flags & SE_MAP_NOEXEC) && m->be.engine_nx)
@@ -82,6 +84,8 @@ static se_status se_set_ptes(se_machine *m, const se_mapping *mp, bool present)
         if (st != SE_OK)
             return se_fail(m, st, "cannot update page tables for 0x%" PRIx64, mp->va + off);
     }
+    if (present)
+        se_wx_apply(m, mp); /* new leaves carry no marks yet */
     return SE_OK;
 }
 

@@ -49,6 +49,14 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
 {
     se_run_state *r = &m->run;
     se_account_trim(m);
+    /* the W^X marks, or write hooks, for the state the run starts in (wx.c): a page that
+     * flipped too often in the last run gets its marks back */
+    m->wx_fallback = false;
+    m->wx_flips = 0;
+    m->wx_flip_page = 0;
+    se_status wst = se_wx_sync(m);
+    if (wst != SE_OK)
+        return wst;
     r->active = true;
     r->insns = 0;
     r->block_start_insns = 0;

@@ -43,6 +43,9 @@ se_status se_snapshot_create(se_machine *m, se_snapshot **out)
     /* mid-instruction state (a trace callback) is not one a run can resume from */
     if (se_refuse_in_callback(m, "se_snapshot_create") != SE_OK)
         return SE_ERR_STATE;
+    se_status hst = se_track_harvest(m);
+    if (hst != SE_OK)
+        return hst;
     se_snapshot *s = calloc(1, sizeof *s);
     uint64_t total = 0;
     size_t n = se_track_regions(m, &total);
@@ -85,6 +88,9 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     if (s->kimage_gen != m->kimage_gen)
         return se_fail(m, SE_ERR_STATE,
                        "the snapshot was taken before a kernel image was loaded: take a new one");
+    se_status hst = se_track_harvest(m);
+    if (hst != SE_OK)
+        return hst; /* nothing restored */
     /* only the pages written since (track.c); user pages that change lose their translations */
     se_status tst = se_track_restore(m, s->regions, s->n_regions, s->bytes, s->track_gen, s->id);
     bool cr3_changed = m->arch.cr3 != s->arch.cr3;
@@ -106,5 +112,5 @@ se_status se_snapshot_restore(se_machine *m, const se_snapshot *s)
     se_be_exits_sync(&m->be);
     if (tst != SE_OK)
         return tst; /* out of memory for an exit: the state is restored, the message set */
-    return se_hooks_sync_wp(m);
+    return se_wx_sync(m);
 }

@@ -5,10 +5,20 @@
  * One system call writes a few pages of them; a restore copies back only those.
  *
  * The state is kept per page of guest-physical RAM (pages are never freed or reused, and each
- * backs one mapping), so a mapping needs nothing set up when it is added. Guest stores are seen
- * by ONE engine write hook over all addresses (each store walks the engine's hook list, so one
- * hook rather than one per mapping), which finds the store's mapping; host writes are marked by
- * the code that makes them (se_mem_write, the portable trampolines, the kernel loader).
+ * backs one mapping), so a mapping needs nothing set up when it is added. Host writes are marked
+ * by the code that makes them (se_mem_write, the portable trampolines, the kernel loader).
+ * Guest stores are read from the dirty bits the engine's page walk sets in the machine's
+ * leaves, not from a write hook (whose mere existence sends every access through the engine's
+ * slow path: wx.c). The engine sets D when a store walks the tables, and fills its TLB with a
+ * writable entry only for a leaf whose D is set (target/i386/excp_helper.c, "only set write
+ * access if already dirty"): so D = 0 in a leaf means no store reached that page since D was
+ * cleared, provided the TLB was flushed after clearing it. Flushing costs every translation
+ * the TLB holds, so a dirty bit found set is left set and its page "hot": written, as far as
+ * the machine can tell, at every later look (se_track_harvest), and copied back by every
+ * restore, until so many pages are hot that clearing them all and one flush is cheaper
+ * (SE_TRACK_HOT_MAX), or a snapshot is taken. Leaves are created with D clear (memory.c).
+ * While a guest's own CR3 root is live, its tables' dirty bits are not the machine's to read:
+ * a write hook marks pages then (wx.c).
  *
  * A snapshot copies every page of every writable mapping once, when it is taken. A restore
  * copies back only the pages that may differ from the snapshot: those written since the
@@ -64,7 +74,7 @@ void se_track_mark(se_machine *m, uint64_t va, uint64_t len)
     }
 }
 
-static void se_hook_track_write(void *user, uint64_t va, uint64_t pa, int size, int64_t value)
+void se_hook_track_write(void *user, uint64_t va, uint64_t pa, int size, int64_t value)
 {
     se_machine *m = user;
     (void)value;
@@ -89,17 +99,99 @@ se_status se_track_init(se_machine *m)
     size_t pages = (size_t)(m->phys.size >> SE_SHIFT);
     m->pg_wgen = calloc(pages, sizeof *m->pg_wgen);
     m->pg_src = calloc(pages, sizeof *m->pg_src);
-    if (m->pg_wgen == NULL || m->pg_src == NULL)
+    m->pg_hot = calloc(pages, 1);
+    m->pg_wx = calloc(pages, 1);
+    if (m->pg_wgen == NULL || m->pg_src == NULL || m->pg_hot == NULL || m->pg_wx == NULL)
         return se_fail(m, SE_ERR_NOMEM, "out of memory tracking %zu pages of guest RAM", pages);
-    /* every linear address: the hook finds the mapping (2.1+: the backend maps the physical
-     * address back first) */
-    return se_be_st(m, se_be_hook_writes(&m->be, &m->h_track, se_hook_track_write, m, 0, UINT64_MAX,
-                                         UINT64_MAX));
+    return SE_OK;
 }
 
 static bool se_track_writable(const se_mapping *mp)
 {
     return (mp->flags & SE_MAP_WRITE) != 0;
+}
+
+/* More hot pages than this and a harvest clears them all, with one TLB flush. */
+#define SE_TRACK_HOT_MAX 64
+
+static bool se_hv_add(se_machine *m, uint64_t *pte, uint64_t pg)
+{
+    if (pte == NULL)
+        return true; /* no leaf: nothing can be stored there through the machine's tables */
+    if (m->n_hv == m->cap_hv) {
+        size_t cap = m->cap_hv ? 2 * m->cap_hv : 64;
+        uint64_t **p = realloc(m->hv_pte, cap * sizeof *p);
+        if (p == NULL)
+            return false;
+        m->hv_pte = p;
+        uint32_t *g = realloc(m->hv_pg, cap * sizeof *g);
+        if (g == NULL)
+            return false;
+        m->hv_pg = g;
+        m->cap_hv = cap;
+    }
+    m->hv_pte[m->n_hv] = pte;
+    m->hv_pg[m->n_hv++] = (uint32_t)pg;
+    return true;
+}
+
+/* The leaves of every page of every writable mapping, in each of the machine's tables. */
+static se_status se_hv_build(se_machine *m)
+{
+    m->n_hv = 0;
+    m->hv_map_gen = 0;
+    uint64_t roots[2] = {m->kpgd, m->upgd};
+    for (size_t i = 0; i < m->n_maps; i++) {
+        const se_mapping *mp = &m->maps[i];
+        if (!se_track_writable(mp))
+            continue;
+        for (uint64_t off = 0; off < mp->size; off += SE_PAGE) {
+            uint64_t pg = (mp->pa + off - m->phys.base) >> SE_SHIFT;
+            for (int r = 0; r < (m->cfg.pti ? 2 : 1); r++)
+                if (!se_hv_add(m, se_pt_leaf_ptr(&m->phys, m->levels, roots[r], mp->va + off), pg))
+                    return se_fail(m, SE_ERR_NOMEM, "out of memory tracking dirty pages");
+        }
+    }
+    m->hv_map_gen = m->map_gen + 1;
+    return SE_OK;
+}
+
+/* Clear the dirty bits of the hot pages; the caller flushes the TLB before the engine runs. */
+static void se_track_cool(se_machine *m)
+{
+    if (m->n_hot == 0)
+        return;
+    for (size_t i = 0; i < m->n_hv; i++)
+        if (m->pg_hot[m->hv_pg[i]])
+            *m->hv_pte[i] &= ~SE_PTE_D;
+    for (size_t i = 0; i < m->n_hv; i++)
+        m->pg_hot[m->hv_pg[i]] = 0;
+    m->n_hot = 0;
+}
+
+se_status se_track_harvest(se_machine *m)
+{
+    if (m->hv_map_gen != m->map_gen + 1) {
+        se_status st = se_hv_build(m);
+        if (st != SE_OK)
+            return st;
+    }
+    for (size_t i = 0; i < m->n_hv; i++) {
+        if (!(*m->hv_pte[i] & SE_PTE_D))
+            continue;
+        uint32_t pg = m->hv_pg[i];
+        m->pg_wgen[pg] = m->track_gen;
+        m->pg_src[pg] = 0;
+        if (!m->pg_hot[pg]) {
+            m->pg_hot[pg] = 1;
+            m->n_hot++;
+        }
+    }
+    if (m->n_hot > SE_TRACK_HOT_MAX) {
+        se_track_cool(m);
+        se_be_flush_tlb(&m->be);
+    }
+    return SE_OK;
 }
 
 size_t se_track_regions(const se_machine *m, uint64_t *bytes)
@@ -127,6 +219,11 @@ void se_track_save(se_machine *m, se_track_region *regions, uint8_t *dst, uint64
         dst += mp->size;
     }
     *gen = m->track_gen++;
+    /* from here on, D means written since this snapshot: restores of it copy only that */
+    if (m->n_hot > 0) {
+        se_track_cool(m);
+        se_be_flush_tlb(&m->be);
+    }
 }
 
 se_status se_track_restore(se_machine *m, const se_track_region *regions, size_t n,
@@ -171,5 +268,13 @@ void se_track_free(se_machine *m)
 {
     free(m->pg_wgen);
     free(m->pg_src);
+    free(m->pg_hot);
+    free(m->pg_wx);
+    free(m->hv_pte);
+    free(m->hv_pg);
     m->pg_wgen = m->pg_src = NULL;
+    m->pg_hot = m->pg_wx = NULL;
+    m->hv_pte = NULL;
+    m->hv_pg = NULL;
+    m->n_hv = m->cap_hv = 0;
 }

@@ -196,8 +196,11 @@ static se_status se_pt_existing(se_phys *p, unsigned levels, uint64_t root_pa, u
     return se_pt_load(p, *epa, e) && *e != 0 ? SE_OK : SE_ERR_NOT_MAPPED;
 }
 
-se_status se_pt_engine_xd(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, bool on)
+se_status se_pt_engine_mark(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va,
+                            uint64_t mark, bool on)
 {
+    if (mark != SE_PTE_ENGINE_XD && mark != SE_PTE_ENGINE_NX && mark != SE_PTE_ENGINE_RO)
+        return SE_ERR_INVALID_ARG;
     uint64_t epa, e;
     unsigned level;
     se_status st = se_pt_existing(p, levels, root_pa, va, &epa, &e, &level);
@@ -205,12 +208,38 @@ se_status se_pt_engine_xd(se_phys *p, unsigned levels, uint64_t root_pa, uint64_
         return st;
     if (level != 1 || (e & SE_PTE_P) == 0)
         return SE_ERR_NOT_MAPPED;
-    if (on && (e & SE_PTE_XD) == 0)
-        e |= SE_PTE_XD | SE_PTE_ENGINE_XD; /* an architectural XD stays the architecture's */
-    else if (!on && (e & SE_PTE_ENGINE_XD) != 0)
-        e &= ~(SE_PTE_XD | SE_PTE_ENGINE_XD);
+    const uint64_t xd_marks = SE_PTE_ENGINE_XD | SE_PTE_ENGINE_NX;
+    if (mark == SE_PTE_ENGINE_RO) {
+        if (on && (e & SE_PTE_RW) != 0)
+            e = (e & ~SE_PTE_RW) | SE_PTE_ENGINE_RO; /* a read-only leaf stays the architecture's */
+        else if (!on && (e & SE_PTE_ENGINE_RO) != 0)
+            e = (e | SE_PTE_RW) & ~SE_PTE_ENGINE_RO;
+    } else if (on) {
+        /* an architectural XD (XD without a mark) stays the architecture's */
+        if ((e & SE_PTE_XD) == 0 || (e & xd_marks) != 0)
+            e |= SE_PTE_XD | mark;
+    } else if ((e & mark) != 0) {
+        e &= ~mark;
+        if ((e & xd_marks) == 0)
+            e &= ~SE_PTE_XD;
+    }
     se_pt_store(p, epa, e);
     return SE_OK;
+}
+
+se_status se_pt_engine_xd(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, bool on)
+{
+    return se_pt_engine_mark(p, levels, root_pa, va, SE_PTE_ENGINE_XD, on);
+}
+
+uint64_t *se_pt_leaf_ptr(const se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va)
+{
+    uint64_t epa;
+    unsigned level;
+    if (!se_pt_args_ok(p, levels, root_pa, va) ||
+        se_pt_find(p, NULL, levels, root_pa, va, &epa, &level) != SE_OK || level != 1)
+        return NULL;
+    return se_phys_ptr(p, epa, sizeof(uint64_t));
 }
 
 se_status se_pt_set_present(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va,
@@ -295,8 +324,14 @@ se_fault_kind se_pt_walk(const se_phys *p, const se_paging_ctl *ctl, uint64_t cr
         uint64_t e;
         if (!se_pt_load(p, se_pt_entry_pa(table, va, level), &e))
             e = 0; /* no RAM there: nothing present */
-        if (ctl->engine_marks && (e & SE_PTE_ENGINE_XD))
-            e &= ~(SE_PTE_ENGINE_XD | SE_PTE_XD); /* the engine's, not the architecture's */
+        if (ctl->engine_marks && (e & SE_PTE_ENGINE_MARKS) != 0) {
+            /* the engine's, not the architecture's (se_pt_engine_mark) */
+            if (e & (SE_PTE_ENGINE_XD | SE_PTE_ENGINE_NX))
+                e &= ~SE_PTE_XD;
+            if (e & SE_PTE_ENGINE_RO)
+                e |= SE_PTE_RW;
+            e &= ~SE_PTE_ENGINE_MARKS;
+        }
         if ((e & SE_PTE_P) == 0)
             return se_pt_raise(fault, SE_VEC_PF, code, va, cpl); /* reserved bits not looked at */
         const bool large = se_pt_is_large(e, level);

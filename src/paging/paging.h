@@ -80,13 +80,22 @@ typedef struct se_paging_ctl {
     bool stack;          /**< not a control bit: the access uses SS (push, pop, RSP-relative),
                               so a non-canonical address raises #SS(0) instead of #GP(0) */
     bool engine_marks;   /**< not a control bit: the tables are the machine's own, where a
-                              leaf with SE_PTE_ENGINE_XD has XD for the engine only (the
-                              architectural walk ignores both bits) */
+                              leaf's engine marks (SE_PTE_ENGINE_XD, _NX, _RO) are there for
+                              the engine only: the architectural walk undoes them */
 } se_paging_ctl;
 
 /** Software-available bit 9 of a leaf in the machine's own tables: its XD bit is there for the
  * engine only (backend/hazard.c: a page whose first bytes the engine cannot translate). */
 #define SE_PTE_ENGINE_XD (1ull << 9)
+/** Software-available bit 10: XD for the engine only, because the page was written since its
+ * bytes were last screened (machine/wx.c: a writable and executable page is never both to the
+ * engine at once). Shares the XD bit with SE_PTE_ENGINE_XD; XD goes when neither is left. */
+#define SE_PTE_ENGINE_NX (1ull << 10)
+/** Software-available bit 11: R/W is clear for the engine only, so that the first store into
+ * a screened code page faults in the engine (machine/wx.c). */
+#define SE_PTE_ENGINE_RO (1ull << 11)
+/** Every engine-only mark. */
+#define SE_PTE_ENGINE_MARKS (SE_PTE_ENGINE_XD | SE_PTE_ENGINE_NX | SE_PTE_ENGINE_RO)
 
 /**
  * @brief Map one 4 KiB page va -> pa in the tables rooted at root_pa, allocating missing
@@ -118,6 +127,27 @@ se_status se_pt_map(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, 
  * @return SE_OK, SE_ERR_NOT_MAPPED when no present 4 KiB leaf maps va, SE_ERR_INVALID_ARG.
  */
 se_status se_pt_engine_xd(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va, bool on);
+
+/**
+ * @brief Set (on) or clear one engine-only mark of the 4 KiB leaf mapping va.
+ *
+ * SE_PTE_ENGINE_XD and SE_PTE_ENGINE_NX set XD (unless the leaf's XD is architectural, which
+ * stays and takes no mark); XD is cleared with the last of them. SE_PTE_ENGINE_RO clears R/W
+ * (unless R/W is architecturally clear: no mark) and sets it back when cleared. A walk with
+ * se_paging_ctl.engine_marks undoes every mark; A and D are kept.
+ * @param mark exactly one of SE_PTE_ENGINE_XD, SE_PTE_ENGINE_NX, SE_PTE_ENGINE_RO
+ * @return SE_OK, SE_ERR_NOT_MAPPED when no present 4 KiB leaf maps va, SE_ERR_INVALID_ARG.
+ */
+se_status se_pt_engine_mark(se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va,
+                            uint64_t mark, bool on);
+
+/**
+ * @brief Host pointer to the 4 KiB leaf entry (present or not) that maps va, or NULL when
+ * there is none (no table on the path, a large page, a bad argument). The pointer stays valid
+ * as long as p's host buffer: tables are never freed. Lets the machine read the A/D bits the
+ * engine's walk sets, without a walk each time.
+ */
+uint64_t *se_pt_leaf_ptr(const se_phys *p, unsigned levels, uint64_t root_pa, uint64_t va);
 
 /**
  * @brief Set or clear P in the existing leaf (4 KiB PTE, or a 2 MiB / 1 GiB PS entry) that

@@ -545,11 +545,11 @@ static void test_wp_clear_kernel_text_write_screened(void **s)
         assert_int_equal(o.path, SE_EXIT_FAULT);
         assert_int_equal(o.fault.cpl, 0);
         if (wp_clear) {
-            assert_true(m->kernel_write_hooked);
+            assert_non_null(m->h_kernel_write);
             assert_int_equal(o.fault.vector, SE_VEC_UD);
             se_assert_eq_hex("fault rip", o.fault.rip, k);
         } else {
-            assert_false(m->kernel_write_hooked);
+            assert_null(m->h_kernel_write);
             assert_int_equal(o.fault.vector, SE_VEC_PF);
             se_assert_eq_hex("cr2", o.fault.cr2, k);
             assert_true(o.fault.error_code & SE_PF_W);
@@ -662,6 +662,149 @@ static void test_nx_unavailable_keeps_pages_executable(void **s)
     assert_int_equal(o.path, SE_EXIT_FAULT);
     assert_int_equal(o.fault.vector, SE_VEC_UD);
     se_assert_eq_hex("fault rip", o.fault.rip, KPAGE);
+    se_machine_destroy(m);
+}
+
+/* ---- stores without write hooks (wx.c) ---------------------------------------------------- */
+
+/* The default machine runs without a memory-write hook (their existence alone sends every
+ * access through the engine's slow path); the writable and executable user stack carries the
+ * W^X marks instead. What takes them away brings the hooks back: CR0.WP clear, EFER.NXE clear
+ * (XD would be reserved), and they go again with the state. */
+static void test_wx_no_write_hooks_by_default(void **s)
+{
+    (void)s;
+    for (int pti = 0; pti <= 1; pti++) {
+        se_machine *m = mk_linux(pti);
+        se_regs u = user_at(UPAGE, 39);
+        se_outcome o;
+        assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+        assert_int_equal(o.path, SE_EXIT_SYSRET);
+        assert_false(m->stores_hooked);
+        assert_true(m->wx_marked);
+        uint64_t efer;
+        se_fault f;
+        assert_int_equal(se_msr_read(m, SE_MSR_IA32_EFER, &efer, &f), SE_OK);
+        assert_int_equal(se_msr_write(m, SE_MSR_IA32_EFER, efer & ~SE_EFER_NXE, &f), SE_OK);
+        assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+        assert_true(m->stores_hooked);
+        assert_false(m->wx_marked);
+        assert_int_equal(se_msr_write(m, SE_MSR_IA32_EFER, efer, &f), SE_OK);
+        assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+        assert_int_equal(o.path, SE_EXIT_SYSRET);
+        assert_false(m->stores_hooked);
+        se_machine_destroy(m);
+    }
+}
+
+/* With EFER.NXE clear the marks cannot work (XD is a reserved bit: every access to a marked
+ * page would fault): the guest's store of an engine-aborting encoding into its own writable
+ * page is screened by the hook, and its #UD comes out as with NXE set. */
+static void test_wx_nxe_clear_still_screened(void **s)
+{
+    (void)s;
+    for (int nxe = 0; nxe <= 1; nxe++) {
+        se_machine *m = mk_linux(false);
+        uint64_t efer;
+        se_fault f;
+        assert_int_equal(se_msr_read(m, SE_MSR_IA32_EFER, &efer, &f), SE_OK);
+        if (!nxe)
+            assert_int_equal(se_msr_write(m, SE_MSR_IA32_EFER, efer & ~SE_EFER_NXE, &f), SE_OK);
+        assert_int_equal(se_mem_map(m, UPAGE, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+        static const uint8_t smc[] = {
+            0xC7, 0x05, 0x06, 0x00, 0x00,
+            0x00, 0xF0, 0xA6, 0x90, 0x90, /* movl $0x9090a6f0, 0x10(%rip) */
+            0xEB, 0x04,                   /* jmp 0x10 */
+            0x90, 0x90, 0x90, 0x90,       /* 0x0c: padding */
+            0x90, 0x90, 0x90, 0x90,       /* 0x10: becomes LOCK CMPSB */
+            0x0F, 0x05,                   /* syscall */
+        };
+        assert_int_equal(se_mem_write(m, UPAGE, smc, sizeof smc), SE_OK);
+        se_run_result r = run_user(m, UPAGE, SE_OK);
+        assert_int_equal(r.reason, SE_STOP_FAULT);
+        assert_int_equal(r.fault.vector, SE_VEC_UD);
+        se_assert_eq_hex("fault rip", r.fault.rip, UPAGE + 0x10);
+        assert_int_equal(r.instructions, 2);
+        /* NXE clear: no marks at all; NXE set: the store into its own page made the page flip
+         * until the hooks took over (test_wx_self_modifying_loop) */
+        assert_int_equal(m->wx_marked, false);
+        assert_true(m->stores_hooked);
+        assert_int_equal(m->wx_fallback, nxe);
+        se_machine_destroy(m);
+    }
+}
+
+/* Code that keeps storing into its own page: each store makes the page data to the engine,
+ * each fetch code again, and after a few flips the write hooks take over for the rest of the
+ * run. Every instruction is counted once, however often it ran again after a flip. */
+static void test_wx_self_modifying_loop(void **s)
+{
+    (void)s;
+    for (int pti = 0; pti <= 1; pti++) {
+        se_machine *m = mk_linux(pti);
+        assert_int_equal(se_mem_map(m, UPAGE, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+        static const uint8_t loop[] = {
+            0xB9, 0x64, 0x00, 0x00, 0x00,       /* mov $100, %ecx */
+            0x88, 0x0D, 0x0A, 0x00, 0x00, 0x00, /* 1: mov %cl, 0x15 (this page) */
+            0xFF, 0xC9,                         /* dec %ecx */
+            0x75, 0xF6,                         /* jnz 1b */
+            0x0F, 0x05,                         /* syscall */
+        };
+        assert_int_equal(se_mem_write(m, UPAGE, loop, sizeof loop), SE_OK);
+        se_run_result r = run_user(m, UPAGE, SE_OK);
+        assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+        /* mov, 100 x (store, dec, jnz), syscall, and the entry path to the return */
+        se_run_result ref;
+        {
+            se_machine *m2 = mk_linux(pti);
+            assert_int_equal(se_mem_map(m2, UPAGE, 0x1000, SE_MAP_USER), SE_OK);
+            static const uint8_t just_syscall[] = {0x0F, 0x05};
+            assert_int_equal(se_mem_write(m2, UPAGE, just_syscall, 2), SE_OK);
+            ref = run_user(m2, UPAGE, SE_OK);
+            se_machine_destroy(m2);
+        }
+        assert_int_equal(r.instructions, ref.instructions + 1 + 300);
+        /* a store into its own page cannot complete on a page that is one or the other: the
+         * hooks took over after a few flips, not one per store */
+        assert_true(m->wx_fallback);
+        assert_true(m->wx_flips <= 16);
+        uint8_t b = 0;
+        assert_int_equal(se_mem_read(m, UPAGE + 0x15, &b, 1), SE_OK);
+        assert_int_equal(b, 1);
+        /* the next run starts with the marks again */
+        r = run_user(m, UPAGE + 0x0F, SE_OK);
+        assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+        assert_false(m->stores_hooked);
+        se_machine_destroy(m);
+    }
+}
+
+/* Kernel code (CPL0, WP set) stores an engine-aborting encoding into a writable and executable
+ * user page and jumps there: the store flips the page to data, the fetch screens it, and the
+ * CPU's #UD comes out at CPL0, with the host alive. */
+static void test_wx_kernel_store_into_user_page(void **s)
+{
+    (void)s;
+    se_machine *m = mk_linux(false);
+    assert_int_equal(se_mem_map(m, UPAGE, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+    se_regs u = user_at(UPAGE + 0x100, 39);
+    static const uint8_t sc[] = {0x0F, 0x05};
+    assert_int_equal(se_mem_write(m, UPAGE + 0x100, sc, 2), SE_OK);
+    se_outcome o;
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK); /* the page is code to the engine now */
+    assert_int_equal(o.path, SE_EXIT_SYSRET);
+    uint8_t code[] = {
+        0x48, 0xC7, 0xC0, 0x10, 0x00, 0x50, 0x00, /* mov $UPAGE + 0x10, %rax */
+        0xC7, 0x00, 0xF0, 0xA6, 0x90, 0x90,       /* movl $(lock cmpsb; nop; nop), (%rax) */
+        0xFF, 0xE0,                               /* jmp *%rax */
+    };
+    assert_int_equal(se_mem_write(m, lstar(m), code, sizeof code), SE_OK);
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+    assert_int_equal(o.path, SE_EXIT_FAULT);
+    assert_int_equal(o.fault.vector, SE_VEC_UD);
+    assert_int_equal(o.fault.cpl, 0);
+    se_assert_eq_hex("fault rip", o.fault.rip, UPAGE + 0x10);
+    assert_false(m->stores_hooked);
     se_machine_destroy(m);
 }
 
@@ -1009,6 +1152,10 @@ int main(void)
         cmocka_unit_test(test_restore_brings_back_engine_abort_encoding),
         cmocka_unit_test(test_differential_random_user_code),
         cmocka_unit_test(test_differential_random_kernel_code),
+        cmocka_unit_test(test_wx_no_write_hooks_by_default),
+        cmocka_unit_test(test_wx_nxe_clear_still_screened),
+        cmocka_unit_test(test_wx_self_modifying_loop),
+        cmocka_unit_test(test_wx_kernel_store_into_user_page),
     };
     if (getenv("SE_TEST_FILTER") != NULL)
         cmocka_set_test_filter(getenv("SE_TEST_FILTER"));

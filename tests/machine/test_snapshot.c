@@ -133,7 +133,13 @@ static void test_restore_undoes_guest_and_host_writes(void **s)
         assert_true(n >= 3);
         assert_true(n <= 8);
         assert_true(n < len / PAGE);
-        assert_int_equal(copied_by_restore(m, snap), 0); /* already the snapshot's bytes */
+        /* pages the guest stored into stay "hot" (their dirty bits are left set, track.c):
+         * the next restore copies them again, and nothing else; host-written pages not */
+        uint64_t again = copied_by_restore(m, snap);
+        assert_true(again < n);
+        free(after);
+        after = writable_bytes(m, &len2);
+        assert_memory_equal(before, after, len);
 
         /* the machine runs on from the restored state, and restores again to the same bytes */
         one_syscall(m);
@@ -147,6 +153,189 @@ static void test_restore_undoes_guest_and_host_writes(void **s)
         se_snapshot_destroy(snap);
         se_machine_destroy(m);
     }
+}
+
+/* A system call whose pt_regs and handler result carry v. */
+static void syscall_with(se_machine *m, uint64_t v)
+{
+    se_regs u;
+    memset(&u, 0, sizeof u);
+    u.rax = 39;
+    u.rbx = v, u.rdx = ~v, u.r12 = v * 3, u.r15 = v ^ 0x5555;
+    u.rip = m->lay.user_code;
+    u.rsp = m->lay.user_stack_top - 0x230;
+    u.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
+    u.cs = SE_USER_CS;
+    u.ss = SE_USER_DS;
+    se_outcome o;
+    assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+    assert_int_equal(o.path, SE_EXIT_SYSRET);
+}
+
+/* The stores a restore must undo are read from the dirty bits the engine sets (track.c). A
+ * settled machine keeps its TLB from call to call, so a page whose dirty bit was cleared while
+ * the engine still held it writable would be stored into unseen: taking the snapshot clears
+ * them, and each call after it writes the same stack and per-CPU pages with other values. */
+static void test_restore_after_settled_calls(void **s)
+{
+    (void)s;
+    for (int pti = 0; pti <= 1; pti++) {
+        se_machine *m = mk(pti);
+        syscall_with(m, 1);
+        guest_store(m, 0, 1);
+        syscall_with(m, 2);
+        size_t len, len2;
+        uint8_t *before = writable_bytes(m, &len);
+        se_snapshot *snap = NULL;
+        assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
+        for (uint64_t i = 3; i < 8; i++) {
+            syscall_with(m, i * 0x0101010101ull);
+            guest_store(m, 0, i);
+            assert_true(copied_by_restore(m, snap) > 0);
+            uint8_t *after = writable_bytes(m, &len2);
+            assert_memory_equal(before, after, len);
+            free(after);
+        }
+        free(before);
+        se_snapshot_destroy(snap);
+        se_machine_destroy(m);
+    }
+}
+
+#define MANY    0x900000ull /* 80 user data pages */
+#define N_MANY  80
+#define STORES2 0xA00000ull /* code: one store into each of them */
+
+/* A run that stores into more pages than the machine keeps "hot" (their dirty bits left set,
+ * track.c): the restore clears them all, flushes the engine's TLB, and the next run's stores
+ * into the same pages are still all seen. */
+static void test_restore_many_pages(void **s)
+{
+    (void)s;
+    static const uint8_t loop[] = {
+        0x48, 0xC7, 0xC1, N_MANY, 0x00, 0x00, 0x00, /* mov $N_MANY, %rcx */
+        0x48, 0xC7, 0xC7, 0x00,   0x00, 0x90, 0x00, /* mov $MANY, %rdi */
+        0x48, 0x89, 0x07,                           /* 1: mov %rax, (%rdi) */
+        0x48, 0x81, 0xC7, 0x00,   0x10, 0x00, 0x00, /* add $0x1000, %rdi */
+        0x48, 0xFF, 0xC9,                           /* dec %rcx */
+        0x75, 0xF1,                                 /* jnz 1b */
+    };
+    se_machine *m = mk(true);
+    assert_int_equal(se_mem_map(m, MANY, N_MANY * PAGE, SE_MAP_USER | SE_MAP_WRITE | SE_MAP_NOEXEC),
+                     SE_OK);
+    assert_int_equal(se_mem_map(m, STORES2, PAGE, SE_MAP_USER), SE_OK);
+    assert_int_equal(se_mem_write(m, STORES2, loop, sizeof loop), SE_OK);
+    size_t len, len2;
+    uint8_t *before = writable_bytes(m, &len);
+    se_snapshot *snap = NULL;
+    assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
+    for (uint64_t v = 1; v <= 3; v++) {
+        se_regs r;
+        memset(&r, 0, sizeof r);
+        r.rax = v;
+        r.rip = STORES2;
+        r.rsp = m->lay.user_stack_top - 0x100;
+        r.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
+        r.cs = SE_USER_CS;
+        r.ss = SE_USER_DS;
+        assert_int_equal(se_enter_user(m, &r), SE_OK);
+        se_run_options o;
+        memset(&o, 0, sizeof o);
+        o.stop_at[o.n_stop_at++] = STORES2 + sizeof loop;
+        se_run_result res;
+        assert_int_equal(se_run(m, &o, &res), SE_OK);
+        assert_int_equal(res.reason, SE_STOP_ADDRESS);
+        uint64_t got = 0;
+        assert_int_equal(se_mem_read(m, MANY + (N_MANY - 1) * PAGE, &got, 8), SE_OK);
+        assert_int_equal(got, v);
+        assert_true(copied_by_restore(m, snap) >= N_MANY);
+        uint8_t *after = writable_bytes(m, &len2);
+        assert_memory_equal(before, after, len);
+        free(after);
+    }
+    free(before);
+    se_snapshot_destroy(snap);
+    se_machine_destroy(m);
+}
+
+/* A copy of the machine's tables whose path to DATA is the guest's own, down to the leaf:
+ * stores there set the dirty bit of a leaf that is not the machine's. Returns the root. */
+static uint64_t foreign_root(se_machine *m)
+{
+    uint64_t table = m->kpgd, copy_root = 0, *parent = NULL;
+    for (unsigned level = m->levels; level >= 1; level--) {
+        uint64_t pa;
+        assert_int_equal(se_phys_alloc(&m->phys, PAGE, PAGE, &pa), SE_OK);
+        memcpy(se_phys_ptr(&m->phys, pa, PAGE), se_phys_ptr(&m->phys, table, PAGE), PAGE);
+        if (parent != NULL)
+            *parent = (*parent & ~SE_PT_FRAME_MASK) | pa;
+        else
+            copy_root = pa;
+        unsigned idx = (unsigned)(DATA >> (12 + 9 * (level - 1))) & 511;
+        uint64_t *e = (uint64_t *)se_phys_ptr(&m->phys, pa, PAGE) + idx;
+        if (level == 1) {
+            *e &= ~SE_PTE_D;
+            break;
+        }
+        parent = e;
+        table = *e & SE_PT_FRAME_MASK;
+    }
+    return copy_root;
+}
+
+/* Kernel code that switches to the guest's own tables and stores there: the machine cannot
+ * read those dirty bits, so a write hook tracks stores while such a root is live (wx.c), and the
+ * restore still undoes the store. */
+static void test_restore_after_store_under_guest_tables(void **s)
+{
+    (void)s;
+    se_machine *m = mk(false);
+    syscall_with(m, 1);
+    uint64_t root = foreign_root(m);
+    uint64_t kcr3 = m->arch.cr3;
+    uint8_t entry_code[] = {
+        0x48, 0xB8, 0,    0,    0,    0,    0,    0, 0, 0, /* movabs $root, %rax */
+        0x0F, 0x22, 0xD8,                                  /* mov %rax, %cr3 */
+        0x48, 0xC7, 0xC3, 0x00, 0x00, 0x60, 0x00,          /* mov $DATA, %rbx */
+        0x48, 0xC7, 0x03, 0x77, 0x00, 0x00, 0x00,          /* movq $0x77, (%rbx) */
+        0x48, 0xB8, 0,    0,    0,    0,    0,    0, 0, 0, /* movabs $kcr3, %rax */
+        0x0F, 0x22, 0xD8,                                  /* mov %rax, %cr3 */
+        0x0F, 0x0B,                                        /* ud2 */
+    };
+    memcpy(entry_code + 2, &root, 8);
+    memcpy(entry_code + 29, &kcr3, 8);
+    uint64_t entry;
+    se_fault f;
+    assert_int_equal(se_msr_read(m, SE_MSR_IA32_LSTAR, &entry, &f), SE_OK);
+    assert_int_equal(se_mem_write(m, entry, entry_code, sizeof entry_code), SE_OK);
+    size_t len, len2;
+    uint8_t *before = writable_bytes(m, &len);
+    se_snapshot *snap = NULL;
+    assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
+    for (int i = 0; i < 2; i++) {
+        se_regs u;
+        memset(&u, 0, sizeof u);
+        u.rax = 39;
+        u.rip = m->lay.user_code;
+        u.rsp = m->lay.user_stack_top - 0x230;
+        u.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
+        u.cs = SE_USER_CS;
+        u.ss = SE_USER_DS;
+        se_outcome o;
+        assert_int_equal(se_syscall(m, &u, &o), SE_OK);
+        assert_int_equal(o.path, SE_EXIT_FAULT);
+        assert_int_equal(o.fault.vector, SE_VEC_UD);
+        uint64_t v = 0;
+        assert_int_equal(se_mem_read(m, DATA, &v, 8), SE_OK);
+        assert_int_equal(v, 0x77);
+        assert_true(copied_by_restore(m, snap) > 0);
+        uint8_t *after = writable_bytes(m, &len2);
+        assert_memory_equal(before, after, len);
+        free(after);
+    }
+    free(before);
+    se_snapshot_destroy(snap);
+    se_machine_destroy(m);
 }
 
 /* One host-written byte: one page copied back, and none by the next restore. */
@@ -263,6 +452,9 @@ int main(void)
         cmocka_unit_test(test_restore_two_snapshots),
         cmocka_unit_test(test_restore_mapping_added_later),
         cmocka_unit_test(test_restore_page_unmapped_since),
+        cmocka_unit_test(test_restore_after_settled_calls),
+        cmocka_unit_test(test_restore_many_pages),
+        cmocka_unit_test(test_restore_after_store_under_guest_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

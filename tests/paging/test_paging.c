@@ -595,6 +595,63 @@ static void test_engine_xd_marks(void **state)
     env_close(&e);
 }
 
+/* The W^X marks of machine/wx.c share XD with the guard's: XD stays while either is set, an
+ * engine-only R/W clear comes back when its mark goes, and the machine's own walk sees none of
+ * them while a guest's walk takes the bits as written. */
+static void test_engine_wx_marks(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, RAM_PAGES);
+    se_paging_ctl own = make_ctl(4, CTL_WP | CTL_NXE), guest = own;
+    own.engine_marks = true;
+    uint64_t pa;
+    se_fault f;
+    const uint64_t NX = SE_PTE_ENGINE_NX, RO = SE_PTE_ENGINE_RO, GX = SE_PTE_ENGINE_XD;
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, RO, true), SE_ERR_NOT_MAPPED);
+    assert_int_equal(se_pt_map(&e.phys, 4, e.root, UA, e.frame, US | RW), SE_OK);
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, SE_PTE_RW, true),
+                     SE_ERR_INVALID_ARG);
+    /* written, unscreened: XD for the engine; a store is allowed to both */
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, NX, true), SE_OK);
+    se_assert_eq_hex("nx leaf", se_pt_leaf(&e.phys, 4, e.root, UA),
+                     e.frame | US | RW | P | SE_PTE_XD | NX);
+    assert_int_equal(se_pt_walk(&e.phys, &own, e.root, UA, SE_ACCESS_FETCH, 3, &pa, &f),
+                     SE_FAULT_NONE);
+    assert_int_equal(se_pt_walk(&e.phys, &guest, e.root, UA, SE_ACCESS_FETCH, 3, &pa, &f),
+                     SE_FAULT_FAULT);
+    /* the guard's XD on top: clearing one mark keeps XD for the other */
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, GX, true), SE_OK);
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, NX, false), SE_OK);
+    se_assert_eq_hex("guard keeps XD", se_pt_leaf(&e.phys, 4, e.root, UA),
+                     e.frame | US | RW | P | SE_PTE_XD | GX);
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, NX, true), SE_OK);
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, GX, false), SE_OK);
+    se_assert_eq_hex("nx keeps XD", se_pt_leaf(&e.phys, 4, e.root, UA),
+                     e.frame | US | RW | P | SE_PTE_XD | NX);
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, NX, false), SE_OK);
+    se_assert_eq_hex("no mark", se_pt_leaf(&e.phys, 4, e.root, UA), e.frame | US | RW | P);
+    /* screened code: R/W clear for the engine only, A and D kept */
+    uint64_t *pte = se_pt_leaf_ptr(&e.phys, 4, e.root, UA);
+    assert_non_null(pte);
+    *pte |= SE_PTE_A | SE_PTE_D;
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, RO, true), SE_OK);
+    se_assert_eq_hex("ro leaf", *pte, e.frame | US | P | SE_PTE_A | SE_PTE_D | RO);
+    assert_int_equal(se_pt_walk(&e.phys, &own, e.root, UA, W, 3, &pa, &f), SE_FAULT_NONE);
+    assert_int_equal(se_pt_walk(&e.phys, &guest, e.root, UA, W, 3, &pa, &f), SE_FAULT_FAULT);
+    se_assert_eq_hex("RO store", f.error_code, SE_PF_U | SE_PF_W | SE_PF_P);
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, RO, false), SE_OK);
+    se_assert_eq_hex("writable again", *pte, e.frame | US | RW | P | SE_PTE_A | SE_PTE_D);
+    /* an architecturally read-only leaf takes no mark, and keeps R/W clear */
+    assert_int_equal(se_pt_map(&e.phys, 4, e.root, UA, e.frame, US), SE_OK);
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, RO, true), SE_OK);
+    assert_int_equal(se_pt_engine_mark(&e.phys, 4, e.root, UA, RO, false), SE_OK);
+    se_assert_eq_hex("architectural RO", *pte, e.frame | US | P);
+    assert_int_equal(se_pt_walk(&e.phys, &own, e.root, UA, W, 3, &pa, &f), SE_FAULT_FAULT);
+    assert_null(se_pt_leaf_ptr(&e.phys, 4, e.root, UA + (1ull << 39)));
+    env_close(&e);
+}
+
 static void test_large_pages_in_construction(void **state)
 {
     (void)state;
@@ -1075,6 +1132,7 @@ int main(void)
         cmocka_unit_test(test_map_builds_permissive_intermediate_entries),
         cmocka_unit_test(test_set_present_and_leaf),
         cmocka_unit_test(test_engine_xd_marks),
+        cmocka_unit_test(test_engine_wx_marks),
         cmocka_unit_test(test_large_pages_in_construction),
         cmocka_unit_test(test_walk_optional_outputs_and_foreign_tables),
         cmocka_unit_test(test_walk_random_tables_invariants),
