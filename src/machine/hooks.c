@@ -875,6 +875,7 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
              * with the guest's CR2 unchanged */
             se_be_set_cr2(&m->be, m->arch.cr2);
             se_uncount_from(m, rip);
+            se_trace_cancel(m, rip);
             m->run.restart = true;
             m->run.restart_at = rip;
             m->run.restart_exc = true;
@@ -884,6 +885,7 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
         if (!arch_fault && se_be_pf_artifact(&m->be)) {
             /* not the CPU's fault but the TLB partition's (backend.c): run it again */
             se_uncount_from(m, rip);
+            se_trace_cancel(m, rip);
             m->run.restart = true;
             m->run.restart_at = rip;
             m->run.restart_exc = true;

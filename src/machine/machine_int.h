@@ -425,6 +425,8 @@ se_status se_trace_run_start(se_machine *m);
 void se_trace_run_end(se_machine *m);
 void se_trace_free(se_machine *m);
 void se_trace_add_dyn_cycles(se_machine *m, uint32_t cycles);
+/* The instruction at addr faulted in the engine only and runs again: its open event goes. */
+void se_trace_cancel(se_machine *m, uint64_t addr);
 
 /* ---- run.c -------------------------------------------------------------------------------- */
 se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opts);

@@ -187,6 +187,16 @@ void se_trace_begin(se_machine *m, uint64_t addr)
     m->trace->begun_addr = addr;
 }
 
+void se_trace_cancel(se_machine *m, uint64_t addr)
+{
+    se_trace_state *t = m->trace;
+    if (t == NULL || !t->open || t->ev.rip != addr)
+        return;
+    t->open = false;
+    t->index--;
+    t->begun_by_hook = false;
+}
+
 void se_trace_add_dyn_cycles(se_machine *m, uint32_t cycles)
 {
     if (m->trace != NULL && m->trace->open)

@@ -779,6 +779,36 @@ static void test_wx_self_modifying_loop(void **s)
     }
 }
 
+static void count_event(const se_trace_event *ev, void *ctx)
+{
+    (void)ev;
+    ++*(uint64_t *)ctx;
+}
+
+/* The trace shows each instruction once, even one that ran again after a W^X flip. */
+static void test_wx_trace_counts_once(void **s)
+{
+    (void)s;
+    se_machine *m = mk_linux(false);
+    assert_int_equal(se_mem_map(m, UPAGE, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+    static const uint8_t loop[] = {
+        0xB9, 0x14, 0x00, 0x00, 0x00,       /* mov $20, %ecx */
+        0x88, 0x0D, 0x0A, 0x00, 0x00, 0x00, /* 1: mov %cl, 0x15 (this page) */
+        0xFF, 0xC9,                         /* dec %ecx */
+        0x75, 0xF6,                         /* jnz 1b */
+        0x0F, 0x05,                         /* syscall */
+    };
+    assert_int_equal(se_mem_write(m, UPAGE, loop, sizeof loop), SE_OK);
+    uint64_t events = 0;
+    assert_int_equal(se_set_trace(m, count_event, &events), SE_OK);
+    se_run_result r = run_user(m, UPAGE, SE_OK);
+    assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+    assert_true(m->wx_flips > 1);
+    assert_int_equal(events, r.instructions);
+    assert_int_equal(se_set_trace(m, NULL, NULL), SE_OK);
+    se_machine_destroy(m);
+}
+
 /* Kernel code (CPL0, WP set) stores an engine-aborting encoding into a writable and executable
  * user page and jumps there: the store flips the page to data, the fetch screens it, and the
  * CPU's #UD comes out at CPL0, with the host alive. */
@@ -1155,6 +1185,7 @@ int main(void)
         cmocka_unit_test(test_wx_no_write_hooks_by_default),
         cmocka_unit_test(test_wx_nxe_clear_still_screened),
         cmocka_unit_test(test_wx_self_modifying_loop),
+        cmocka_unit_test(test_wx_trace_counts_once),
         cmocka_unit_test(test_wx_kernel_store_into_user_page),
     };
     if (getenv("SE_TEST_FILTER") != NULL)
