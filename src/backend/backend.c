@@ -27,6 +27,7 @@
  * (verified at start-up). They are the same in 2.0.1 and 2.1.1; what differs is the header of
  * struct uc_context before that copy (se_ctx_header_for). */
 enum {
+    SE_CTX_REGS = 0,          /* env->regs[16]: RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15 */
     SE_CTX_EIP = 128,         /* env->eip */
     SE_CTX_HFLAGS = 176,      /* env->hflags; CPL = bits 0-1 */
     SE_CTX_SEGS = 184,        /* env->segs[6]: ES, CS, SS, DS, FS, GS; 24 bytes each */
@@ -76,6 +77,9 @@ void se_be_reg_set(se_backend *be, int reg, uint64_t value)
     uc_reg_write(be->uc, reg, &value);
 }
 
+/* QEMU's register numbers (R_EAX..R_R15 in qemu/target/i386/cpu.h) of se_gpr_ids' order */
+static const uint8_t se_gpr_qemu[16] = {0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15};
+
 static const int se_gpr_ids[16] = {
     UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI,
     UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
@@ -84,6 +88,25 @@ static const int se_gpr_ids[16] = {
 
 void se_be_regs(se_backend *be, se_regs *r)
 {
+    if (be->use_surgery && uc_context_save(be->uc, be->ctx) == UC_ERR_OK) {
+        /* one copy of the CPU state instead of twenty register reads, each a walk through the
+         * engine's reg_read switch (docs/performance.md); RFLAGS is computed from the engine's
+         * lazy condition codes, so it still takes the API */
+        const uint8_t *d = se_ctx_data(be);
+        uint64_t g[16];
+        memcpy(g, d + SE_CTX_REGS, sizeof g);
+        r->rax = g[0], r->rcx = g[1], r->rdx = g[2], r->rbx = g[3];
+        r->rsp = g[4], r->rbp = g[5], r->rsi = g[6], r->rdi = g[7];
+        r->r8 = g[8], r->r9 = g[9], r->r10 = g[10], r->r11 = g[11];
+        r->r12 = g[12], r->r13 = g[13], r->r14 = g[14], r->r15 = g[15];
+        memcpy(&r->rip, d + SE_CTX_EIP, 8);
+        memcpy(&r->fs_base, d + SE_CTX_SEGS + 24 * SE_SEG_FS + 8, 8);
+        memcpy(&r->gs_base, d + SE_CTX_SEGS + 24 * SE_SEG_GS + 8, 8);
+        r->rflags = se_be_reg(be, UC_X86_REG_RFLAGS);
+        r->cs = be->arch->regs.cs;
+        r->ss = be->arch->regs.ss;
+        return;
+    }
     uint64_t v[16];
     void *p[16];
     for (int i = 0; i < 16; i++)
@@ -151,10 +174,32 @@ static bool se_surgery_self_check(se_backend *be)
     const uint64_t magic = 0x5eed5eed1234ull, cr3_magic = 0x5eed000ull;
     uint64_t old_rip = se_be_reg(be, UC_X86_REG_RIP);
     uint64_t old_cr3 = se_be_reg(be, UC_X86_REG_CR3);
+    uint64_t old_gpr[16], old_fs = se_be_reg(be, UC_X86_REG_FS_BASE),
+                          old_gs = se_be_reg(be, UC_X86_REG_GS_BASE);
+    for (int i = 0; i < 16; i++) {
+        old_gpr[i] = se_be_reg(be, se_gpr_ids[i]);
+        se_be_reg_set(be, se_gpr_ids[i], magic + 0x100 * (uint64_t)i);
+    }
+    se_be_reg_set(be, UC_X86_REG_FS_BASE, magic + 0x1000);
+    se_be_reg_set(be, UC_X86_REG_GS_BASE, magic + 0x2000);
     se_be_reg_set(be, UC_X86_REG_RIP, magic);
     se_be_reg_set(be, UC_X86_REG_CR3, cr3_magic); /* paging is still off: nothing is walked */
     bool ok = uc_context_save(be->uc, be->ctx) == UC_ERR_OK;
     uint8_t *d = se_ctx_data(be);
+    /* se_be_regs reads the GPRs and the FS/GS bases from saved contexts */
+    for (int i = 0; i < 16 && ok; i++) {
+        uint64_t v;
+        memcpy(&v, d + SE_CTX_REGS + 8 * se_gpr_qemu[i], 8);
+        ok = v == magic + 0x100 * (uint64_t)i;
+    }
+    uint64_t fs = 0, gs = 0;
+    memcpy(&fs, d + SE_CTX_SEGS + 24 * SE_SEG_FS + 8, 8);
+    memcpy(&gs, d + SE_CTX_SEGS + 24 * SE_SEG_GS + 8, 8);
+    ok = ok && fs == magic + 0x1000 && gs == magic + 0x2000;
+    for (int i = 0; i < 16; i++)
+        se_be_reg_set(be, se_gpr_ids[i], old_gpr[i]);
+    se_be_reg_set(be, UC_X86_REG_FS_BASE, old_fs);
+    se_be_reg_set(be, UC_X86_REG_GS_BASE, old_gs);
     uint64_t eip = 0, efer = 0, cr3 = 0;
     uint32_t hflags = 0;
     int32_t old_exc = 0;
@@ -322,6 +367,7 @@ void se_be_close(se_backend *be)
 }
 
 static se_status se_be_apply_privilege_surgery(se_backend *be);
+static se_status se_be_surgery(se_backend *be, const se_regs *w);
 
 se_status se_be_apply_privilege(se_backend *be)
 {
@@ -406,11 +452,21 @@ static bool se_be_paging_patch(se_backend *be, uint8_t *d, uint32_t *hflags)
     return flush;
 }
 
-static se_status se_be_apply_privilege_surgery(se_backend *be)
+/* The privilege surgery; with w, also the GPRs, RIP and FS/GS bases of w (outside hooks only:
+ * a RIP changed this way inside a hook would not end the block the engine is running). */
+static se_status se_be_surgery(se_backend *be, const se_regs *w)
 {
     if (uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return se_be_fail(be, SE_ERR_BACKEND, "uc_context_save failed");
     uint8_t *d = se_ctx_data(be);
+    if (w != NULL) {
+        const uint64_t g[16] = {w->rax, w->rcx, w->rdx, w->rbx, w->rsp, w->rbp, w->rsi, w->rdi,
+                                w->r8,  w->r9,  w->r10, w->r11, w->r12, w->r13, w->r14, w->r15};
+        memcpy(d + SE_CTX_REGS, g, sizeof g);
+        memcpy(d + SE_CTX_EIP, &w->rip, 8);
+        memcpy(d + SE_CTX_SEGS + 24 * SE_SEG_FS + 8, &w->fs_base, 8);
+        memcpy(d + SE_CTX_SEGS + 24 * SE_SEG_GS + 8, &w->gs_base, 8);
+    }
     uint32_t hflags;
     memcpy(&hflags, d + SE_CTX_HFLAGS, 4);
     /* only the CPL bits: both sides of every modelled transition are 64-bit code (§5.2) */
@@ -424,6 +480,23 @@ static se_status se_be_apply_privilege_surgery(se_backend *be)
     if (flush)
         se_be_flush_tlb(be);
     return SE_OK;
+}
+
+static se_status se_be_apply_privilege_surgery(se_backend *be)
+{
+    return se_be_surgery(be, NULL);
+}
+
+se_status se_be_enter(se_backend *be, const se_regs *w)
+{
+    /* RFLAGS through the API: the engine keeps its arithmetic flags lazily (cc_src, cc_op),
+     * which writing the eflags field of a context would not reset */
+    se_be_reg_set(be, UC_X86_REG_RFLAGS, w->rflags);
+    if (be->use_surgery)
+        return se_be_surgery(be, w); /* one context copy for the registers and the CPL */
+    se_be_write_gprs(be, w);
+    se_be_reg_set(be, UC_X86_REG_RIP, w->rip);
+    return se_be_apply_privilege(be);
 }
 
 /* Rewrite only the paging part of the engine's state (CR3, HF_SMAP), flushing if needed. */

@@ -151,6 +151,9 @@ se_status se_be_hook_writes(se_backend *be, se_be_whook **out, se_be_write_fn fn
 void se_be_unhook_writes(se_backend *be, se_be_whook *h);
 /* Make the engine's CPL and CS/SS (selectors and caches) match the model. */
 se_status se_be_apply_privilege(se_backend *be);
+/* Load the registers of w (GPRs, RIP, RFLAGS, FS/GS bases) and apply be->arch's privilege
+ * state, outside a run: on the surgery path in one context copy. */
+se_status se_be_enter(se_backend *be, const se_regs *w);
 /*
  * Continue at `rip` with the engine in the model's privilege state (CPL, CS/SS), RSP and RFLAGS
  * already written. `hook_len`: called from the SYSCALL instruction hook, after which Unicorn

@@ -460,16 +460,19 @@ se_status se_enter_user_internal(se_machine *m, const se_regs *r)
     a->regs.ss = SE_USER_DS;
     a->cs_cache = (se_seg_cache){.base = 0, .limit = SE_SEG_FLAT_LIMIT, .ar = SE_SEG_AR_USER_CS};
     a->ss_cache = (se_seg_cache){.base = 0, .limit = SE_SEG_FLAT_LIMIT, .ar = SE_SEG_AR_USER_SS};
-    a->kernel_gs_base = m->lay.percpu;
     a->spec_ctrl = 0;
-    a->cr3 = m->user_cr3; /* loaded into the engine with the CPL (se_be_apply_privilege) */
-    uc_x86_msr kgs = {.rid = SE_MSR_IA32_KERNEL_GS_BASE, .value = a->kernel_gs_base};
-    uc_reg_write(m->be.uc, UC_X86_REG_MSR, &kgs);
+    a->cr3 = m->user_cr3; /* loaded into the engine with the CPL (se_be_enter) */
+    /* the engine's copy follows the model's (SWAPGS runs natively on both): written only when
+     * the model's changes */
+    if (a->kernel_gs_base != m->lay.percpu || !m->kgs_synced) {
+        a->kernel_gs_base = m->lay.percpu;
+        uc_x86_msr kgs = {.rid = SE_MSR_IA32_KERNEL_GS_BASE, .value = a->kernel_gs_base};
+        uc_reg_write(m->be.uc, UC_X86_REG_MSR, &kgs);
+        m->kgs_synced = true;
+    }
     se_regs w = *r;
     w.rflags |= SE_RFLAGS_FIXED;
-    se_be_write_gprs(&m->be, &w);
-    se_be_set(m, UC_X86_REG_RIP, r->rip);
-    se_status st = se_be_st(m, se_be_apply_privilege(&m->be));
+    se_status st = se_be_st(m, se_be_enter(&m->be, &w));
     se_be_exits_sync(&m->be); /* CPL3 and the user CR3: the exits that mode can fetch */
     return st;
 }

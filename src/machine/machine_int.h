@@ -241,6 +241,7 @@ struct se_machine {
     size_t n_notes;
 
     se_hooked_insn *cr_pending; /* a MOV to CR0/CR3 whose source register is to be restored */
+    bool kgs_synced;            /* the engine's KERNEL_GS_BASE was written once: it follows */
 
     se_entry_syms sym;
     struct se_kernel_state *kern;
