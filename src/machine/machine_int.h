@@ -233,6 +233,7 @@ struct se_machine {
     bool wx_fallback;   /* this run: a page flipped too often, the hooks screen instead */
     uint64_t wx_flip_page;
     unsigned wx_flips;
+    unsigned wx_key; /* the inputs of the last se_wx_sync that succeeded (0: none yet) */
 
     se_symbol *syms;
     size_t n_syms;

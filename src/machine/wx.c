@@ -110,6 +110,11 @@ se_status se_wx_sync(se_machine *m)
     const bool wp = (m->arch.cr0 & SE_CR0_WP) != 0;
     const bool own = se_wx_own_root(m);
     const bool marks = nx && wp && own && !m->wx_fallback;
+    /* called at every run and restore: nothing to do when none of its inputs changed */
+    const unsigned key = 1u | (unsigned)nx << 1 | (unsigned)wp << 2 | (unsigned)own << 3 |
+                         (unsigned)m->wx_fallback << 4 | (unsigned)m->cfg.la57 << 5;
+    if (key == m->wx_key)
+        return SE_OK;
     if (marks != m->wx_marked)
         se_wx_set_marked(m, marks);
     const uint64_t user_hi = m->cfg.la57 ? 0x00FFFFFFFFFFFFFFull : 0x00007FFFFFFFFFFFull;
@@ -130,6 +135,7 @@ se_status se_wx_sync(se_machine *m)
         m->stores_hooked = hooked;
         m->hook_epoch++; /* blocks translated under the other regime are made again */
     }
+    m->wx_key = st == SE_OK ? key : 0;
     return st;
 }
 
