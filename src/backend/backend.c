@@ -74,6 +74,7 @@ uint64_t se_be_reg(se_backend *be, int reg)
 
 void se_be_reg_set(se_backend *be, int reg, uint64_t value)
 {
+    be->ctx_fresh = false;
     uc_reg_write(be->uc, reg, &value);
 }
 
@@ -105,6 +106,7 @@ void se_be_regs(se_backend *be, se_regs *r)
         r->rflags = se_be_reg(be, UC_X86_REG_RFLAGS);
         r->cs = be->arch->regs.cs;
         r->ss = be->arch->regs.ss;
+        be->ctx_fresh = true; /* se_be_transfer_read may restore from it */
         return;
     }
     uint64_t v[16];
@@ -454,9 +456,10 @@ static bool se_be_paging_patch(se_backend *be, uint8_t *d, uint32_t *hflags)
 
 /* The privilege surgery; with w, also the GPRs, RIP and FS/GS bases of w (outside hooks only:
  * a RIP changed this way inside a hook would not end the block the engine is running). */
-static se_status se_be_surgery(se_backend *be, const se_regs *w)
+static se_status se_be_surgery_on(se_backend *be, const se_regs *w, bool saved)
 {
-    if (uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
+    be->ctx_fresh = false;
+    if (!saved && uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return se_be_fail(be, SE_ERR_BACKEND, "uc_context_save failed");
     uint8_t *d = se_ctx_data(be);
     if (w != NULL) {
@@ -482,9 +485,39 @@ static se_status se_be_surgery(se_backend *be, const se_regs *w)
     return SE_OK;
 }
 
+static se_status se_be_surgery(se_backend *be, const se_regs *w)
+{
+    return se_be_surgery_on(be, w, false);
+}
+
 static se_status se_be_apply_privilege_surgery(se_backend *be)
 {
     return se_be_surgery(be, NULL);
+}
+
+se_status se_be_transfer_read(se_backend *be, uint64_t rip, uint64_t rsp, uint64_t rflags)
+{
+    /* be->ctx still holds the engine's state if the registers were read into it in this hook
+     * (se_be_regs) and nothing was written since: then the surgery needs no second copy out.
+     * The flag follows the backend's own writes; the RIP check catches the engine having run */
+    uint64_t eip = 0;
+    if (be->use_surgery && be->ctx_fresh)
+        memcpy(&eip, se_ctx_data(be) + SE_CTX_EIP, 8);
+    if (!be->use_surgery || !be->ctx_fresh || eip != se_be_reg(be, UC_X86_REG_RIP)) {
+        be->ctx_fresh = false;
+        se_be_reg_set(be, UC_X86_REG_RSP, rsp);
+        se_be_reg_set(be, UC_X86_REG_RFLAGS, rflags);
+        return se_be_transfer(be, rip, 0, true);
+    }
+    memcpy(se_ctx_data(be) + SE_CTX_REGS + 8 * 4, &rsp, 8); /* regs[R_ESP] */
+    se_status st = se_be_surgery_on(be, NULL, true);
+    if (st != SE_OK)
+        return st;
+    /* through the API: RFLAGS resets the lazy condition codes, and a RIP write inside a hook
+     * is what makes the engine leave the translated block */
+    se_be_reg_set(be, UC_X86_REG_RFLAGS, rflags);
+    se_be_reg_set(be, UC_X86_REG_RIP, rip);
+    return SE_OK;
 }
 
 se_status se_be_enter(se_backend *be, const se_regs *w)
@@ -502,6 +535,7 @@ se_status se_be_enter(se_backend *be, const se_regs *w)
 /* Rewrite only the paging part of the engine's state (CR3, HF_SMAP), flushing if needed. */
 static bool se_be_paging_surgery(se_backend *be)
 {
+    be->ctx_fresh = false; /* ctx is overwritten */
     if (uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return false;
     uint8_t *d = se_ctx_data(be);
@@ -594,6 +628,7 @@ void se_be_reset_exception(se_backend *be)
         se_portable_reset_exception(be);
         return;
     }
+    be->ctx_fresh = false; /* ctx is overwritten */
     if (uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return;
     int32_t none = -1;
@@ -603,6 +638,7 @@ void se_be_reset_exception(se_backend *be)
 
 bool se_be_last_error_code(se_backend *be, uint32_t *code)
 {
+    be->ctx_fresh = false; /* ctx is overwritten */
     if (!be->use_surgery || uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return false;
     int32_t ec;
@@ -669,6 +705,7 @@ void se_be_sync_nxe(se_backend *be)
     uc_x86_msr efer = {.rid = SE_MSR_IA32_EFER, .value = 0};
     uc_reg_read(be->uc, UC_X86_REG_MSR, &efer);
     uint64_t want = be->arch->efer & SE_EFER_NXE;
+    be->ctx_fresh = false; /* ctx is overwritten */
     if ((efer.value & SE_EFER_NXE) == want || uc_context_save(be->uc, be->ctx) != UC_ERR_OK)
         return;
     uint8_t *d = se_ctx_data(be);

@@ -89,6 +89,7 @@ typedef struct se_backend {
     size_t ctx_header;   /* bytes of struct uc_context before the CPU state (0: unknown) */
     bool hooks_physical; /* memory hooks see guest-physical addresses (Unicorn 2.1+) */
     bool use_surgery;
+    bool ctx_fresh; /* ctx holds the engine's state, read by se_be_regs, nothing written since */
     uint64_t phys_base, phys_size, flush_page;
     se_be_whook *whooks; /* write hooks, freed at close */
     uint64_t map_gen;    /* bumped by the machine when its mappings or page tables change */
@@ -154,6 +155,10 @@ se_status se_be_apply_privilege(se_backend *be);
 /* Load the registers of w (GPRs, RIP, RFLAGS, FS/GS bases) and apply be->arch's privilege
  * state, outside a run: on the surgery path in one context copy. */
 se_status se_be_enter(se_backend *be, const se_regs *w);
+/* Inside a hook, after se_be_regs read the registers and before anything else touched the
+ * engine: set RSP and RFLAGS, apply be->arch's privilege state and continue at rip (as
+ * se_be_transfer), reusing the copy of the CPU state that read made. */
+se_status se_be_transfer_read(se_backend *be, uint64_t rip, uint64_t rsp, uint64_t rflags);
 /*
  * Continue at `rip` with the engine in the model's privilege state (CPL, CS/SS), RSP and RFLAGS
  * already written. `hook_len`: called from the SYSCALL instruction hook, after which Unicorn

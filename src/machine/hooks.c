@@ -149,6 +149,31 @@ static void se_fault_at(se_machine *m, uint8_t vector, uint32_t code, bool has_c
     f->cpl = m->arch.cpl;
 }
 
+/* The privileged part of a model result, into m->arch. */
+static void se_commit_arch(se_machine *m, const se_cpu_state *st)
+{
+    m->arch.cpl = st->cpl;
+    m->arch.regs.cs = st->regs.cs;
+    m->arch.regs.ss = st->regs.ss;
+    m->arch.cs_cache = st->cs_cache;
+    m->arch.ss_cache = st->ss_cache;
+    m->arch.ds = st->ds, m->arch.es = st->es, m->arch.fs = st->fs, m->arch.gs = st->gs;
+    m->arch.ds_ar = st->ds_ar, m->arch.es_ar = st->es_ar;
+    m->arch.fs_ar = st->fs_ar, m->arch.gs_ar = st->gs_ar;
+}
+
+/* SYSRET and IRETQ: the registers were read (se_machine_snapshot_state) in this hook and the
+ * engine not touched since, so the transfer reuses that copy of the CPU state (backend.c). */
+static void se_commit_return(se_machine *m, const se_cpu_state *st)
+{
+    se_commit_arch(m, st);
+    (void)se_be_st(m, se_be_transfer_read(&m->be, st->regs.rip, st->regs.rsp, st->regs.rflags));
+    se_be_exits_sync(&m->be); /* another CPL: other exits are fetchable (hazard.c) */
+    m->run.ret_regs_valid = st->cpl == 3 && m->be.use_surgery;
+    if (m->run.ret_regs_valid)
+        m->run.ret_regs = st->regs;
+}
+
 /* Commit a model result (privileged part) and continue at its RIP with the engine agreeing. */
 static void se_commit_transfer(se_machine *m, const se_cpu_state *st, unsigned hook_len)
 {
@@ -283,9 +308,7 @@ static void se_do_iretq(se_machine *m, se_hooked_insn *h, se_cpu_state *st)
         return;
     }
     se_note_exit(m, SE_EXIT_IRET);
-    se_be_set(m, UC_X86_REG_RSP, st->regs.rsp);
-    se_be_set(m, UC_X86_REG_RFLAGS, st->regs.rflags);
-    se_commit_transfer(m, st, 0);
+    se_commit_return(m, st);
     if (st->cpl == 3)
         se_after_user_return(m);
 }
@@ -304,8 +327,7 @@ static void se_do_sysret(se_machine *m, se_hooked_insn *h, se_cpu_state *st)
         return;
     }
     se_note_exit(m, SE_EXIT_SYSRET);
-    se_be_set(m, UC_X86_REG_RFLAGS, st->regs.rflags);
-    se_commit_transfer(m, st, 0);
+    se_commit_return(m, st);
     if (k == SE_FAULT_TRAP) {
         /* SYSRET-9: the single-step #DB is taken at CPL3 before any user instruction */
         se_machine_record_fault(m, &f);

@@ -154,6 +154,10 @@ typedef struct se_run_state {
     /* the last SYSRET/IRETQ reached, noted before the model decides: a #GP from it still
      * says which exit the kernel took (se_outcome::chosen) */
     se_exit_path exit_chosen;
+    /* the user registers a SYSRET/IRETQ returned with, when the run stopped right there (the
+     * engine holds them: se_syscall's outcome need not copy them out again) */
+    se_regs ret_regs;
+    bool ret_regs_valid;
     se_check failed_check;
     bool verdict_from_c;
     uint64_t iret_from_block;

@@ -76,6 +76,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     r->restart_warn = false;
     r->restart_exc = false;
     r->reset_exception = false;
+    r->ret_regs_valid = false;
     r->n_kwarn = 0;
     r->cycles = 0;
     memset(r->phase_cycles, 0, sizeof r->phase_cycles);

@@ -270,7 +270,12 @@ se_status se_syscall(se_machine *m, const se_regs *user, se_outcome *out)
         out->failed_check = se_check_from_block(m, r->iret_from_block);
     out->chosen = r->exit_chosen;
     out->stop = r->reason;
-    se_be_read_regs(m, &out->user);
+    /* stopped right after the SYSRET/IRETQ that returned: the registers it gave the engine
+     * (no copy of the CPU state out again; the suite and the fuzzer were run comparing both) */
+    if (r->reason == SE_STOP_USER_RETURN && r->ret_regs_valid)
+        out->user = r->ret_regs;
+    else
+        se_be_read_regs(m, &out->user);
     out->cpl = m->arch.cpl;
     /* budget, HLT, backend errors: nothing returned and no exception, so path stays NONE */
     if (st != SE_OK)
