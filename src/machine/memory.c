@@ -167,7 +167,7 @@ void *se_host_ptr(se_machine *m, uint64_t va, size_t len)
 
 uint8_t *se_host_span(se_machine *m, uint64_t va, size_t len, size_t *got)
 {
-    const se_mapping *mp = se_find_mapping(m, va);
+    const se_mapping *mp = se_mapping_hit(m, va, false); /* the last hit first: code fetches */
     *got = 0;
     if (mp == NULL)
         return NULL;

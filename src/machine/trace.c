@@ -48,11 +48,12 @@ typedef struct se_trace_state {
 static void se_trace_sample(se_machine *m, uint8_t *cpl, uint64_t *cr3, uint64_t *gs, uint64_t *rsp,
                             uint64_t *rflags)
 {
+    static const int ids[3] = {UC_X86_REG_GS_BASE, UC_X86_REG_RSP, UC_X86_REG_RFLAGS};
     *cpl = m->arch.cpl;
     *cr3 = m->arch.cr3;
-    *gs = se_be_get(m, UC_X86_REG_GS_BASE);
-    *rsp = se_be_get(m, UC_X86_REG_RSP);
-    *rflags = se_be_get(m, UC_X86_REG_RFLAGS);
+    *gs = *rsp = *rflags = 0;
+    void *vals[3] = {gs, rsp, rflags};
+    uc_reg_read_batch(m->be.uc, (int *)ids, vals, 3); /* every instruction: one API call */
 }
 
 static void se_trace_close(se_machine *m)
@@ -114,9 +115,9 @@ static const se_trace_insn *se_trace_describe(se_machine *m, uint64_t addr)
         t->cache_gen = m->code_gen;
     }
     uint8_t buf[16];
-    size_t got = sizeof buf;
-    while (got > 0 && uc_mem_read(m->be.uc, addr, buf, got) != UC_ERR_OK)
-        got--;
+    /* through the machine's host pointers: the engine's uc_mem_read walks its memory regions,
+     * which was a fifth of a traced call */
+    size_t got = se_code_fetch(m, addr, buf, sizeof buf);
     uint64_t idx;
     if (se_hashmap_get(&t->cache, addr, &idx) && t->insns[idx].len <= got &&
         memcmp(t->insns[idx].bytes, buf, t->insns[idx].len) == 0)
@@ -151,8 +152,13 @@ static const se_trace_insn *se_trace_describe(se_machine *m, uint64_t addr)
 static void se_trace_open(se_machine *m, uint64_t addr)
 {
     se_trace_state *t = m->trace;
-    se_trace_close(m);
     se_trace_event *e = &t->ev;
+    /* the state after the previous instruction is the state before this one: sampled once */
+    bool had = t->open;
+    se_trace_close(m);
+    uint8_t cpl = e->cpl_after;
+    uint64_t cr3 = e->cr3_after, gs = e->gs_base_after, rsp = e->rsp_after,
+             rflags = e->rflags_after;
     memset(e, 0, sizeof *e);
     e->index = t->index++;
     e->rip = addr;
@@ -166,8 +172,13 @@ static void se_trace_open(se_machine *m, uint64_t addr)
     e->phase = d->len ? d->phase : se_phase_of(m, addr);
     e->cycles = d->len && d->in.cost < SE_COST_CLASS_COUNT ? m->cost[d->in.cost] : 0;
     e->note = d->note;
-    se_trace_sample(m, &e->cpl_before, &e->cr3_before, &e->gs_base_before, &e->rsp_before,
-                    &e->rflags_before);
+    if (had) {
+        e->cpl_before = cpl, e->cr3_before = cr3, e->gs_base_before = gs;
+        e->rsp_before = rsp, e->rflags_before = rflags;
+    } else {
+        se_trace_sample(m, &e->cpl_before, &e->cr3_before, &e->gs_base_before, &e->rsp_before,
+                        &e->rflags_before);
+    }
     t->open = true;
 }
 
