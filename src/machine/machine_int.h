@@ -254,10 +254,11 @@ struct se_machine {
     uint64_t *pg_wgen; /* per page: the machine's track_gen at its last write */
     uint64_t *pg_src;  /* per page: the snapshot whose bytes it holds unwritten since, or 0 */
     struct se_be_whook *h_track; /* while a guest's own CR3 root is live (wx.c) */
-    /* dirty bits of the machine's leaves of every writable page (track.c) */
-    uint64_t **hv_pte; /* host pointers to the leaves */
-    uint32_t *hv_pg;   /* the guest RAM page each maps */
+    /* dirty bits of the machine's leaves of every writable page (track.c): runs of
+     * consecutive leaves mapping consecutive pages */
+    struct se_hv_run *hv;
     size_t n_hv, cap_hv;
+    uint64_t *grp_wgen;  /* per 64 pages of guest RAM: the largest pg_wgen among them */
     uint64_t hv_map_gen; /* map_gen + 1 when hv_* was built, 0 when never */
     uint8_t *pg_hot;     /* per page: its dirty bit is left set (track.c) */
     size_t n_hot;

@@ -48,15 +48,29 @@
 #define SE_PAGE  0x1000ull
 #define SE_SHIFT 12
 
+/* Leaves of consecutive pages, consecutive in one table: their dirty bits are read in one
+ * tight loop (a kernel image has thousands of writable pages, few of them written). */
+struct se_hv_run {
+    uint64_t *pte; /* host pointer to the first leaf */
+    uint32_t pg;   /* the guest RAM page it maps; the run maps pg, pg + 1, ... */
+    uint32_t n;
+};
+
+/* Page pg of guest RAM was written now. */
+static inline void se_pg_written(se_machine *m, uint64_t pg)
+{
+    m->pg_wgen[pg] = m->track_gen;
+    m->pg_src[pg] = 0;
+    m->grp_wgen[pg >> 6] = m->track_gen;
+}
+
 /* Mark guest-physical pages [pa, pa + len) written now. */
 static inline void se_track_mark_pa(se_machine *m, uint64_t pa, uint64_t len)
 {
     uint64_t first = (pa - m->phys.base) >> SE_SHIFT;
     uint64_t last = (pa - m->phys.base + len - 1) >> SE_SHIFT;
-    for (uint64_t p = first; p <= last; p++) {
-        m->pg_wgen[p] = m->track_gen;
-        m->pg_src[p] = 0;
-    }
+    for (uint64_t p = first; p <= last; p++)
+        se_pg_written(m, p);
 }
 
 void se_track_mark(se_machine *m, uint64_t va, uint64_t len)
@@ -101,7 +115,9 @@ se_status se_track_init(se_machine *m)
     m->pg_src = calloc(pages, sizeof *m->pg_src);
     m->pg_hot = calloc(pages, 1);
     m->pg_wx = calloc(pages, 1);
-    if (m->pg_wgen == NULL || m->pg_src == NULL || m->pg_hot == NULL || m->pg_wx == NULL)
+    m->grp_wgen = calloc(pages / 64 + 1, sizeof *m->grp_wgen);
+    if (m->pg_wgen == NULL || m->pg_src == NULL || m->pg_hot == NULL || m->pg_wx == NULL ||
+        m->grp_wgen == NULL)
         return se_fail(m, SE_ERR_NOMEM, "out of memory tracking %zu pages of guest RAM", pages);
     return SE_OK;
 }
@@ -118,20 +134,23 @@ static bool se_hv_add(se_machine *m, uint64_t *pte, uint64_t pg)
 {
     if (pte == NULL)
         return true; /* no leaf: nothing can be stored there through the machine's tables */
+    if (m->n_hv > 0) {
+        struct se_hv_run *r = &m->hv[m->n_hv - 1];
+        /* at most 64 per run: a run with a dirty leaf is scanned leaf by leaf */
+        if (r->n < 64 && r->pte + r->n == pte && r->pg + r->n == pg) {
+            r->n++;
+            return true;
+        }
+    }
     if (m->n_hv == m->cap_hv) {
-        size_t cap = m->cap_hv ? 2 * m->cap_hv : 64;
-        uint64_t **p = realloc(m->hv_pte, cap * sizeof *p);
-        if (p == NULL)
+        size_t cap = m->cap_hv ? 2 * m->cap_hv : 16;
+        struct se_hv_run *n = realloc(m->hv, cap * sizeof *n);
+        if (n == NULL)
             return false;
-        m->hv_pte = p;
-        uint32_t *g = realloc(m->hv_pg, cap * sizeof *g);
-        if (g == NULL)
-            return false;
-        m->hv_pg = g;
+        m->hv = n;
         m->cap_hv = cap;
     }
-    m->hv_pte[m->n_hv] = pte;
-    m->hv_pg[m->n_hv++] = (uint32_t)pg;
+    m->hv[m->n_hv++] = (struct se_hv_run){.pte = pte, .pg = (uint32_t)pg, .n = 1};
     return true;
 }
 
@@ -161,11 +180,14 @@ static void se_track_cool(se_machine *m)
 {
     if (m->n_hot == 0)
         return;
+    for (size_t i = 0; i < m->n_hv; i++) {
+        const struct se_hv_run *r = &m->hv[i];
+        for (uint32_t k = 0; k < r->n; k++)
+            if (m->pg_hot[r->pg + k])
+                r->pte[k] &= ~SE_PTE_D;
+    }
     for (size_t i = 0; i < m->n_hv; i++)
-        if (m->pg_hot[m->hv_pg[i]])
-            *m->hv_pte[i] &= ~SE_PTE_D;
-    for (size_t i = 0; i < m->n_hv; i++)
-        m->pg_hot[m->hv_pg[i]] = 0;
+        memset(m->pg_hot + m->hv[i].pg, 0, m->hv[i].n);
     m->n_hot = 0;
 }
 
@@ -177,14 +199,29 @@ se_status se_track_harvest(se_machine *m)
             return st;
     }
     for (size_t i = 0; i < m->n_hv; i++) {
-        if (!(*m->hv_pte[i] & SE_PTE_D))
-            continue;
-        uint32_t pg = m->hv_pg[i];
-        m->pg_wgen[pg] = m->track_gen;
-        m->pg_src[pg] = 0;
-        if (!m->pg_hot[pg]) {
-            m->pg_hot[pg] = 1;
-            m->n_hot++;
+        const struct se_hv_run *r = &m->hv[i];
+        /* four lanes: the compiler keeps them in registers (or vectors) without a chain */
+        uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        uint32_t k = 0;
+        for (; k + 4 <= r->n; k += 4) {
+            a0 |= r->pte[k];
+            a1 |= r->pte[k + 1];
+            a2 |= r->pte[k + 2];
+            a3 |= r->pte[k + 3];
+        }
+        for (; k < r->n; k++)
+            a0 |= r->pte[k];
+        if (!((a0 | a1 | a2 | a3) & SE_PTE_D))
+            continue; /* the common case for most of a kernel image's data */
+        for (k = 0; k < r->n; k++) {
+            if (!(r->pte[k] & SE_PTE_D))
+                continue;
+            uint32_t pg = r->pg + k;
+            se_pg_written(m, pg);
+            if (!m->pg_hot[pg]) {
+                m->pg_hot[pg] = 1;
+                m->n_hot++;
+            }
         }
     }
     if (m->n_hot > SE_TRACK_HOT_MAX) {
@@ -237,6 +274,10 @@ se_status se_track_restore(se_machine *m, const se_track_region *regions, size_t
         uint8_t *host = se_phys_ptr(&m->phys, r->pa, r->size);
         for (uint64_t p = 0; p < pages; p++) {
             uint64_t pg = first + p;
+            if (m->grp_wgen[pg >> 6] <= gen) {
+                p += 63 - (pg & 63); /* none of its group of 64 was written since */
+                continue;
+            }
             if (m->pg_wgen[pg] <= gen || m->pg_src[pg] == snap_id)
                 continue;
             uint8_t *dst = host + p * SE_PAGE;
@@ -258,6 +299,7 @@ se_status se_track_restore(se_machine *m, const se_track_region *regions, size_t
             }
             m->pg_src[pg] = snap_id;
             m->pg_wgen[pg] = m->track_gen;
+            m->grp_wgen[pg >> 6] = m->track_gen;
         }
         src += r->size;
     }
@@ -270,11 +312,11 @@ void se_track_free(se_machine *m)
     free(m->pg_src);
     free(m->pg_hot);
     free(m->pg_wx);
-    free(m->hv_pte);
-    free(m->hv_pg);
+    free(m->hv);
+    free(m->grp_wgen);
     m->pg_wgen = m->pg_src = NULL;
     m->pg_hot = m->pg_wx = NULL;
-    m->hv_pte = NULL;
-    m->hv_pg = NULL;
+    m->hv = NULL;
+    m->grp_wgen = NULL;
     m->n_hv = m->cap_hv = 0;
 }
