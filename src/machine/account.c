@@ -352,6 +352,15 @@ static void se_block_reprice(se_machine *m, se_block_info *bi)
     bi->price_gen = m->price_gen;
 }
 
+/* Drop a block's translation from a hook or between runs; a failure to screen (out of memory)
+ * ends the run with its status. */
+static void se_account_discard(se_machine *m, uint64_t addr, uint64_t size)
+{
+    se_status st = se_discard_code(m, addr, size);
+    if (st != SE_OK && m->run.error == SE_OK)
+        m->run.error = st;
+}
+
 se_block_verdict se_account_block(se_machine *m, uint64_t addr, uint32_t size,
                                   const se_block_info **out)
 {
@@ -375,7 +384,7 @@ se_block_verdict se_account_block(se_machine *m, uint64_t addr, uint32_t size,
             se_code_fetch(m, bi->start, m->code_bytes + bi->bytes_off, bi->size);
             bi->scanned = false;
             m->code_gen++;
-            se_be_discard_code(&m->be, addr, size);
+            se_account_discard(m, addr, size);
             return SE_BLOCK_RESTART;
         }
         if (!bi->scanned)
@@ -388,7 +397,7 @@ se_block_verdict se_account_block(se_machine *m, uint64_t addr, uint32_t size,
                  * translated: the engine decides at translation which instructions call
                  * hooks, so translate it again */
                 bi->hook_sig = sig;
-                se_be_discard_code(&m->be, addr, size);
+                se_account_discard(m, addr, size);
                 return SE_BLOCK_RESTART;
             }
         }
@@ -429,7 +438,7 @@ scan:
     bi->hook_epoch = m->hook_epoch;
     if (added) {
         /* it holds an instruction the machine must act on and had not hooked yet */
-        se_be_discard_code(&m->be, addr, size);
+        se_account_discard(m, addr, size);
         return SE_BLOCK_RESTART;
     }
     return SE_BLOCK_RUN;
@@ -458,7 +467,7 @@ void se_account_trim(se_machine *m)
             drop = f1.kind == SE_FAULT_NONE && f2.kind == SE_FAULT_NONE;
         }
         if (drop) {
-            se_be_discard_code(&m->be, bi->start, bi->size);
+            se_account_discard(m, bi->start, bi->size);
             continue;
         }
         /* compact: the block's bytes and offsets move down in the arena */

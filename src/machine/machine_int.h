@@ -370,6 +370,9 @@ void se_wx_apply(se_machine *m, const se_mapping *mp);
 /* An engine #PF at cr2 that the model allows: true if the marks caused it (the page changed
  * state; run the instruction again). */
 bool se_wx_engine_fault(se_machine *m, uint64_t cr2);
+/* Drop the engine's translations of [va, va + len), which must be made from the current
+ * mode's fetches: W^X data pages in the range become screened code first. */
+se_status se_discard_code(se_machine *m, uint64_t va, uint64_t len);
 
 /* ---- kimage_load.c: a distribution kernel ----------------------------------------------- */
 void se_kernel_free(se_machine *m);

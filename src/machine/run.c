@@ -121,7 +121,9 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
             if (se_be_is_hazard(&m->be, at) && se_hazard_reached(m, at))
                 break;
             /* no longer one: translate it again, without the exit */
-            se_be_discard_code(&m->be, at, 1);
+            se_status dst = se_discard_code(m, at, 1);
+            if (dst != SE_OK && r->error == SE_OK)
+                r->error = dst;
             r->restart = true;
             r->restart_at = at;
         }

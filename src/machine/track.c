@@ -290,7 +290,9 @@ se_status se_track_restore(se_machine *m, const se_track_region *regions, size_t
                 memcpy(dst, from, SE_PAGE);
                 m->track_copied++;
                 uint64_t va = r->va + p * SE_PAGE;
-                uc_ctl_remove_cache(m->be.uc, va, va + SE_PAGE);
+                se_status dis = se_discard_code(m, va, SE_PAGE);
+                if (st == SE_OK)
+                    st = dis;
                 /* the bytes come back without a store the screening sees, and may be an
                  * encoding the engine aborts on whose exit went when it was overwritten
                  * (hazard.c): screen them as any host write is screened */

@@ -181,3 +181,33 @@ bool se_wx_engine_fault(se_machine *m, uint64_t cr2)
     se_be_flush_tlb_at_stop(&m->be); /* the caller stops the engine and runs it again */
     return true;
 }
+
+se_status se_discard_code(se_machine *m, uint64_t va, uint64_t len)
+{
+    /* Unicorn finds the translations to drop through a fetch in the current mode
+     * (uc_invalidate_tb -> get_page_addr_code): on a page that is data to the engine that fetch
+     * faults, the engine keeps the translations and is left holding the fault. Such a page
+     * becomes code first, screened as on a fetch. */
+    se_status st = SE_OK;
+    bool changed = false;
+    for (uint64_t page = va & ~(SE_PAGE - 1); m->wx_marked && len > 0 && page < va + len;
+         page += SE_PAGE) {
+        const se_mapping *mp = se_mapping_hit(m, page, false);
+        if (mp == NULL || !se_wx_mapping(mp))
+            continue;
+        uint64_t pg = (mp->pa + (page - mp->va) - m->phys.base) >> 12;
+        if (m->pg_wx[pg] != SE_WX_DATA)
+            continue;
+        if (st == SE_OK)
+            st = se_be_st(m, se_be_hazards_update(&m->be, page, SE_PAGE));
+        m->pg_wx[pg] = SE_WX_CODE;
+        se_wx_mark(m, page, SE_WX_CODE);
+        changed = true;
+        if (page + SE_PAGE < page)
+            break;
+    }
+    if (changed)
+        se_be_flush_tlb(&m->be);
+    se_be_discard_code(&m->be, va, len);
+    return st;
+}

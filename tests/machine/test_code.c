@@ -809,6 +809,49 @@ static void test_wx_trace_counts_once(void **s)
     se_machine_destroy(m);
 }
 
+/* A snapshot restore that changes a page which is data to the engine (written since its last
+ * fetch) drops the engine's translations of it, which Unicorn finds through a fetch in the
+ * current mode: the page is made screened code first. Before, that fetch faulted inside the
+ * engine, which kept the translations (the block check found them stale later; a block the
+ * cache trim had forgotten would have run its old bytes). */
+static void test_wx_restore_discards_data_page(void **s)
+{
+    (void)s;
+    for (int pti = 0; pti <= 1; pti++) {
+        se_machine *m = mk_linux(pti);
+        const uint64_t P = UPAGE, Q = UPAGE + 0x100000, R = UPAGE + 0x200000;
+        assert_int_equal(se_mem_map(m, P, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+        assert_int_equal(se_mem_map(m, Q, 0x1000, SE_MAP_USER), SE_OK);
+        assert_int_equal(se_mem_map(m, R, 0x1000, SE_MAP_USER), SE_OK);
+        static const uint8_t nops[] = {0x90, 0x90, 0x0F, 0x05};
+        assert_int_equal(se_mem_write(m, P + 0x100, nops, sizeof nops), SE_OK);
+        /* movb $0x90, P + 0x800; syscall */
+        uint8_t store[] = {0xC6, 0x04, 0x25, 0, 0, 0, 0, 0x90, 0x0F, 0x05};
+        uint32_t target = (uint32_t)(P + 0x800);
+        memcpy(store + 3, &target, 4);
+        assert_int_equal(se_mem_write(m, Q, store, sizeof store), SE_OK);
+        static const uint8_t sc[] = {0x0F, 0x05};
+        assert_int_equal(se_mem_write(m, R, sc, sizeof sc), SE_OK);
+        se_run_result r = run_user(m, P + 0x100, SE_OK); /* P: translated, code */
+        assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+        se_snapshot *snap = NULL;
+        assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
+        r = run_user(m, Q, SE_OK); /* P: data */
+        assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+        assert_int_equal(se_snapshot_restore(m, snap), SE_OK); /* P changed back */
+        const se_mapping *mp = se_mapping_hit(m, P, false);
+        assert_non_null(mp);
+        assert_int_equal(m->pg_wx[(mp->pa - m->phys.base) >> 12], SE_WX_CODE);
+        r = run_user(m, R, SE_OK);
+        assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+        assert_int_equal(m->wx_flips, 0); /* no fault of P's came out in a run elsewhere */
+        r = run_user(m, P + 0x100, SE_OK);
+        assert_int_equal(r.reason, SE_STOP_USER_RETURN);
+        se_snapshot_destroy(snap);
+        se_machine_destroy(m);
+    }
+}
+
 /* Kernel code (CPL0, WP set) stores an engine-aborting encoding into a writable and executable
  * user page and jumps there: the store flips the page to data, the fetch screens it, and the
  * CPU's #UD comes out at CPL0, with the host alive. */
@@ -1186,6 +1229,7 @@ int main(void)
         cmocka_unit_test(test_wx_nxe_clear_still_screened),
         cmocka_unit_test(test_wx_self_modifying_loop),
         cmocka_unit_test(test_wx_trace_counts_once),
+        cmocka_unit_test(test_wx_restore_discards_data_page),
         cmocka_unit_test(test_wx_kernel_store_into_user_page),
     };
     if (getenv("SE_TEST_FILTER") != NULL)
