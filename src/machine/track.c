@@ -200,19 +200,22 @@ se_status se_track_harvest(se_machine *m)
     }
     for (size_t i = 0; i < m->n_hv; i++) {
         const struct se_hv_run *r = &m->hv[i];
-        /* four lanes: the compiler keeps them in registers (or vectors) without a chain */
-        uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         uint32_t k = 0;
-        for (; k + 4 <= r->n; k += 4) {
-            a0 |= r->pte[k];
-            a1 |= r->pte[k + 1];
-            a2 |= r->pte[k + 2];
-            a3 |= r->pte[k + 3];
+        if (r->n > 8) {
+            /* a long run: one pass to see whether any leaf is dirty (the common case for most
+             * of a kernel image's data is none), four lanes without a dependency chain */
+            uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            for (; k + 4 <= r->n; k += 4) {
+                a0 |= r->pte[k];
+                a1 |= r->pte[k + 1];
+                a2 |= r->pte[k + 2];
+                a3 |= r->pte[k + 3];
+            }
+            for (; k < r->n; k++)
+                a0 |= r->pte[k];
+            if (!((a0 | a1 | a2 | a3) & SE_PTE_D))
+                continue;
         }
-        for (; k < r->n; k++)
-            a0 |= r->pte[k];
-        if (!((a0 | a1 | a2 | a3) & SE_PTE_D))
-            continue; /* the common case for most of a kernel image's data */
         for (k = 0; k < r->n; k++) {
             if (!(r->pte[k] & SE_PTE_D))
                 continue;
