@@ -48,6 +48,9 @@ typedef struct se_be_machine_ops {
      * page backs one linear page); false when no mapping holds it. Unicorn 2.1 reports stores
      * by physical address. */
     bool (*pa_to_va)(void *ctx, uint64_t pa, uint64_t *va);
+    /* Whether the engine itself can fetch va now, in the current mode: the machine's walk, and
+     * not a page the machine keeps NX to the engine alone (machine/wx.c). */
+    bool (*engine_fetchable)(void *ctx, uint64_t va);
 } se_be_machine_ops;
 
 /* A guest store seen by a write hook, at its linear address whatever the engine reports, and

@@ -184,12 +184,13 @@ void se_be_exits_sync(se_backend *be)
     size_t n = 0, n_guard = 0;
     for (size_t i = 0; set != NULL && guard != NULL && i < be->n_hazards; i++) {
         uint64_t h = be->hazards[i];
-        se_fault f1, f2;
-        be->ops.walk(be->ops.ctx, h, SE_ACCESS_FETCH, be->arch->cpl, 0, &f1);
-        be->ops.walk(be->ops.ctx, h - 1, SE_ACCESS_FETCH, be->arch->cpl, 0, &f2);
-        if (f1.kind == SE_FAULT_NONE && f2.kind == SE_FAULT_NONE)
+        /* the engine's view: a page the machine keeps NX to the engine (W^X data) is one the
+         * engine cannot fetch, whatever the architecture allows there */
+        bool here = be->ops.engine_fetchable(be->ops.ctx, h);
+        bool before = be->ops.engine_fetchable(be->ops.ctx, h - 1);
+        if (here && before)
             set[n++] = h;
-        else if (f1.kind == SE_FAULT_NONE && (be->arch->efer & SE_EFER_NXE))
+        else if (here && (be->arch->efer & SE_EFER_NXE))
             /* At a page start after a page this mode cannot fetch, an exit cannot be used:
              * the engine ends its run there with a block of no bytes whose "last page" is
              * the previous one, fetched and faulting inside the engine. Nothing can run into

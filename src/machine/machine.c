@@ -230,6 +230,14 @@ static void se_be_cb_walk(void *ctx, uint64_t va, se_access acc, uint8_t cpl, ui
     se_walk(ctx, va, acc, cpl, cr3, NULL, fault);
 }
 
+static bool se_be_cb_engine_fetchable(void *ctx, uint64_t va)
+{
+    se_machine *m = ctx;
+    se_fault f;
+    se_walk(m, va, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f);
+    return f.kind == SE_FAULT_NONE && !se_wx_engine_nx(m, va);
+}
+
 static size_t se_be_cb_code_fetch(void *ctx, uint64_t va, uint8_t *buf, size_t len)
 {
     return se_code_fetch(ctx, va, buf, len);
@@ -255,6 +263,7 @@ static se_status se_open_backend(se_machine *m)
 {
     m->be.ops = (se_be_machine_ops){.ctx = m,
                                     .walk = se_be_cb_walk,
+                                    .engine_fetchable = se_be_cb_engine_fetchable,
                                     .code_fetch = se_be_cb_code_fetch,
                                     .wrote = se_be_cb_wrote,
                                     .guard = se_be_cb_guard,

@@ -237,7 +237,8 @@ struct se_machine {
     bool wx_fallback;   /* this run: a page flipped too often, the hooks screen instead */
     uint64_t wx_flip_page;
     unsigned wx_flips;
-    unsigned wx_key; /* the inputs of the last se_wx_sync that succeeded (0: none yet) */
+    unsigned wx_key;     /* the inputs of the last se_wx_sync that succeeded (0: none yet) */
+    bool wx_exits_stale; /* a page changed between code and data: re-sync the engine's exits */
 
     se_symbol *syms;
     size_t n_syms;
@@ -370,6 +371,11 @@ void se_wx_apply(se_machine *m, const se_mapping *mp);
 /* An engine #PF at cr2 that the model allows: true if the marks caused it (the page changed
  * state; run the instruction again). */
 bool se_wx_engine_fault(se_machine *m, uint64_t cr2);
+/* va is on a page the machine keeps NX to the engine alone (a W^X data page). */
+bool se_wx_engine_nx(se_machine *m, uint64_t va);
+/* The engine's exits follow which pages it can fetch (hazard.c): after a page changed between
+ * code and data, at the next (re)start of the engine. */
+void se_wx_exits_sync_pending(se_machine *m);
 /* Drop the engine's translations of [va, va + len), which must be made from the current
  * mode's fetches: W^X data pages in the range become screened code first. */
 se_status se_discard_code(se_machine *m, uint64_t va, uint64_t len);

@@ -55,6 +55,9 @@ static bool se_wx_own_root(const se_machine *m)
 /* Put the marks of state (0: none) in every table of the machine that maps the page. */
 static void se_wx_mark(se_machine *m, uint64_t va, uint8_t state)
 {
+    /* what the engine can fetch changed: its exits and guards follow (hazard.c), not from
+     * inside the engine's exception delivery, where a TLB flush misleads it */
+    m->wx_exits_stale = true;
     uint64_t roots[2] = {m->kpgd, m->upgd};
     for (int i = 0; i < (m->cfg.pti ? 2 : 1); i++) {
         se_pt_engine_mark(&m->phys, m->levels, roots[i], va, SE_PTE_ENGINE_RO, state == SE_WX_CODE);
@@ -210,4 +213,23 @@ se_status se_discard_code(se_machine *m, uint64_t va, uint64_t len)
         se_be_flush_tlb(&m->be);
     se_be_discard_code(&m->be, va, len);
     return st;
+}
+
+bool se_wx_engine_nx(se_machine *m, uint64_t va)
+{
+    if (!m->wx_marked)
+        return false;
+    const se_mapping *mp = se_mapping_hit(m, va, false);
+    if (mp == NULL || !se_wx_mapping(mp))
+        return false;
+    return m->pg_wx[(mp->pa + (va - mp->va) - m->phys.base) >> 12] == SE_WX_DATA;
+}
+
+void se_wx_exits_sync_pending(se_machine *m)
+{
+    if (!m->wx_exits_stale)
+        return;
+    m->wx_exits_stale = false;
+    se_be_note_tables_changed(&m->be); /* part of the exits' key */
+    se_be_exits_sync(&m->be);
 }

@@ -852,6 +852,50 @@ static void test_wx_restore_discards_data_page(void **s)
     }
 }
 
+/* An engine-aborting encoding at the first byte of a page whose previous page is mapped and
+ * writable, so that to the machine's walk it is fetchable, but that is data to the engine (W^X,
+ * written since its last fetch): the engine could not translate the exit's empty block there
+ * (its "last page" is that previous page), so the hazard's page is guarded as after an unmapped
+ * page, and the CPU's #UD comes out. With the previous page code to the engine, the exit works. */
+static void test_wx_page_start_hazard_after_data_page(void **s)
+{
+    (void)s;
+    const uint64_t A = 0x540000, B = A + 0x1000; /* one writable and executable mapping */
+    for (int pti = 0; pti <= 1; pti++) {
+        se_machine *m = mk_linux(pti);
+        assert_int_equal(se_mem_map(m, A, 0x2000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
+        assert_int_equal(se_mem_map(m, UPAGE, 0x1000, SE_MAP_USER), SE_OK);
+        static const uint8_t lock_cmpsb[4] = {0xF0, 0xA6, 0x90, 0x90};
+        assert_int_equal(se_mem_write(m, B, lock_cmpsb, 4), SE_OK);
+        /* movb $1, A + 0x10 (A becomes data); jmp *%rbx */
+        uint8_t code[] = {0xC6, 0x04, 0x25, 0, 0, 0, 0, 0x01, 0xFF, 0xE3};
+        uint32_t a = (uint32_t)(A + 0x10);
+        memcpy(code + 3, &a, 4);
+        assert_int_equal(se_mem_write(m, UPAGE, code, sizeof code), SE_OK);
+        se_regs u = user_at(UPAGE, 39);
+        u.rbx = B;
+        se_run_result r = run_regs(m, &u, SE_OK);
+        assert_int_equal(r.reason, SE_STOP_FAULT);
+        assert_int_equal(r.fault.vector, SE_VEC_UD);
+        assert_int_equal(r.fault.cpl, 3);
+        se_assert_eq_hex("fault rip", r.fault.rip, B);
+        assert_int_equal(r.instructions, 2);
+        /* the engine never fetched from A: an exit at B would have made it translate an empty
+         * block whose last page is A, faulting inside its translator (the page-start case of
+         * docs/fuzzing.md) */
+        const se_mapping *mp = se_mapping_hit(m, A, false);
+        assert_non_null(mp);
+        assert_int_equal(m->pg_wx[(mp->pa - m->phys.base) >> 12], SE_WX_DATA);
+        /* again, straight to the jump: the same #UD */
+        u.rip = UPAGE + 8;
+        r = run_regs(m, &u, SE_OK);
+        assert_int_equal(r.reason, SE_STOP_FAULT);
+        assert_int_equal(r.fault.vector, SE_VEC_UD);
+        se_assert_eq_hex("fault rip", r.fault.rip, B);
+        se_machine_destroy(m);
+    }
+}
+
 /* Kernel code (CPL0, WP set) stores an engine-aborting encoding into a writable and executable
  * user page and jumps there: the store flips the page to data, the fetch screens it, and the
  * CPU's #UD comes out at CPL0, with the host alive. */
@@ -1230,6 +1274,7 @@ int main(void)
         cmocka_unit_test(test_wx_self_modifying_loop),
         cmocka_unit_test(test_wx_trace_counts_once),
         cmocka_unit_test(test_wx_restore_discards_data_page),
+        cmocka_unit_test(test_wx_page_start_hazard_after_data_page),
         cmocka_unit_test(test_wx_kernel_store_into_user_page),
     };
     if (getenv("SE_TEST_FILTER") != NULL)
