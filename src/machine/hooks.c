@@ -177,14 +177,7 @@ static void se_commit_return(se_machine *m, const se_cpu_state *st)
 /* Commit a model result (privileged part) and continue at its RIP with the engine agreeing. */
 static void se_commit_transfer(se_machine *m, const se_cpu_state *st, unsigned hook_len)
 {
-    m->arch.cpl = st->cpl;
-    m->arch.regs.cs = st->regs.cs;
-    m->arch.regs.ss = st->regs.ss;
-    m->arch.cs_cache = st->cs_cache;
-    m->arch.ss_cache = st->ss_cache;
-    m->arch.ds = st->ds, m->arch.es = st->es, m->arch.fs = st->fs, m->arch.gs = st->gs;
-    m->arch.ds_ar = st->ds_ar, m->arch.es_ar = st->es_ar;
-    m->arch.fs_ar = st->fs_ar, m->arch.gs_ar = st->gs_ar;
+    se_commit_arch(m, st);
     (void)se_be_st(m, se_be_transfer(&m->be, st->regs.rip, hook_len, true));
     se_be_exits_sync(&m->be); /* another CPL: other exits are fetchable (hazard.c) */
 }
@@ -856,6 +849,18 @@ static bool se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
     return false;
 }
 
+/* A #PF that was the engine's own, not the CPU's: the instruction at rip runs again, counted
+ * and traced once, with the engine's exception state cleared before it does. */
+static void se_rerun_after_engine_fault(se_machine *m, uint64_t rip)
+{
+    se_uncount_from(m, rip);
+    se_trace_cancel(m, rip);
+    m->run.restart = true;
+    m->run.restart_at = rip;
+    m->run.restart_exc = true;
+    uc_emu_stop(m->be.uc);
+}
+
 static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
     se_machine *m = user;
@@ -896,25 +901,14 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
         }
         bool arch_fault = se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f);
         if (!arch_fault && se_wx_engine_fault(m, se_be_get(m, UC_X86_REG_CR2))) {
-            /* a W^X mark's fault (wx.c): the page changed state, the instruction runs again
-             * with the guest's CR2 unchanged */
+            /* a W^X mark's fault (wx.c): the page changed state; the guest's CR2 stays */
             se_be_set_cr2(&m->be, m->arch.cr2);
-            se_uncount_from(m, rip);
-            se_trace_cancel(m, rip);
-            m->run.restart = true;
-            m->run.restart_at = rip;
-            m->run.restart_exc = true;
-            uc_emu_stop(m->be.uc);
+            se_rerun_after_engine_fault(m, rip);
             return;
         }
         if (!arch_fault && se_be_pf_artifact(&m->be)) {
-            /* not the CPU's fault but the TLB partition's (backend.c): run it again */
-            se_uncount_from(m, rip);
-            se_trace_cancel(m, rip);
-            m->run.restart = true;
-            m->run.restart_at = rip;
-            m->run.restart_exc = true;
-            uc_emu_stop(m->be.uc);
+            /* not the CPU's fault but the TLB partition's (backend.c) */
+            se_rerun_after_engine_fault(m, rip);
             return;
         }
         f.rip = rip;

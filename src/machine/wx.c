@@ -52,6 +52,17 @@ static bool se_wx_own_root(const se_machine *m)
     return root == m->kpgd || (m->cfg.pti && root == m->upgd);
 }
 
+/* The W^X state of va's page, or NULL when the marks are off or the page carries none. */
+static uint8_t *se_wx_state(se_machine *m, uint64_t va)
+{
+    if (!m->wx_marked)
+        return NULL;
+    const se_mapping *mp = se_mapping_hit(m, va, false);
+    if (mp == NULL || !se_wx_mapping(mp))
+        return NULL;
+    return &m->pg_wx[(mp->pa + (va - mp->va) - m->phys.base) >> 12];
+}
+
 /* Put the marks of state (0: none) in every table of the machine that maps the page. */
 static void se_wx_mark(se_machine *m, uint64_t va, uint8_t state)
 {
@@ -144,16 +155,11 @@ se_status se_wx_sync(se_machine *m)
 
 bool se_wx_engine_fault(se_machine *m, uint64_t cr2)
 {
-    if (!m->wx_marked)
-        return false;
-    const se_mapping *mp = se_mapping_hit(m, cr2, false);
-    if (mp == NULL || !se_wx_mapping(mp))
+    uint8_t *ps = se_wx_state(m, cr2);
+    if (ps == NULL || *ps == 0)
         return false;
     uint64_t va = cr2 & ~(SE_PAGE - 1);
-    uint64_t pg = (mp->pa + (va - mp->va) - m->phys.base) >> 12;
-    uint8_t state = m->pg_wx[pg];
-    if (state == 0)
-        return false;
+    uint8_t state = *ps;
     /* a fault of another cause on such a page (the TLB partition's, backend.c) is not ours:
      * code faults on a store only, data on a fetch only */
     uint32_t code;
@@ -179,7 +185,7 @@ bool se_wx_engine_fault(se_machine *m, uint64_t cr2)
         return true;
     }
     state = state == SE_WX_DATA ? SE_WX_CODE : SE_WX_DATA;
-    m->pg_wx[pg] = state;
+    *ps = state;
     se_wx_mark(m, va, state);
     se_be_flush_tlb_at_stop(&m->be); /* the caller stops the engine and runs it again */
     return true;
@@ -193,17 +199,13 @@ se_status se_discard_code(se_machine *m, uint64_t va, uint64_t len)
      * becomes code first, screened as on a fetch. */
     se_status st = SE_OK;
     bool changed = false;
-    for (uint64_t page = va & ~(SE_PAGE - 1); m->wx_marked && len > 0 && page < va + len;
-         page += SE_PAGE) {
-        const se_mapping *mp = se_mapping_hit(m, page, false);
-        if (mp == NULL || !se_wx_mapping(mp))
-            continue;
-        uint64_t pg = (mp->pa + (page - mp->va) - m->phys.base) >> 12;
-        if (m->pg_wx[pg] != SE_WX_DATA)
+    for (uint64_t page = va & ~(SE_PAGE - 1); len > 0 && page < va + len; page += SE_PAGE) {
+        uint8_t *ps = se_wx_state(m, page);
+        if (ps == NULL || *ps != SE_WX_DATA)
             continue;
         if (st == SE_OK)
             st = se_be_st(m, se_be_hazards_update(&m->be, page, SE_PAGE));
-        m->pg_wx[pg] = SE_WX_CODE;
+        *ps = SE_WX_CODE;
         se_wx_mark(m, page, SE_WX_CODE);
         changed = true;
         if (page + SE_PAGE < page)
@@ -217,12 +219,8 @@ se_status se_discard_code(se_machine *m, uint64_t va, uint64_t len)
 
 bool se_wx_engine_nx(se_machine *m, uint64_t va)
 {
-    if (!m->wx_marked)
-        return false;
-    const se_mapping *mp = se_mapping_hit(m, va, false);
-    if (mp == NULL || !se_wx_mapping(mp))
-        return false;
-    return m->pg_wx[(mp->pa + (va - mp->va) - m->phys.base) >> 12] == SE_WX_DATA;
+    const uint8_t *ps = se_wx_state(m, va);
+    return ps != NULL && *ps == SE_WX_DATA;
 }
 
 void se_wx_exits_sync_pending(se_machine *m)

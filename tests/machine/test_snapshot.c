@@ -61,7 +61,8 @@ static void guest_store(se_machine *m, uint64_t off, uint64_t rax)
     assert_int_equal(res.reason, SE_STOP_ADDRESS);
 }
 
-static void one_syscall(se_machine *m)
+/* getppid from the machine's user code page. */
+static se_regs user_regs(const se_machine *m)
 {
     se_regs u;
     memset(&u, 0, sizeof u);
@@ -71,6 +72,12 @@ static void one_syscall(se_machine *m)
     u.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
     u.cs = SE_USER_CS;
     u.ss = SE_USER_DS;
+    return u;
+}
+
+static void one_syscall(se_machine *m)
+{
+    se_regs u = user_regs(m);
     se_outcome o;
     assert_int_equal(se_syscall(m, &u, &o), SE_OK);
     assert_int_equal(o.path, SE_EXIT_SYSRET);
@@ -158,15 +165,8 @@ static void test_restore_undoes_guest_and_host_writes(void **s)
 /* A system call whose pt_regs and handler result carry v. */
 static void syscall_with(se_machine *m, uint64_t v)
 {
-    se_regs u;
-    memset(&u, 0, sizeof u);
-    u.rax = 39;
+    se_regs u = user_regs(m);
     u.rbx = v, u.rdx = ~v, u.r12 = v * 3, u.r15 = v ^ 0x5555;
-    u.rip = m->lay.user_code;
-    u.rsp = m->lay.user_stack_top - 0x230;
-    u.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
-    u.cs = SE_USER_CS;
-    u.ss = SE_USER_DS;
     se_outcome o;
     assert_int_equal(se_syscall(m, &u, &o), SE_OK);
     assert_int_equal(o.path, SE_EXIT_SYSRET);
@@ -313,14 +313,7 @@ static void test_restore_after_store_under_guest_tables(void **s)
     se_snapshot *snap = NULL;
     assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
     for (int i = 0; i < 2; i++) {
-        se_regs u;
-        memset(&u, 0, sizeof u);
-        u.rax = 39;
-        u.rip = m->lay.user_code;
-        u.rsp = m->lay.user_stack_top - 0x230;
-        u.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
-        u.cs = SE_USER_CS;
-        u.ss = SE_USER_DS;
+        se_regs u = user_regs(m);
         se_outcome o;
         assert_int_equal(se_syscall(m, &u, &o), SE_OK);
         assert_int_equal(o.path, SE_EXIT_FAULT);
