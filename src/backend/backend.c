@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <sysentry/version.h>
@@ -87,6 +88,24 @@ static const int se_gpr_ids[16] = {
     UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
 };
 
+/* Where each of se_gpr_ids' registers lives in se_regs: one order for every path below. */
+static const size_t se_gpr_off[16] = {
+    offsetof(se_regs, rax), offsetof(se_regs, rbx), offsetof(se_regs, rcx), offsetof(se_regs, rdx),
+    offsetof(se_regs, rsi), offsetof(se_regs, rdi), offsetof(se_regs, rbp), offsetof(se_regs, rsp),
+    offsetof(se_regs, r8),  offsetof(se_regs, r9),  offsetof(se_regs, r10), offsetof(se_regs, r11),
+    offsetof(se_regs, r12), offsetof(se_regs, r13), offsetof(se_regs, r14), offsetof(se_regs, r15),
+};
+
+static uint64_t *se_gpr(se_regs *r, int i)
+{
+    return (uint64_t *)(void *)((char *)r + se_gpr_off[i]);
+}
+
+static const uint64_t *se_gpr_c(const se_regs *r, int i)
+{
+    return (const uint64_t *)(const void *)((const char *)r + se_gpr_off[i]);
+}
+
 void se_be_regs(se_backend *be, se_regs *r)
 {
     if (be->use_surgery && uc_context_save(be->uc, be->ctx) == UC_ERR_OK) {
@@ -94,12 +113,8 @@ void se_be_regs(se_backend *be, se_regs *r)
          * engine's reg_read switch (docs/performance.md); RFLAGS is computed from the engine's
          * lazy condition codes, so it still takes the API */
         const uint8_t *d = se_ctx_data(be);
-        uint64_t g[16];
-        memcpy(g, d + SE_CTX_REGS, sizeof g);
-        r->rax = g[0], r->rcx = g[1], r->rdx = g[2], r->rbx = g[3];
-        r->rsp = g[4], r->rbp = g[5], r->rsi = g[6], r->rdi = g[7];
-        r->r8 = g[8], r->r9 = g[9], r->r10 = g[10], r->r11 = g[11];
-        r->r12 = g[12], r->r13 = g[13], r->r14 = g[14], r->r15 = g[15];
+        for (int i = 0; i < 16; i++)
+            memcpy(se_gpr(r, i), d + SE_CTX_REGS + 8 * se_gpr_qemu[i], 8);
         memcpy(&r->rip, d + SE_CTX_EIP, 8);
         memcpy(&r->fs_base, d + SE_CTX_SEGS + 24 * SE_SEG_FS + 8, 8);
         memcpy(&r->gs_base, d + SE_CTX_SEGS + 24 * SE_SEG_GS + 8, 8);
@@ -109,16 +124,11 @@ void se_be_regs(se_backend *be, se_regs *r)
         be->ctx_fresh = true; /* se_be_transfer_read may restore from it */
         return;
     }
-    uint64_t v[16];
     void *p[16];
     for (int i = 0; i < 16; i++)
-        p[i] = &v[i];
+        p[i] = se_gpr(r, i);
     /* uc_reg_read_batch infers the width from the id: every id here is a 64-bit register */
     uc_reg_read_batch(be->uc, (int *)se_gpr_ids, p, 16);
-    r->rax = v[0], r->rbx = v[1], r->rcx = v[2], r->rdx = v[3];
-    r->rsi = v[4], r->rdi = v[5], r->rbp = v[6], r->rsp = v[7];
-    r->r8 = v[8], r->r9 = v[9], r->r10 = v[10], r->r11 = v[11];
-    r->r12 = v[12], r->r13 = v[13], r->r14 = v[14], r->r15 = v[15];
     r->rip = se_be_reg(be, UC_X86_REG_RIP);
     r->rflags = se_be_reg(be, UC_X86_REG_RFLAGS);
     r->fs_base = se_be_reg(be, UC_X86_REG_FS_BASE);
@@ -129,11 +139,9 @@ void se_be_regs(se_backend *be, se_regs *r)
 
 void se_be_write_gprs(se_backend *be, const se_regs *r)
 {
-    uint64_t v[16] = {r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp,
-                      r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
     void *p[16];
     for (int i = 0; i < 16; i++)
-        p[i] = &v[i];
+        p[i] = (void *)(uintptr_t)se_gpr_c(r, i); /* the engine only reads through them */
     uc_reg_write_batch(be->uc, (int *)se_gpr_ids, p, 16);
     se_be_reg_set(be, UC_X86_REG_RFLAGS, r->rflags);
     se_be_reg_set(be, UC_X86_REG_FS_BASE, r->fs_base);
@@ -463,9 +471,8 @@ static se_status se_be_surgery_on(se_backend *be, const se_regs *w, bool saved)
         return se_be_fail(be, SE_ERR_BACKEND, "uc_context_save failed");
     uint8_t *d = se_ctx_data(be);
     if (w != NULL) {
-        const uint64_t g[16] = {w->rax, w->rcx, w->rdx, w->rbx, w->rsp, w->rbp, w->rsi, w->rdi,
-                                w->r8,  w->r9,  w->r10, w->r11, w->r12, w->r13, w->r14, w->r15};
-        memcpy(d + SE_CTX_REGS, g, sizeof g);
+        for (int i = 0; i < 16; i++)
+            memcpy(d + SE_CTX_REGS + 8 * se_gpr_qemu[i], se_gpr_c(w, i), 8);
         memcpy(d + SE_CTX_EIP, &w->rip, 8);
         memcpy(d + SE_CTX_SEGS + 24 * SE_SEG_FS + 8, &w->fs_base, 8);
         memcpy(d + SE_CTX_SEGS + 24 * SE_SEG_GS + 8, &w->gs_base, 8);

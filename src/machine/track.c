@@ -180,6 +180,7 @@ static void se_track_cool(se_machine *m)
 {
     if (m->n_hot == 0)
         return;
+    /* a page mapped in both roots has two runs: its hot mark goes after the last of them */
     for (size_t i = 0; i < m->n_hv; i++) {
         const struct se_hv_run *r = &m->hv[i];
         for (uint32_t k = 0; k < r->n; k++)

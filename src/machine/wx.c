@@ -30,8 +30,6 @@
  * (se_wx_sync): the engine translates every block anew under them (account.c compares
  * m->stores_hooked), since it decided at translation whether accesses call hooks at all.
  */
-#include <inttypes.h>
-
 #include "machine/machine_int.h"
 
 #define SE_PAGE 0x1000ull
@@ -76,33 +74,35 @@ static void se_wx_mark(se_machine *m, uint64_t va, uint8_t state)
     }
 }
 
-void se_wx_apply(se_machine *m, const se_mapping *mp)
+/* Every page of a writable and executable user mapping into state (0: no marks). */
+static void se_wx_set_mapping(se_machine *m, const se_mapping *mp, uint8_t state)
 {
-    if (!m->wx_marked || !se_wx_mapping(mp))
-        return;
-    /* as written, unscreened: the first fetch screens the page (remapped pages may hold
-     * bytes a restore put back while they were unmapped) */
     for (uint64_t off = 0; off < mp->size; off += SE_PAGE) {
-        m->pg_wx[(mp->pa + off - m->phys.base) >> 12] = SE_WX_DATA;
-        se_wx_mark(m, mp->va + off, SE_WX_DATA);
+        m->pg_wx[(mp->pa + off - m->phys.base) >> 12] = state;
+        se_wx_mark(m, mp->va + off, state);
     }
 }
 
-/* Marks on every writable and executable user page, or off everywhere. */
-static void se_wx_set_marked(se_machine *m, bool on)
+void se_wx_apply(se_machine *m, const se_mapping *mp)
 {
-    for (size_t i = 0; i < m->n_maps; i++) {
-        const se_mapping *mp = &m->maps[i];
-        if (!se_wx_mapping(mp))
-            continue;
-        for (uint64_t off = 0; off < mp->size; off += SE_PAGE) {
-            uint8_t state = on ? SE_WX_DATA : 0;
-            m->pg_wx[(mp->pa + off - m->phys.base) >> 12] = state;
-            se_wx_mark(m, mp->va + off, state);
-        }
-    }
+    /* as written, unscreened: the first fetch screens the page (remapped pages may hold
+     * bytes a restore put back while they were unmapped) */
+    if (m->wx_marked && se_wx_mapping(mp))
+        se_wx_set_mapping(m, mp, SE_WX_DATA);
+}
+
+/* Marks on every writable and executable user page, or off everywhere. at_stop: called from
+ * the engine's exception delivery, where the TLB flush must wait until the engine stopped. */
+static void se_wx_set_marked(se_machine *m, bool on, bool at_stop)
+{
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (se_wx_mapping(&m->maps[i]))
+            se_wx_set_mapping(m, &m->maps[i], on ? SE_WX_DATA : 0);
     m->wx_marked = on;
-    se_be_flush_tlb(&m->be);
+    if (at_stop)
+        se_be_flush_tlb_at_stop(&m->be);
+    else
+        se_be_flush_tlb(&m->be);
 }
 
 static se_status se_wx_hook(se_machine *m, struct se_be_whook **h, bool want, se_be_write_fn fn,
@@ -118,7 +118,7 @@ static se_status se_wx_hook(se_machine *m, struct se_be_whook **h, bool want, se
     return se_be_st(m, se_be_hook_writes(&m->be, h, fn, m, lo, hi, UINT64_MAX));
 }
 
-se_status se_wx_sync(se_machine *m)
+static se_status se_wx_sync_at(se_machine *m, bool at_stop)
 {
     const bool nx = m->be.engine_nx && (m->arch.efer & SE_EFER_NXE);
     const bool wp = (m->arch.cr0 & SE_CR0_WP) != 0;
@@ -130,7 +130,7 @@ se_status se_wx_sync(se_machine *m)
     if (key == m->wx_key)
         return SE_OK;
     if (marks != m->wx_marked)
-        se_wx_set_marked(m, marks);
+        se_wx_set_marked(m, marks, at_stop);
     const uint64_t user_hi = m->cfg.la57 ? 0x00FFFFFFFFFFFFFFull : 0x00007FFFFFFFFFFFull;
     const uint64_t kernel_lo = m->cfg.la57 ? 0xFF00000000000000ull : 0xFFFF800000000000ull;
     /* the user half: whatever is writable there may be executable without the marks */
@@ -151,6 +151,11 @@ se_status se_wx_sync(se_machine *m)
     }
     m->wx_key = st == SE_OK ? key : 0;
     return st;
+}
+
+se_status se_wx_sync(se_machine *m)
+{
+    return se_wx_sync_at(m, false);
 }
 
 bool se_wx_engine_fault(se_machine *m, uint64_t cr2)
@@ -179,7 +184,7 @@ bool se_wx_engine_fault(se_machine *m, uint64_t cr2)
     if (m->wx_flips > SE_WX_FLIPS) {
         /* code and the data it writes on one page: the hooks screen each store instead */
         m->wx_fallback = true;
-        se_status st = se_wx_sync(m);
+        se_status st = se_wx_sync_at(m, true); /* the caller stops the engine */
         if (st != SE_OK)
             m->run.error = st;
         return true;
