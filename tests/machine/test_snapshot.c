@@ -42,12 +42,13 @@ static se_machine *mk(bool pti)
 }
 
 /* One guest store of rax at CODE + off, from CPL3. */
-static void guest_store(se_machine *m, uint64_t off, uint64_t rax)
+/* User code from rip with rax, until it reaches stop. */
+static void run_user_until(se_machine *m, uint64_t rip, uint64_t rax, uint64_t stop)
 {
     se_regs r;
     memset(&r, 0, sizeof r);
     r.rax = rax;
-    r.rip = CODE + off;
+    r.rip = rip;
     r.rsp = m->lay.user_stack_top - 0x100;
     r.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
     r.cs = SE_USER_CS;
@@ -55,10 +56,15 @@ static void guest_store(se_machine *m, uint64_t off, uint64_t rax)
     assert_int_equal(se_enter_user(m, &r), SE_OK);
     se_run_options o;
     memset(&o, 0, sizeof o);
-    o.stop_at[o.n_stop_at++] = CODE + off + 8;
+    o.stop_at[o.n_stop_at++] = stop;
     se_run_result res;
     assert_int_equal(se_run(m, &o, &res), SE_OK);
     assert_int_equal(res.reason, SE_STOP_ADDRESS);
+}
+
+static void guest_store(se_machine *m, uint64_t off, uint64_t rax)
+{
+    run_user_until(m, CODE + off, rax, CODE + off + 8);
 }
 
 /* getppid from the machine's user code page. */
@@ -97,6 +103,16 @@ static uint8_t *writable_bytes(se_machine *m, size_t *len)
         }
     *len = (size_t)total;
     return buf;
+}
+
+/* The writable mappings hold exactly want[0..len) again. */
+static void expect_writable_bytes(se_machine *m, const uint8_t *want, size_t len)
+{
+    size_t got_len;
+    uint8_t *got = writable_bytes(m, &got_len);
+    assert_int_equal(got_len, len);
+    assert_memory_equal(want, got, len);
+    free(got);
 }
 
 static uint64_t copied_by_restore(se_machine *m, const se_snapshot *s)
@@ -184,7 +200,7 @@ static void test_restore_after_settled_calls(void **s)
         syscall_with(m, 1);
         guest_store(m, 0, 1);
         syscall_with(m, 2);
-        size_t len, len2;
+        size_t len;
         uint8_t *before = writable_bytes(m, &len);
         se_snapshot *snap = NULL;
         assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
@@ -192,9 +208,7 @@ static void test_restore_after_settled_calls(void **s)
             syscall_with(m, i * 0x0101010101ull);
             guest_store(m, 0, i);
             assert_true(copied_by_restore(m, snap) > 0);
-            uint8_t *after = writable_bytes(m, &len2);
-            assert_memory_equal(before, after, len);
-            free(after);
+            expect_writable_bytes(m, before, len);
         }
         free(before);
         se_snapshot_destroy(snap);
@@ -225,33 +239,17 @@ static void test_restore_many_pages(void **s)
                      SE_OK);
     assert_int_equal(se_mem_map(m, STORES2, PAGE, SE_MAP_USER), SE_OK);
     assert_int_equal(se_mem_write(m, STORES2, loop, sizeof loop), SE_OK);
-    size_t len, len2;
+    size_t len;
     uint8_t *before = writable_bytes(m, &len);
     se_snapshot *snap = NULL;
     assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
     for (uint64_t v = 1; v <= 3; v++) {
-        se_regs r;
-        memset(&r, 0, sizeof r);
-        r.rax = v;
-        r.rip = STORES2;
-        r.rsp = m->lay.user_stack_top - 0x100;
-        r.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
-        r.cs = SE_USER_CS;
-        r.ss = SE_USER_DS;
-        assert_int_equal(se_enter_user(m, &r), SE_OK);
-        se_run_options o;
-        memset(&o, 0, sizeof o);
-        o.stop_at[o.n_stop_at++] = STORES2 + sizeof loop;
-        se_run_result res;
-        assert_int_equal(se_run(m, &o, &res), SE_OK);
-        assert_int_equal(res.reason, SE_STOP_ADDRESS);
+        run_user_until(m, STORES2, v, STORES2 + sizeof loop);
         uint64_t got = 0;
         assert_int_equal(se_mem_read(m, MANY + (N_MANY - 1) * PAGE, &got, 8), SE_OK);
         assert_int_equal(got, v);
         assert_true(copied_by_restore(m, snap) >= N_MANY);
-        uint8_t *after = writable_bytes(m, &len2);
-        assert_memory_equal(before, after, len);
-        free(after);
+        expect_writable_bytes(m, before, len);
     }
     free(before);
     se_snapshot_destroy(snap);
@@ -308,7 +306,7 @@ static void test_restore_after_store_under_guest_tables(void **s)
     se_fault f;
     assert_int_equal(se_msr_read(m, SE_MSR_IA32_LSTAR, &entry, &f), SE_OK);
     assert_int_equal(se_mem_write(m, entry, entry_code, sizeof entry_code), SE_OK);
-    size_t len, len2;
+    size_t len;
     uint8_t *before = writable_bytes(m, &len);
     se_snapshot *snap = NULL;
     assert_int_equal(se_snapshot_create(m, &snap), SE_OK);
@@ -322,9 +320,7 @@ static void test_restore_after_store_under_guest_tables(void **s)
         assert_int_equal(se_mem_read(m, DATA, &v, 8), SE_OK);
         assert_int_equal(v, 0x77);
         assert_true(copied_by_restore(m, snap) > 0);
-        uint8_t *after = writable_bytes(m, &len2);
-        assert_memory_equal(before, after, len);
-        free(after);
+        expect_writable_bytes(m, before, len);
     }
     free(before);
     se_snapshot_destroy(snap);
