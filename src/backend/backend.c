@@ -724,11 +724,40 @@ void se_be_sync_nxe(se_backend *be)
     se_be_flush_tlb(be);
 }
 
-void se_be_discard_code(se_backend *be, uint64_t va, uint64_t len)
+/*
+ * Translations are dropped only while the engine is stopped. From inside a hook the block
+ * being dropped is the one executing, and uc_ctl_remove_cache reaches
+ * tb_invalidate_phys_range without the host return address that QEMU's own invalidation of a
+ * running block passes (tb_invalidate_phys_page_range__locked, the precise self-modifying-code
+ * path); fuzz campaigns on 2.0.1 crashed in its page bookkeeping (tb_page_remove,
+ * page_collection_lock) on that path, after 11.8 M and 16.5 M executions. The caller stops the
+ * engine before the block, so its mode is the same when the discard is done.
+ */
+se_status se_be_discard_code(se_backend *be, uint64_t va, uint64_t len)
 {
+    if (be->in_emu) {
+        if (be->n_discards == SE_BE_DISCARDS_MAX)
+            return se_be_fail(be, SE_ERR_BACKEND,
+                              "more than %d translations discarded before the engine stopped",
+                              SE_BE_DISCARDS_MAX);
+        be->discards[be->n_discards++] = (struct se_be_range){.va = va, .len = len};
+        return SE_OK;
+    }
     /* Not a whole translation-cache flush: in 2.0.1 the first one commits the engine's entire
      * 1 GiB code buffer and takes seconds. */
     uc_ctl_remove_cache(be->uc, va, va + len);
+    return SE_OK;
+}
+
+uc_err se_be_emu_start(se_backend *be, uint64_t begin)
+{
+    be->in_emu = true;
+    uc_err e = uc_emu_start(be->uc, begin, 0, 0, 0);
+    be->in_emu = false;
+    for (unsigned i = 0; i < be->n_discards; i++)
+        uc_ctl_remove_cache(be->uc, be->discards[i].va, be->discards[i].va + be->discards[i].len);
+    be->n_discards = 0;
+    return e;
 }
 
 se_status se_be_map_ptr(se_backend *be, uint64_t addr, uint64_t size, void *host)

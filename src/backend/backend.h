@@ -80,6 +80,8 @@ typedef struct se_be_portable {
 #define SE_BE_GATE_SEL     0x50u
 #define SE_BE_TRAMP_K_GATE 0x0
 
+#define SE_BE_DISCARDS_MAX 16
+
 typedef struct se_backend {
     /* ---- interface: set by the machine ---- */
     se_be_machine_ops ops;
@@ -122,6 +124,12 @@ typedef struct se_backend {
     uint64_t exits_key, hazard_gen;
     bool in_mem_hook;   /* a write hook is running: the engine is inside a store */
     bool flush_pending; /* a TLB flush asked for then, to be done when the engine stops */
+    /* translations to drop when the engine stops (se_be_discard_code, se_be_emu_start) */
+    bool in_emu;
+    unsigned n_discards;
+    struct se_be_range {
+        uint64_t va, len;
+    } discards[SE_BE_DISCARDS_MAX];
     /* pages guarded instead of given an exit (hazard.c, se_be_exits_sync) */
     uint64_t *guards;
     size_t n_guards, cap_guards;
@@ -214,8 +222,13 @@ void se_be_paging_restored(se_backend *be, bool engine_smap, bool cr3_changed);
 void se_be_sync_nxe(se_backend *be);
 /* Discard the engine's translations of [va, va + len). Only reliable for code the current
  * mode can fetch (the engine translates va with its current CR3 and CPL): the machine calls
- * it from the block hook of the very block it discards. */
-void se_be_discard_code(se_backend *be, uint64_t va, uint64_t len);
+ * it from the block hook of the very block it discards, which it stops before. Called while
+ * the engine runs, the discard waits for the engine to stop (se_be_emu_start), in the same
+ * mode; SE_ERR_BACKEND when more than SE_BE_DISCARDS_MAX wait (the caller must stop). */
+se_status se_be_discard_code(se_backend *be, uint64_t va, uint64_t len);
+/* Run the engine from begin until a hook stops it, then drop the translations discarded
+ * meanwhile. The one place the machine starts guest execution. */
+uc_err se_be_emu_start(se_backend *be, uint64_t begin);
 se_status se_be_map_ptr(se_backend *be, uint64_t addr, uint64_t size, void *host);
 
 /* hazard.c: whether the instruction at p would abort the engine when translated */

@@ -103,7 +103,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     for (;;) {
         r->restart = false;
         se_wx_exits_sync_pending(m);
-        e = uc_emu_start(m->be.uc, begin, 0, 0, 0);
+        e = se_be_emu_start(&m->be, begin);
         if (se_be_take_flush(&m->be) && e == UC_ERR_OK && !r->restart &&
             r->reason == SE_STOP_NONE && r->error == SE_OK && r->fault.kind == SE_FAULT_NONE) {
             /* stopped for a TLB flush a write hook asked for (backend.c): go on from here */

@@ -218,8 +218,8 @@ se_status se_discard_code(se_machine *m, uint64_t va, uint64_t len)
     }
     if (changed)
         se_be_flush_tlb(&m->be);
-    se_be_discard_code(&m->be, va, len);
-    return st;
+    se_status dst = se_be_st(m, se_be_discard_code(&m->be, va, len));
+    return st != SE_OK ? st : dst;
 }
 
 bool se_wx_engine_nx(se_machine *m, uint64_t va)
