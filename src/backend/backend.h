@@ -133,6 +133,13 @@ typedef struct se_backend {
     /* pages guarded instead of given an exit (hazard.c, se_be_exits_sync) */
     uint64_t *guards;
     size_t n_guards, cap_guards;
+    /* hazard.c, se_be_screen_translation: the engine's own code loads, screened as it
+     * translates (Unicorn 2.0.x) */
+    bool tscreen_on;
+    uc_hook tscreen_hook;
+    uint64_t tscreen_lo, tscreen_hi; /* the instruction the translator is in, as decoded */
+    uint64_t tscreen_at;             /* a hazard the translator was about to reach */
+    bool tscreen_pending, tscreen_stuck;
 
     char err[256]; /* the message of the last failed call */
 } se_backend;
@@ -253,6 +260,16 @@ se_status se_be_hazards_screen_flow(se_backend *be, uint64_t va, uint64_t len,
                                     const uint64_t *starts, size_t n_starts);
 /* Give the engine the exits the current mode can fetch (after any change of CPL/CR3/CR4). */
 void se_be_exits_sync(se_backend *be);
+/* Screen [va, va + size), a region mapped with se_be_map_ptr, as the engine translates it:
+ * the instruction starts the translator reaches are checked before it translates them, so
+ * code reached in ways no screening before the run can follow (an indirect branch into the
+ * middle of an instruction) cannot abort the engine. A no-op on engines that do not abort on
+ * those encodings (hazard.c). */
+se_status se_be_screen_translation(se_backend *be, uint64_t va, uint64_t size);
+/* After the engine stopped: 1 when it stopped because the translator was about to reach a
+ * hazard, which is now an exit (run again from the current RIP); -1 when it could not be made
+ * one (the run must end with the backend's error); 0 otherwise. */
+int se_be_screen_take(se_backend *be);
 
 /* uc_hook_add() takes its callback as void *: convert through memcpy (POSIX guarantees that
  * function and object pointers have the same representation; ISO C has no cast for it). */

@@ -322,3 +322,94 @@ se_status se_be_hazards_screen_flow(se_backend *be, uint64_t va, uint64_t len,
     free(todo);
     return st == SE_OK && be->n_hazards != before ? se_hazards_commit(be) : st;
 }
+
+/*
+ * Screening at translation (Unicorn 2.0.x).
+ *
+ * The screens above cover every byte offset of what the host and the guest write, but a
+ * kernel image is screened along its own control flow (se_be_hazards_screen_flow): exits at
+ * every offset where such an encoding starts inside other instructions would be tens of
+ * thousands, each retranslated by the engine after every run. A crafted image can still jump
+ * into the middle of an instruction. So the engine's own translation is watched: 2.0.x checks
+ * the permissions of the region it loads code bytes from on every load the translator makes
+ * (load_helper, code_read: a region without UC_PROT_EXEC calls the UC_HOOK_MEM_FETCH_PROT
+ * hooks with the linear address), and a region the machine gives only read and write is
+ * still executed as the page tables say (2.0.x checks UC_PROT_EXEC nowhere else). The
+ * translator reads each instruction front to back, prefixes, opcode, ModRM and SIB one byte
+ * at a time and displacements and immediates as wider loads, so a one-byte load outside the
+ * instruction last decoded is where the next one starts. A hazard there is refused before
+ * the translator reads on: the engine stops (UC_ERR_FETCH_PROT, nothing of the block has run),
+ * the hazard becomes an exit, and the run goes on from the same place (se_be_screen_take).
+ * Unicorn 2.1 translates the same encodings to #UD without aborting, and looks regions up by
+ * physical address there: nothing to do.
+ */
+static bool se_be_tscreen_cb(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+                             int64_t value, void *user)
+{
+    se_backend *be = user;
+    (void)uc;
+    (void)value;
+    if (type != UC_MEM_FETCH_PROT)
+        return false;
+    if (size != 1 || (addr >= be->tscreen_lo && addr < be->tscreen_hi))
+        return true; /* a displacement or an immediate, or inside the instruction */
+    uint8_t buf[15];
+    size_t got = be->ops.code_fetch(be->ops.ctx, addr, buf, sizeof buf);
+    ZydisDecoder dec;
+    ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    ZydisDecodedInstruction in;
+    be->tscreen_lo = addr;
+    be->tscreen_hi = addr + 1;
+    if (got > 0 && ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, buf, got, &in)))
+        be->tscreen_hi = addr + in.length;
+    if (got == 0 || !se_be_hazard_at(buf, got))
+        return true;
+    /* Already an exit: the translator stops before an instruction that starts there, so this
+     * byte is inside a longer one than the decoder saw (se_be_engine_misdecodes). */
+    if (se_be_is_hazard(be, addr) && be->exits_synced) {
+        be->tscreen_hi = addr + 1;
+        return true;
+    }
+    be->tscreen_stuck = be->tscreen_pending || se_be_is_hazard(be, addr);
+    be->tscreen_pending = true;
+    be->tscreen_at = addr;
+    return false;
+}
+
+se_status se_be_screen_translation(se_backend *be, uint64_t va, uint64_t size)
+{
+    unsigned major = 0, minor = 0;
+    uc_version(&major, &minor);
+    if (major != 2 || minor != 0 || size == 0)
+        return SE_OK;
+    if (!be->tscreen_on) {
+        if (uc_hook_add(be->uc, &be->tscreen_hook, UC_HOOK_MEM_FETCH_PROT,
+                        se_uc_cb((se_uc_fn)se_be_tscreen_cb), be, 1, 0) != UC_ERR_OK)
+            return se_be_fail(be, SE_ERR_BACKEND, "cannot hook the engine's code loads");
+        be->tscreen_on = true;
+    }
+    if (uc_mem_protect(be->uc, va, size, UC_PROT_READ | UC_PROT_WRITE) != UC_ERR_OK)
+        return se_be_fail(be, SE_ERR_BACKEND,
+                          "cannot screen translations of 0x%llx bytes at 0x%llx",
+                          (unsigned long long)size, (unsigned long long)va);
+    return SE_OK;
+}
+
+int se_be_screen_take(se_backend *be)
+{
+    /* the next translation starts a new instruction wherever it loads */
+    be->tscreen_lo = be->tscreen_hi = 0;
+    if (!be->tscreen_pending)
+        return 0;
+    be->tscreen_pending = false;
+    if (be->tscreen_stuck) {
+        be->tscreen_stuck = false;
+        se_be_fail(be, SE_ERR_BACKEND,
+                   "the engine was about to translate an encoding it aborts on at 0x%llx",
+                   (unsigned long long)be->tscreen_at);
+        return -1;
+    }
+    if (se_hazard_add(be, be->tscreen_at) != SE_OK || se_hazards_commit(be) != SE_OK)
+        return -1;
+    return 1;
+}

@@ -813,6 +813,10 @@ static se_status se_kernel_screen(se_machine *m)
             mp->va < lo || mp->va >= hi)
             continue;
         st = se_be_st(m, se_be_hazards_screen_flow(&m->be, mp->va, mp->size, starts, k));
+        /* what the flow does not reach (an indirect branch into the middle of an
+         * instruction, rodata on a page shared with text) is screened as it is translated */
+        if (st == SE_OK)
+            st = se_be_st(m, se_be_screen_translation(&m->be, mp->va, mp->size));
     }
     free(starts);
     return st;

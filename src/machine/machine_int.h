@@ -171,6 +171,7 @@ typedef struct se_run_state {
     bool restart_warn;    /* the restart continues after a kernel WARN (not a stale block) */
     bool restart_exc;     /* the restart runs an instruction again after a #PF that was the
                            * engine's, not the CPU's (se_be_pf_artifact) */
+    bool restart_screen;  /* the restart follows a new exit before a hazard (hazard.c) */
     bool reset_exception; /* the engine took an exception the run reports otherwise */
     /* kernel WARNs/BUGs reached in this run (se_kernel_warning_get), the first SE_KWARN_MAX */
     uint64_t kwarn[SE_KWARN_MAX];

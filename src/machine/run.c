@@ -75,6 +75,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     r->restart = false;
     r->restart_warn = false;
     r->restart_exc = false;
+    r->restart_screen = false;
     r->reset_exception = false;
     r->ret_regs_valid = false;
     r->n_kwarn = 0;
@@ -104,6 +105,18 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         r->restart = false;
         se_wx_exits_sync_pending(m);
         e = se_be_emu_start(&m->be, begin);
+        int screened = se_be_screen_take(&m->be);
+        if (screened < 0 && r->error == SE_OK)
+            r->error = se_be_st(m, SE_ERR_BACKEND);
+        if (screened > 0 && e == UC_ERR_FETCH_PROT && r->error == SE_OK &&
+            r->reason == SE_STOP_NONE && r->fault.kind == SE_FAULT_NONE) {
+            /* the translator was about to reach an encoding the engine aborts on, now an
+             * exit (hazard.c): nothing of the block ran; translate it again from its start */
+            e = UC_ERR_OK;
+            r->restart = true;
+            r->restart_screen = true;
+            r->restart_at = se_be_get(m, UC_X86_REG_RIP);
+        }
         if (se_be_take_flush(&m->be) && e == UC_ERR_OK && !r->restart &&
             r->reason == SE_STOP_NONE && r->error == SE_OK && r->fault.kind == SE_FAULT_NONE) {
             /* stopped for a TLB flush a write hook asked for (backend.c): go on from here */
@@ -133,7 +146,12 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         /* a stale or unhooked translation was discarded before it ran: run it again, now
          * translated from the bytes in memory. The same block twice in a row means the
          * engine kept the stale one; running it would execute bytes that are not there. */
-        if (r->restart_warn || r->restart_exc) {
+        if (r->restart_screen) {
+            /* one more exit each time: not the same stale block again */
+            r->restart_screen = false;
+            same_restarts = 0;
+            last_restart = 0;
+        } else if (r->restart_warn || r->restart_exc) {
             /* after a kernel WARN: the engine's #UD state is cleared and the kernel goes on
              * after the UD2, as handle_bug() returns there; after a #PF of the engine's TLB
              * partition, the instruction runs again. Not a retranslation. */

@@ -213,6 +213,11 @@ uint8_t *se_kvm_build(se_kvm_variant v, size_t *len)
     memcpy(text + 0x1000, c.b, c.n);
     text[SE_KVM_UD2_ELSEWHERE - SE_KVM_TEXT] = 0x0F; /* a UD2 in tfn_255, never run */
     text[SE_KVM_UD2_ELSEWHERE - SE_KVM_TEXT + 1] = 0x0B;
+    if (v == SE_KVM_HIDDEN_HAZARD_IMAGE) {
+        static const uint8_t movabs[10] = {0x48, 0xB8, 0xF0, 0xA6, 0x90,
+                                           0x90, 0x90, 0x90, 0x90, 0x90};
+        memcpy(text + (SE_KVM_HIDDEN_MOVABS - SE_KVM_TEXT), movabs, sizeof movabs);
+    }
     memset(data, 0, sizeof data);
     memset(percpu, 0, sizeof percpu);
     const uint64_t init_begin = SE_KVM_DATA + 0x200000;

@@ -43,7 +43,16 @@ typedef enum se_kvm_variant {
     SE_KVM_BUG,           /* the record has no flags: a BUG, the #UD stands */
     SE_KVM_UD2_NO_RECORD, /* no record: only SE_KVM_UD2_ELSEWHERE's */
     SE_KVM_BAD_BUG_TABLE, /* SE_KVM_WARN with one byte more: not a whole number of records */
+    /* SE_KVM_OK with SE_KVM_HIDDEN_HAZARD's bytes inside an instruction of its text */
+    SE_KVM_HIDDEN_HAZARD_IMAGE,
 } se_kvm_variant;
+
+/* In SE_KVM_HIDDEN_HAZARD_IMAGE's text, after the fillers: `movabs $imm64, %rax` whose
+ * immediate starts with f0 a6 (LOCK CMPSB, which the CPU rejects with #UD and Unicorn 2.0.1
+ * aborts the host on), then INT3s. Screening along the image's flow decodes the MOVABS, so
+ * only a jump into its middle reaches the LOCK CMPSB. */
+#define SE_KVM_HIDDEN_MOVABS (SE_KVM_TEXT + 0xA00)
+#define SE_KVM_HIDDEN_HAZARD (SE_KVM_HIDDEN_MOVABS + 2)
 
 /* The ELF's bytes (malloc'ed) and their length. */
 uint8_t *se_kvm_build(se_kvm_variant v, size_t *len);

@@ -155,6 +155,35 @@ static void test_jump_into_data_faults(void **state)
     se_machine_destroy(m);
 }
 
+/*
+ * A crafted image can hide an encoding that aborts Unicorn 2.0.1 inside another instruction,
+ * where screening along its flow does not look, and jump into it. The CPU raises #UD there
+ * (LOCK CMPSB: SDM Vol. 2A, LOCK, "#UD if the instruction is not lockable"); the engine used
+ * to abort the host process while translating it. The MOVABS around it runs as before, to
+ * the INT3 after it, on and off the hazard, in either order.
+ */
+static void test_hidden_hazard_in_image(void **state)
+{
+    (void)state;
+    se_status st;
+    /* without PTI: the replaced entry below jumps without switching to the kernel's tables */
+    se_machine *m = synth_machine(SE_KVM_HIDDEN_HAZARD_IMAGE, 0, &st);
+    if (st != SE_OK)
+        fail_msg("%s: %s", se_status_str(st), se_machine_last_error(m));
+    const uint64_t order[3] = {SE_KVM_HIDDEN_MOVABS, SE_KVM_HIDDEN_HAZARD, SE_KVM_HIDDEN_MOVABS};
+    for (int i = 0; i < 3; i++) {
+        se_outcome o = jump_from_entry(m, order[i]);
+        bool hazard = order[i] == SE_KVM_HIDDEN_HAZARD;
+        if (o.path != SE_EXIT_FAULT || o.fault.vector != (hazard ? SE_VEC_UD : SE_VEC_BP))
+            fail_msg("0x%llx: path %s, %s", (unsigned long long)order[i], se_exit_path_name(o.path),
+                     se_vector_name(o.fault.vector));
+        assert_int_equal(o.fault.cpl, 0);
+        /* #UD is a fault (RIP at the instruction), #BP a trap (after the INT3) */
+        assert_int_equal(o.fault.rip, hazard ? SE_KVM_HIDDEN_HAZARD : SE_KVM_HIDDEN_MOVABS + 11);
+    }
+    se_machine_destroy(m);
+}
+
 static void count_calls(se_machine *m, long nr, se_pt_regs *r, void *ctx)
 {
     (void)m;
@@ -307,10 +336,15 @@ static void test_variants_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_loads_and_runs),        cmocka_unit_test(test_snapshot),
-        cmocka_unit_test(test_jump_into_data_faults), cmocka_unit_test(test_variants_refused),
-        cmocka_unit_test(test_warn_continues),        cmocka_unit_test(test_bug_faults),
-        cmocka_unit_test(test_ud2_without_record),    cmocka_unit_test(test_bad_bug_table),
+        cmocka_unit_test(test_loads_and_runs),
+        cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_jump_into_data_faults),
+        cmocka_unit_test(test_hidden_hazard_in_image),
+        cmocka_unit_test(test_variants_refused),
+        cmocka_unit_test(test_warn_continues),
+        cmocka_unit_test(test_bug_faults),
+        cmocka_unit_test(test_ud2_without_record),
+        cmocka_unit_test(test_bad_bug_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
