@@ -78,11 +78,12 @@ if [ -z "${SE_TEST_CONFIGS:-}" ]; then
 
     echo "=== valgrind: the gcc build's tests under memcheck (no invalid accesses, no leaks)"
     # the CLI tests wrap shell commands, the fuzz replay and the threads test run long under
-    # valgrind (test_code runs 60,000 random-rip syscalls); ASan/UBSan and TSan cover those
+    # valgrind (test_code runs 60,000 random-rip syscalls, test_codebuf_fill translates 1 GiB);
+    # ASan/UBSan and TSan cover those
     if ! ctest --test-dir build/test-gcc -T memcheck -j "$jobs" \
             --overwrite MemoryCheckCommand="$(command -v valgrind)" \
             --overwrite "MemoryCheckCommandOptions=--leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 -q" \
-            -E "cli-|fuzz_replay|threads|test_code|kernel_real|kimage_real" \
+            -E "cli-|fuzz_replay|threads|test_code|kernel_real|kimage_real|codebuf_fill" \
             >build/test-gcc.memcheck.log 2>&1; then
         tail -n 30 build/test-gcc.memcheck.log
         failed+=("valgrind")

@@ -327,6 +327,7 @@ se_status se_be_open(se_backend *be, const se_be_params *p)
     be->hooks_physical = major > 2 || (major == 2 && minor >= 1);
     if (uc_context_alloc(be->uc, &be->ctx) != UC_ERR_OK)
         return se_be_fail(be, SE_ERR_BACKEND, "uc_context_alloc failed");
+    se_be_codebuf_probe(be);
     bool surgery_ok = se_surgery_self_check(be);
     /* independent of how CPL is switched: only the context layout matters */
     be->engine_nx = surgery_ok && p->nx;
@@ -751,6 +752,7 @@ se_status se_be_discard_code(se_backend *be, uint64_t va, uint64_t len)
 
 uc_err se_be_emu_start(se_backend *be, uint64_t begin)
 {
+    se_be_codebuf_guard(be);
     be->in_emu = true;
     uc_err e = uc_emu_start(be->uc, begin, 0, 0, 0);
     be->in_emu = false;

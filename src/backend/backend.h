@@ -133,6 +133,12 @@ typedef struct se_backend {
     /* pages guarded instead of given an exit (hazard.c, se_be_exits_sync) */
     uint64_t *guards;
     size_t n_guards, cap_guards;
+    /* codebuf.c: the engine's translation buffer, read through its private layout */
+    const uint8_t *tcg; /* its TCGContext, NULL when the layout is unknown */
+    const struct se_tcg_layout *tcg_layout;
+    bool codebuf_ready;        /* its region allocator works: it flushes when full */
+    uint64_t codebuf_flush_at; /* tests: flush at this fill instead of 3/4 */
+    unsigned codebuf_flushes;  /* flushes se_be_codebuf_guard made */
     /* hazard.c, se_be_screen_translation: the engine's own code loads, screened as it
      * translates (Unicorn 2.0.x) */
     bool tscreen_on;
@@ -270,6 +276,16 @@ se_status se_be_screen_translation(se_backend *be, uint64_t va, uint64_t size);
  * hazard, which is now an exit (run again from the current RIP); -1 when it could not be made
  * one (the run must end with the backend's error); 0 otherwise. */
 int se_be_screen_take(se_backend *be);
+
+/* codebuf.c: find the engine's TCGContext (at open; be->tcg stays NULL on an unknown build). */
+void se_be_codebuf_probe(se_backend *be);
+/* The rule: flush when the allocator is uninitialised (region_current 0) and at least three
+ * quarters of the buffer are used. */
+bool se_be_codebuf_needs_flush(uint64_t used, uint64_t size, uint64_t region_current);
+/* Between runs: flush the engine's translations if the rule says so. */
+void se_be_codebuf_guard(se_backend *be);
+/* The buffer's fill, size and whether the engine now flushes it itself; false if unknown. */
+bool se_be_codebuf_state(const se_backend *be, uint64_t *used, uint64_t *size, bool *ready);
 
 /* uc_hook_add() takes its callback as void *: convert through memcpy (POSIX guarantees that
  * function and object pointers have the same representation; ISO C has no cast for it). */
