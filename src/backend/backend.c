@@ -730,9 +730,9 @@ void se_be_sync_nxe(se_backend *be)
  * being dropped is the one executing, and uc_ctl_remove_cache reaches
  * tb_invalidate_phys_range without the host return address that QEMU's own invalidation of a
  * running block passes (tb_invalidate_phys_page_range__locked, the precise self-modifying-code
- * path); fuzz campaigns on 2.0.1 crashed in its page bookkeeping (tb_page_remove,
- * page_collection_lock) on that path, after 11.8 M and 16.5 M executions. The caller stops the
- * engine before the block, so its mode is the same when the discard is done.
+ * path); QEMU itself never changes the translation cache under a running block that way. (It
+ * was the first suspect for the engine crashes of fuzz campaigns, wrongly: codebuf.c.) The
+ * caller stops the engine before the block, so its mode is the same when the discard is done.
  */
 se_status se_be_discard_code(se_backend *be, uint64_t va, uint64_t len)
 {

@@ -130,6 +130,9 @@ typedef struct se_backend {
     struct se_be_range {
         uint64_t va, len;
     } discards[SE_BE_DISCARDS_MAX];
+    /* one more exit, before an instruction whose fetch faults after the start of its block
+     * (se_be_set_fetch_exit); 0 when none */
+    uint64_t fetch_exit;
     /* pages guarded instead of given an exit (hazard.c, se_be_exits_sync) */
     uint64_t *guards;
     size_t n_guards, cap_guards;
@@ -266,6 +269,10 @@ se_status se_be_hazards_screen_flow(se_backend *be, uint64_t va, uint64_t len,
                                     const uint64_t *starts, size_t n_starts);
 /* Give the engine the exits the current mode can fetch (after any change of CPL/CR3/CR4). */
 void se_be_exits_sync(se_backend *be);
+/* Make va an exit too (0: none), so that the engine stops translating before it: the start of
+ * an instruction whose fetch faults, in the middle of a block (hooks.c). SE_ERR_BACKEND if
+ * the engine's exits cannot be enabled. */
+se_status se_be_set_fetch_exit(se_backend *be, uint64_t va);
 /* Screen [va, va + size), a region mapped with se_be_map_ptr, as the engine translates it:
  * the instruction starts the translator reaches are checked before it translates them, so
  * code reached in ways no screening before the run can follow (an indirect branch into the
@@ -284,8 +291,14 @@ void se_be_codebuf_probe(se_backend *be);
 bool se_be_codebuf_needs_flush(uint64_t used, uint64_t size, uint64_t region_current);
 /* Between runs: flush the engine's translations if the rule says so. */
 void se_be_codebuf_guard(se_backend *be);
-/* The buffer's fill, size and whether the engine now flushes it itself; false if unknown. */
-bool se_be_codebuf_state(const se_backend *be, uint64_t *used, uint64_t *size, bool *ready);
+/* The engine's translation buffer as codebuf.c reads it. */
+typedef struct se_be_codebuf {
+    uint64_t used, size;
+    bool ready;              /* the engine flushes it itself when it is full */
+    uint32_t engine_flushes; /* tb_flush calls so far (the backend's and the engine's) */
+} se_be_codebuf;
+/* Fill *out; false when the layout is unknown. */
+bool se_be_codebuf_state(const se_backend *be, se_be_codebuf *out);
 
 /* uc_hook_add() takes its callback as void *: convert through memcpy (POSIX guarantees that
  * function and object pointers have the same representation; ISO C has no cast for it). */

@@ -32,16 +32,17 @@
 #include "backend/backend.h"
 
 /* Where the fields live: struct uc_struct's tcg_ctx, and in TCGContext (qemu/include/tcg/tcg.h
- * of each release) uc, code_gen_buffer, code_gen_buffer_size, code_gen_ptr, region.n and
- * region.current. Read off each release's debug build; checked at open. */
+ * of each release) uc, code_gen_buffer, code_gen_buffer_size, code_gen_ptr, region.n,
+ * region.current and tb_ctx.tb_flush_count (unsigned). Read off each release's debug build;
+ * checked at open. */
 typedef struct se_tcg_layout {
     unsigned major, minor;
-    size_t uc_tcg, tcg_uc, buf, size, ptr, region_n, region_current, tcg_size;
+    size_t uc_tcg, tcg_uc, buf, size, ptr, region_n, region_current, flush_count, tcg_size;
 } se_tcg_layout;
 
 static const se_tcg_layout se_tcg_layouts[] = {
-    {2, 0, 704, 39280, 160, 184, 192, 39184, 39208, 42832},
-    {2, 1, 744, 39280, 160, 184, 192, 39184, 39208, 42832},
+    {2, 0, 704, 39280, 160, 184, 192, 39184, 39208, 39120, 42832},
+    {2, 1, 744, 39280, 160, 184, 192, 39184, 39208, 39120, 42832},
 };
 
 /* Whether [p, p + len) lies in mapped memory, without touching it. */
@@ -124,13 +125,16 @@ void se_be_codebuf_guard(se_backend *be)
     be->codebuf_ready = se_rd(be->tcg, l->region_current) != 0;
 }
 
-bool se_be_codebuf_state(const se_backend *be, uint64_t *used, uint64_t *size, bool *ready)
+bool se_be_codebuf_state(const se_backend *be, se_be_codebuf *out)
 {
     if (be->tcg == NULL)
         return false;
     const se_tcg_layout *l = be->tcg_layout;
-    *used = se_rd(be->tcg, l->ptr) - se_rd(be->tcg, l->buf);
-    *size = se_rd(be->tcg, l->size);
-    *ready = se_rd(be->tcg, l->region_current) != 0;
+    out->used = se_rd(be->tcg, l->ptr) - se_rd(be->tcg, l->buf);
+    out->size = se_rd(be->tcg, l->size);
+    out->ready = se_rd(be->tcg, l->region_current) != 0;
+    uint32_t flushes;
+    memcpy(&flushes, be->tcg + l->flush_count, sizeof flushes);
+    out->engine_flushes = flushes;
     return true;
 }

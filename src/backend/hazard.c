@@ -176,10 +176,10 @@ void se_be_exits_sync(se_backend *be)
     /* EFER.NXE too: the guards below need it (without it XD is a reserved bit) */
     uint64_t key = (uint64_t)be->arch->cpl ^ (be->arch->cr3 << 2) ^ (be->arch->cr4 << 40) ^
                    (be->hazard_gen * 0x9e3779b97f4a7c15ull) ^ (be->map_gen << 20) ^
-                   ((be->arch->efer & SE_EFER_NXE) << 1);
+                   ((be->arch->efer & SE_EFER_NXE) << 1) ^ (be->fetch_exit * 0xc2b2ae3d27d4eb4full);
     if (be->exits_synced && be->exits_key == key)
         return;
-    uint64_t *set = be->n_hazards ? malloc(be->n_hazards * sizeof *set) : NULL;
+    uint64_t *set = malloc((be->n_hazards + 1) * sizeof *set);
     uint64_t *guard = be->n_hazards ? malloc(be->n_hazards * sizeof *guard) : NULL;
     size_t n = 0, n_guard = 0;
     for (size_t i = 0; set != NULL && guard != NULL && i < be->n_hazards; i++) {
@@ -202,6 +202,11 @@ void se_be_exits_sync(se_backend *be)
     }
     se_be_sync_guards(be, guard, n_guard);
     free(guard);
+    /* its byte before is fetchable (the block runs into it), which is what Unicorn's discard
+     * of the code around an exit translates; the address itself need not be */
+    if (set != NULL && be->fetch_exit != 0 &&
+        be->ops.engine_fetchable(be->ops.ctx, be->fetch_exit - 1))
+        set[n++] = be->fetch_exit;
     /* 0 is never invalidated (Unicorn skips it) and never executed here: the empty set */
     uint64_t none = 0;
     uc_ctl_set_exits(be->uc, n ? set : &none, n ? n : 1);
@@ -412,4 +417,18 @@ int se_be_screen_take(se_backend *be)
     if (se_hazard_add(be, be->tscreen_at) != SE_OK || se_hazards_commit(be) != SE_OK)
         return -1;
     return 1;
+}
+
+se_status se_be_set_fetch_exit(se_backend *be, uint64_t va)
+{
+    if (be->fetch_exit == va)
+        return SE_OK;
+    if (va != 0 && !be->exits_enabled) {
+        if (uc_ctl_exits_enable(be->uc) != UC_ERR_OK)
+            return se_be_fail(be, SE_ERR_BACKEND, "cannot enable the engine's exits");
+        be->exits_enabled = true;
+    }
+    be->fetch_exit = va;
+    se_be_exits_sync(be);
+    return SE_OK;
 }

@@ -212,6 +212,19 @@ se_status se_decode_one(const uint8_t *buf, size_t len, uint64_t addr, se_insn *
         if (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
             out->mem_write = true;
     }
+    switch (in.meta.category) {
+    case ZYDIS_CATEGORY_COND_BR:
+    case ZYDIS_CATEGORY_UNCOND_BR:
+    case ZYDIS_CATEGORY_CALL:
+    case ZYDIS_CATEGORY_RET:
+    case ZYDIS_CATEGORY_INTERRUPT:
+    case ZYDIS_CATEGORY_SYSCALL:
+    case ZYDIS_CATEGORY_SYSRET:
+        out->flow = true;
+        break;
+    default:
+        break;
+    }
     out->cost = se_cost_of(&in, out);
     return SE_OK;
 }

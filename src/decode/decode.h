@@ -51,6 +51,7 @@ typedef struct se_insn {
     int src_uc_reg;     /* MOV to/from CRn: Unicorn id of the GPR operand, else 0 */
     bool mem_read;      /* reads memory (explicit or implicit operand) */
     bool mem_write;     /* writes memory */
+    bool flow;          /* transfers control (jump, call, return, interrupt, system call) */
     uint16_t mnemonic;  /* ZydisMnemonic */
     se_cost_class cost; /* static cost class; MOV to CR3 and WRMSR are priced when they run */
     uint8_t width;      /* operand width in bits */

@@ -849,6 +849,71 @@ static bool se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
     return false;
 }
 
+/* Whether the instruction at rip reads or writes memory (stack and string operands too);
+ * true when it cannot be decoded. */
+static bool se_insn_accesses_memory(se_machine *m, uint64_t rip)
+{
+    uint8_t buf[15];
+    size_t got = se_code_fetch(m, rip, buf, sizeof buf);
+    se_insn in;
+    return got == 0 || se_decode_one(buf, got, rip, &in) != SE_OK || in.mem_read || in.mem_write;
+}
+
+/*
+ * A fetch that faults in the middle of a block. The engine translates a whole block before it
+ * runs any of it, so when a later instruction of the block reaches a page the mode cannot
+ * fetch (it straddles the page's start, or the block falls through to it) the engine stops
+ * while translating, at the block's start, with nothing of the block run: Unicorn 2.1.1
+ * raises #PF there, 2.0.1 reports a fetch from an unmapped address. The CPU runs the
+ * instructions before and faults on the one that reaches the page (SDM Vol. 3A §6.15,
+ * interrupt 14: the saved CS:RIP point to the instruction that caused the fault). The machine
+ * finds that instruction as the engine's translator walks a block, straight on from its
+ * start, and puts its address in *at. When it is not the first one, the caller makes it an
+ * exit and runs the block again: the instructions before run, and the run stops before it,
+ * where the machine raises the #PF (run.c). False when no instruction of a block from start
+ * reaches addr (a jump there, or not a fetch of this block).
+ */
+static bool se_fetch_fault_insn(se_machine *m, uint64_t start, uint64_t addr, uint64_t *at)
+{
+    uint64_t x = start;
+    for (int i = 0; i <= 512 && x < addr; i++) {
+        uint8_t buf[15];
+        size_t want = addr - x < sizeof buf ? (size_t)(addr - x) : sizeof buf;
+        size_t got = se_code_fetch(m, x, buf, want);
+        se_insn in;
+        if (got < want || se_decode_one(buf, got, x, &in) != SE_OK || x + in.len > addr)
+            break; /* this instruction needs bytes from addr on */
+        if (in.flow)
+            return false; /* the engine's block ends here: the fault is not this block's */
+        x += in.len;
+    }
+    if (x > addr || addr - x >= 15)
+        return false;
+    *at = x;
+    return true;
+}
+
+bool se_fetch_fault_reached(se_machine *m, uint64_t at)
+{
+    se_fault f;
+    /* only its fetch: the instruction has not run, so nothing else of it can fault */
+    for (uint64_t a = at; a < at + 15; a = (a | 0xFFF) + 1) {
+        se_walk(m, a, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f);
+        if (f.kind != SE_FAULT_NONE)
+            break;
+    }
+    if (f.kind == SE_FAULT_NONE)
+        return false; /* fetchable now: translate and run it */
+    f.rip = at;
+    f.cpl = m->arch.cpl;
+    f.kind = SE_FAULT_FAULT;
+    m->arch.cr2 = f.cr2;
+    se_uncount_from(m, at);
+    se_machine_record_fault(m, &f);
+    m->run.reason = SE_STOP_FAULT;
+    return true;
+}
+
 /* A #PF that was the engine's own, not the CPU's: the instruction at rip runs again, counted
  * and traced once, with the engine's exception state cleared before it does. */
 static void se_rerun_after_engine_fault(se_machine *m, uint64_t rip)
@@ -899,7 +964,25 @@ static void se_hook_intr(uc_engine *uc, uint32_t intno, void *user)
             uc_emu_stop(m->be.uc);
             return;
         }
-        bool arch_fault = se_page_fault_info(m, rip, se_be_get(m, UC_X86_REG_CR2), &f);
+        uint64_t at, cr2_engine = se_be_get(m, UC_X86_REG_CR2);
+        /* a fetch: the engine's error code says so; where it cannot be read (the portable
+         * path), an instruction at rip that accesses no memory cannot have made it */
+        uint32_t engine_code = 0;
+        bool fetch = se_be_last_error_code(&m->be, &engine_code) ? (engine_code & SE_PF_I) != 0
+                                                                 : !se_insn_accesses_memory(m, rip);
+        if (fetch && se_fetch_fault_insn(m, rip, cr2_engine, &at) && at != rip) {
+            /* fetched while the engine translated the block at rip: run it to `at` */
+            se_be_set_cr2(&m->be, m->arch.cr2);
+            if (se_be_st(m, se_be_set_fetch_exit(&m->be, at)) != SE_OK) {
+                m->run.error = SE_ERR_BACKEND;
+                uc_emu_stop(m->be.uc);
+                return;
+            }
+            se_rerun_after_engine_fault(m, rip);
+            m->run.restart_fetch = true;
+            return;
+        }
+        bool arch_fault = se_page_fault_info(m, rip, cr2_engine, &f);
         if (!arch_fault && se_wx_engine_fault(m, se_be_get(m, UC_X86_REG_CR2))) {
             /* a W^X mark's fault (wx.c): the page changed state; the guest's CR2 stays */
             se_be_set_cr2(&m->be, m->arch.cr2);
@@ -955,6 +1038,19 @@ static bool se_hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int
     se_access acc = type == UC_MEM_WRITE_UNMAPPED   ? SE_ACCESS_WRITE
                     : type == UC_MEM_FETCH_UNMAPPED ? SE_ACCESS_FETCH
                                                     : SE_ACCESS_READ;
+    uint64_t at = addr;
+    bool reached = acc == SE_ACCESS_FETCH && se_fetch_fault_insn(m, rip, addr, &at);
+    if (reached && at != rip) {
+        /* 2.0.1 looks code up by linear address while it translates the block at rip */
+        if (se_be_st(m, se_be_set_fetch_exit(&m->be, at)) != SE_OK) {
+            m->run.error = SE_ERR_BACKEND;
+            return false;
+        }
+        m->run.restart = true;
+        m->run.restart_at = rip;
+        m->run.restart_fetch = true;
+        return false;
+    }
     se_fault f;
     se_walk(m, addr, acc, m->arch.cpl, 0, NULL, &f);
     if (f.kind == SE_FAULT_NONE) {
@@ -963,7 +1059,7 @@ static bool se_hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int
         f.cr2 = addr;
     }
     if (acc == SE_ACCESS_FETCH)
-        rip = addr;
+        rip = at; /* the first instruction of the block reaches addr, or a jump went there */
     f.rip = rip;
     f.cpl = m->arch.cpl;
     if (f.vector == SE_VEC_PF)

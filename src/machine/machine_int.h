@@ -172,6 +172,7 @@ typedef struct se_run_state {
     bool restart_exc;     /* the restart runs an instruction again after a #PF that was the
                            * engine's, not the CPU's (se_be_pf_artifact) */
     bool restart_screen;  /* the restart follows a new exit before a hazard (hazard.c) */
+    bool restart_fetch;   /* ... follows an exit before a fetch fault mid-block (hooks.c) */
     bool reset_exception; /* the engine took an exception the run reports otherwise */
     /* kernel WARNs/BUGs reached in this run (se_kernel_warning_get), the first SE_KWARN_MAX */
     uint64_t kwarn[SE_KWARN_MAX];
@@ -418,6 +419,9 @@ typedef enum se_block_verdict {
     SE_BLOCK_ERROR    /* cannot be checked (out of memory, decoder and engine disagree) */
 } se_block_verdict;
 /* Check the translated block [addr, addr + size) before it runs; *out gets its info. */
+/* The run stopped at the exit before `at`, an instruction whose fetch faults after the start
+ * of its block (hooks.c): raise that #PF; false when the fetch no longer faults. */
+bool se_fetch_fault_reached(se_machine *m, uint64_t at);
 se_block_verdict se_account_block(se_machine *m, uint64_t addr, uint32_t size,
                                   const se_block_info **out);
 /* Bound the block cache (between runs): forget user-half blocks the engine can discard now. */

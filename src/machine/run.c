@@ -76,6 +76,7 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
     r->restart_warn = false;
     r->restart_exc = false;
     r->restart_screen = false;
+    r->restart_fetch = false;
     r->reset_exception = false;
     r->ret_regs_valid = false;
     r->n_kwarn = 0;
@@ -105,6 +106,8 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         r->restart = false;
         se_wx_exits_sync_pending(m);
         e = se_be_emu_start(&m->be, begin);
+        if (r->restart_fetch && e == UC_ERR_FETCH_UNMAPPED)
+            e = UC_ERR_OK; /* the 2.0.1 hook stopped the engine to run the block again */
         int screened = se_be_screen_take(&m->be);
         if (screened < 0 && r->error == SE_OK)
             r->error = se_be_st(m, SE_ERR_BACKEND);
@@ -132,6 +135,8 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
              * an instruction it cannot translate (hazard.c), or a translation made while one
              * was there (the exit is compiled into it). */
             uint64_t at = se_be_get(m, UC_X86_REG_RIP);
+            if (at == m->be.fetch_exit && se_fetch_fault_reached(m, at))
+                break;
             if (se_be_is_hazard(&m->be, at) && se_hazard_reached(m, at))
                 break;
             /* no longer one: translate it again, without the exit */
@@ -146,7 +151,15 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         /* a stale or unhooked translation was discarded before it ran: run it again, now
          * translated from the bytes in memory. The same block twice in a row means the
          * engine kept the stale one; running it would execute bytes that are not there. */
-        if (r->restart_screen) {
+        if (r->restart_fetch) {
+            /* counted as any restart: the exit must take, or the run ends */
+            if (r->restart_exc)
+                se_be_reset_exception(&m->be);
+            r->restart_fetch = false;
+            r->restart_exc = false;
+            same_restarts = r->restart_at == last_restart ? same_restarts + 1 : 0;
+            last_restart = r->restart_at;
+        } else if (r->restart_screen) {
             /* one more exit each time: not the same stale block again */
             r->restart_screen = false;
             same_restarts = 0;
@@ -172,6 +185,11 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         begin = r->restart_at;
     }
     r->restart = false;
+    /* the exit before a fetch fault was this run's */
+    if (m->be.fetch_exit != 0 && r->error == SE_OK)
+        r->error = se_be_st(m, se_be_set_fetch_exit(&m->be, 0));
+    else if (m->be.fetch_exit != 0)
+        (void)se_be_set_fetch_exit(&m->be, 0);
     se_trace_run_end(m);
     for (unsigned i = 0; i < n_stops; i++)
         se_unhook_code_at(m, stops[i], opts->stop_at[i]);

@@ -535,6 +535,63 @@ static void test_page_fault(void **state_)
     se_machine_destroy(m);
 }
 
+/*
+ * A fetch that faults at the start of the next page, reached by the code before it: the CPU
+ * runs every instruction before the one that reaches the page and raises #PF on that one, with
+ * RIP at its first byte (SDM Vol. 3A §6.15, interrupt 14). The engine translates a whole block
+ * before running it and used to fault at the block's start (2.1.1, error code without I/D) or
+ * at the page (2.0.1), with none of the INC RAX before it run.
+ */
+typedef struct cross_row {
+    const char *name;
+    unsigned incs;   /* INC RAX (3 bytes each) before the instruction that reaches the page */
+    uint8_t tail[4]; /* then these bytes, up to the page's end */
+    unsigned n_tail;
+    int at; /* where the fault is: page end - at */
+} cross_row;
+
+static const cross_row cross_rows[] = {
+    /* INC RAX whose last two bytes would be on the next page */
+    {"straddles_after_85", 85, {0x48}, 1, 1},
+    {"straddles_first", 0, {0x48}, 1, 1},
+    /* the block falls through to the next page */
+    {"falls_through_after_85", 85, {0x90}, 1, 0},
+    /* JMP to the next page: RIP is the target */
+    {"jumps_there", 40, {0xEB, 0x00}, 2, 0},
+};
+
+static void test_fetch_fault_at_page_end(void **state_)
+{
+    const cross_row *row = *state_;
+    se_machine *m = mk(SE_VENDOR_INTEL, false, true, true);
+    load_kernel(m, stub_sysret, stub_sysret_end);
+    const uint64_t page = UCODE, next = UCODE + 0x1000;
+    uint8_t code[0x1000];
+    memset(code, 0xCC, sizeof code);
+    size_t start = 0x1000 - row->n_tail - 3 * row->incs;
+    for (unsigned i = 0; i < row->incs; i++)
+        memcpy(code + start + 3 * i, "\x48\xff\xc0", 3);
+    memcpy(code + 0x1000 - row->n_tail, row->tail, row->n_tail);
+    assert_int_equal(se_mem_map(m, page, 0x1000, SE_MAP_USER), SE_OK);
+    assert_int_equal(se_mem_write(m, page, code, sizeof code), SE_OK);
+    se_regs u = user_regs(page + start);
+    u.rax = 0;
+    se_enter_user(m, &u);
+    se_run_result r = run_to(m, 0, 0);
+    assert_int_equal(r.reason, SE_STOP_FAULT);
+    assert_int_equal(r.fault.vector, SE_VEC_PF);
+    assert_int_equal(r.fault.cpl, 3);
+    se_assert_eq_hex("RIP", r.fault.rip, next - (uint64_t)row->at);
+    se_assert_eq_hex("CR2", r.fault.cr2, next);
+    se_assert_eq_hex("error code", r.fault.error_code, SE_PF_U | SE_PF_I);
+    /* the NOP and the JMP count too */
+    unsigned ran = row->incs + (row->at == 0 ? 1 : 0);
+    assert_int_equal(r.instructions, ran);
+    se_assert_eq_hex("RAX", state(m).regs.rax, row->incs);
+    se_assert_eq_hex("RIP after", state(m).regs.rip, next - (uint64_t)row->at);
+    se_machine_destroy(m);
+}
+
 /* ---- vendors, MSRs, LA57 ---------------------------------------------------------------- */
 
 static void test_sysret_noncanonical_intel_gp_at_cpl0(void **s)
@@ -904,6 +961,8 @@ int main(void)
         failed += SE_TEST_RUN_ROWS(name, combo_rows, test_round_trip);
         snprintf(name, sizeof name, "machine_page_faults_%s", modes[i].suffix);
         failed += SE_TEST_RUN_ROWS(name, pf_rows, test_page_fault);
+        snprintf(name, sizeof name, "machine_fetch_at_page_end_%s", modes[i].suffix);
+        failed += SE_TEST_RUN_ROWS(name, cross_rows, test_fetch_fault_at_page_end);
     }
     return failed != 0;
 }
