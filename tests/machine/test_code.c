@@ -45,15 +45,7 @@ static se_machine *mk_linux(bool pti)
 
 static se_regs user_at(uint64_t rip, uint64_t nr)
 {
-    se_regs r;
-    memset(&r, 0, sizeof r);
-    r.rax = nr;
-    r.rip = rip;
-    r.rsp = USTACK;
-    r.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
-    r.cs = SE_USER_CS;
-    r.ss = SE_USER_DS;
-    return r;
+    return se_test_user_regs(rip, nr, USTACK);
 }
 
 /* One syscall at rip must return by SYSRET right after it, with the handler's value. */

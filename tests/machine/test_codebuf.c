@@ -49,14 +49,7 @@ static se_machine *mk(void)
 /* getppid from the machine's own user code page: SYSRET with the handler's value. */
 static void one_syscall(se_machine *m)
 {
-    se_regs u;
-    memset(&u, 0, sizeof u);
-    u.rax = 39;
-    u.rip = m->lay.user_code;
-    u.rsp = m->lay.user_stack_top - 0x230;
-    u.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
-    u.cs = SE_USER_CS;
-    u.ss = SE_USER_DS;
+    se_regs u = se_test_user_regs(m->lay.user_code, 39, m->lay.user_stack_top - 0x230);
     se_outcome o;
     assert_int_equal(se_syscall(m, &u, &o), SE_OK);
     assert_int_equal(o.path, SE_EXIT_SYSRET);
@@ -70,19 +63,7 @@ static void run_incs(se_machine *m, uint64_t off, bool rcx_first)
 {
     assert_int_equal(se_mem_write(m, CODE + off, rcx_first ? "\x48\xff\xc1" : "\x48\xff\xc0", 3),
                      SE_OK);
-    se_regs r;
-    memset(&r, 0, sizeof r);
-    r.rip = CODE + off;
-    r.rsp = m->lay.user_stack_top - 0x100;
-    r.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
-    r.cs = SE_USER_CS;
-    r.ss = SE_USER_DS;
-    assert_int_equal(se_enter_user(m, &r), SE_OK);
-    se_run_options o;
-    memset(&o, 0, sizeof o);
-    o.stop_at[o.n_stop_at++] = STOP;
-    se_run_result res;
-    assert_int_equal(se_run(m, &o, &res), SE_OK);
+    se_run_result res = se_test_run_user(m, CODE + off, 0, m->lay.user_stack_top - 0x100, STOP);
     if (res.reason != SE_STOP_ADDRESS)
         fail_msg("stop %d at 0x%llx: %s, cr2 0x%llx", (int)res.reason, (unsigned long long)res.rip,
                  se_vector_name(res.fault.vector), (unsigned long long)res.fault.cr2);

@@ -45,20 +45,7 @@ static se_machine *mk(bool pti)
 /* User code from rip with rax, until it reaches stop. */
 static void run_user_until(se_machine *m, uint64_t rip, uint64_t rax, uint64_t stop)
 {
-    se_regs r;
-    memset(&r, 0, sizeof r);
-    r.rax = rax;
-    r.rip = rip;
-    r.rsp = m->lay.user_stack_top - 0x100;
-    r.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
-    r.cs = SE_USER_CS;
-    r.ss = SE_USER_DS;
-    assert_int_equal(se_enter_user(m, &r), SE_OK);
-    se_run_options o;
-    memset(&o, 0, sizeof o);
-    o.stop_at[o.n_stop_at++] = stop;
-    se_run_result res;
-    assert_int_equal(se_run(m, &o, &res), SE_OK);
+    se_run_result res = se_test_run_user(m, rip, rax, m->lay.user_stack_top - 0x100, stop);
     assert_int_equal(res.reason, SE_STOP_ADDRESS);
 }
 
@@ -70,15 +57,7 @@ static void guest_store(se_machine *m, uint64_t off, uint64_t rax)
 /* getppid from the machine's user code page. */
 static se_regs user_regs(const se_machine *m)
 {
-    se_regs u;
-    memset(&u, 0, sizeof u);
-    u.rax = 39;
-    u.rip = m->lay.user_code;
-    u.rsp = m->lay.user_stack_top - 0x230;
-    u.rflags = SE_RFLAGS_IF | SE_RFLAGS_FIXED;
-    u.cs = SE_USER_CS;
-    u.ss = SE_USER_DS;
-    return u;
+    return se_test_user_regs(m->lay.user_code, 39, m->lay.user_stack_top - 0x230);
 }
 
 static void one_syscall(se_machine *m)

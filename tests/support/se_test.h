@@ -37,4 +37,12 @@ int se_test_run_rows(const char *group, const void *rows, size_t n_rows, size_t 
 void se_assert_eq_hex_impl(const char *label, uint64_t actual, uint64_t expected, const char *file,
                            int line);
 
+/* User-mode registers: rip, RAX rax, RSP rsp, IF set, the user selectors; the rest zero. */
+se_regs se_test_user_regs(uint64_t rip, uint64_t rax, uint64_t rsp);
+
+/* Enter user mode at rip with RAX rax, RSP rsp and IF set, and run until the stop address
+ * (0: none); asserts that both calls succeed and returns the run's result. */
+se_run_result se_test_run_user(se_machine *m, uint64_t rip, uint64_t rax, uint64_t rsp,
+                               uint64_t stop);
+
 #endif
