@@ -210,6 +210,14 @@ static se_run_result run_regs(se_machine *m, const se_regs *u, se_status want)
     return r;
 }
 
+/* The run ended in #UD raised by the instruction at rip. */
+static void expect_ud(const se_run_result *r, uint64_t rip)
+{
+    assert_int_equal(r->reason, SE_STOP_FAULT);
+    assert_int_equal(r->fault.vector, SE_VEC_UD);
+    se_assert_eq_hex("fault rip", r->fault.rip, rip);
+}
+
 static se_run_result run_user(se_machine *m, uint64_t rip, se_status want)
 {
     se_regs u = user_at(rip, 39);
@@ -229,9 +237,7 @@ static void test_rewrite_user_code(void **s)
     static const uint8_t ud2[2] = {0x0F, 0x0B};
     assert_int_equal(se_mem_write(m, UPAGE, ud2, 2), SE_OK);
     r = run_user(m, UPAGE, SE_OK);
-    assert_int_equal(r.reason, SE_STOP_FAULT);
-    assert_int_equal(r.fault.vector, SE_VEC_UD);
-    se_assert_eq_hex("fault rip", r.fault.rip, UPAGE);
+    expect_ud(&r, UPAGE);
 
     /* the guest writes an illegal LOCK MOV ahead of itself and jumps there: the CPU raises
      * #UD (SDM Vol. 2A §2.1.1); the engine would run it as a MOV */
@@ -246,9 +252,7 @@ static void test_rewrite_user_code(void **s)
     r = run_user(m, UPAGE + 0x10, SE_OK); /* first the nops, translated */
     assert_int_equal(r.reason, SE_STOP_USER_RETURN);
     r = run_user(m, UPAGE, SE_OK);
-    assert_int_equal(r.reason, SE_STOP_FAULT);
-    assert_int_equal(r.fault.vector, SE_VEC_UD);
-    se_assert_eq_hex("fault rip", r.fault.rip, UPAGE + 0x10);
+    expect_ud(&r, UPAGE + 0x10);
     se_machine_destroy(m);
 }
 
@@ -325,9 +329,7 @@ static void test_engine_abort_encoding_written_by_guest(void **s)
     se_run_result r = run_user(m, UPAGE + 0x10, SE_OK); /* the NOPs first, translated */
     assert_int_equal(r.reason, SE_STOP_USER_RETURN);
     r = run_user(m, UPAGE, SE_OK);
-    assert_int_equal(r.reason, SE_STOP_FAULT);
-    assert_int_equal(r.fault.vector, SE_VEC_UD);
-    se_assert_eq_hex("fault rip", r.fault.rip, UPAGE + 0x10);
+    expect_ud(&r, UPAGE + 0x10);
     se_machine_destroy(m);
 }
 
@@ -363,10 +365,8 @@ static void test_engine_abort_encoding_at_page_start(void **s)
             se_regs u = user_at(UPAGE, 39);
             u.rbx = page;
             se_run_result r = run_regs(m, &u, SE_OK);
-            assert_int_equal(r.reason, SE_STOP_FAULT);
-            assert_int_equal(r.fault.vector, SE_VEC_UD);
+            expect_ud(&r, page);
             assert_int_equal(r.fault.cpl, 3);
-            se_assert_eq_hex("fault rip", r.fault.rip, page);
             /* the store and the jump (counted once, also when the engine stopped in between
              * for the guard's TLB flush), or the jump */
             assert_int_equal(r.instructions, by_guest ? 2 : 1);
@@ -713,9 +713,7 @@ static void test_wx_nxe_clear_still_screened(void **s)
         };
         assert_int_equal(se_mem_write(m, UPAGE, smc, sizeof smc), SE_OK);
         se_run_result r = run_user(m, UPAGE, SE_OK);
-        assert_int_equal(r.reason, SE_STOP_FAULT);
-        assert_int_equal(r.fault.vector, SE_VEC_UD);
-        se_assert_eq_hex("fault rip", r.fault.rip, UPAGE + 0x10);
+        expect_ud(&r, UPAGE + 0x10);
         assert_int_equal(r.instructions, 2);
         /* NXE clear: no marks at all; NXE set: the store into its own page made the page flip
          * until the hooks took over (test_wx_self_modifying_loop) */
@@ -867,10 +865,8 @@ static void test_wx_page_start_hazard_after_data_page(void **s)
         se_regs u = user_at(UPAGE, 39);
         u.rbx = B;
         se_run_result r = run_regs(m, &u, SE_OK);
-        assert_int_equal(r.reason, SE_STOP_FAULT);
-        assert_int_equal(r.fault.vector, SE_VEC_UD);
+        expect_ud(&r, B);
         assert_int_equal(r.fault.cpl, 3);
-        se_assert_eq_hex("fault rip", r.fault.rip, B);
         assert_int_equal(r.instructions, 2);
         /* the engine never fetched from A: an exit at B would have made it translate an empty
          * block whose last page is A, faulting inside its translator (the page-start case of
@@ -881,9 +877,7 @@ static void test_wx_page_start_hazard_after_data_page(void **s)
         /* again, straight to the jump: the same #UD */
         u.rip = UPAGE + 8;
         r = run_regs(m, &u, SE_OK);
-        assert_int_equal(r.reason, SE_STOP_FAULT);
-        assert_int_equal(r.fault.vector, SE_VEC_UD);
-        se_assert_eq_hex("fault rip", r.fault.rip, B);
+        expect_ud(&r, B);
         se_machine_destroy(m);
     }
 }
@@ -1091,9 +1085,7 @@ static void test_engine_abort_encodings_fault(void **s)
         memcpy(code + 2, rows[i].bytes, rows[i].len);
         assert_int_equal(se_mem_write(m, UPAGE, code, sizeof code), SE_OK);
         se_run_result r = run_user(m, UPAGE, SE_OK);
-        assert_int_equal(r.reason, SE_STOP_FAULT);
-        assert_int_equal(r.fault.vector, SE_VEC_UD);
-        se_assert_eq_hex("fault rip", r.fault.rip, UPAGE + 2);
+        expect_ud(&r, UPAGE + 2);
         assert_int_equal(r.instructions, 2);
         /* the same address, now an ordinary instruction */
         static const uint8_t ok[4] = {0x90, 0x90, 0x0F, 0x05};
@@ -1138,18 +1130,14 @@ static void test_restore_brings_back_engine_abort_encoding(void **s)
         assert_int_equal(r.reason, SE_STOP_USER_RETURN);
         assert_int_equal(se_snapshot_restore(m, snap), SE_OK);
         r = run_user(m, UPAGE, SE_OK);
-        assert_int_equal(r.reason, SE_STOP_FAULT);
-        assert_int_equal(r.fault.vector, SE_VEC_UD);
-        se_assert_eq_hex("fault rip", r.fault.rip, UPAGE + 2);
+        expect_ud(&r, UPAGE + 2);
         /* restored while unmapped, where nothing can be screened, then mapped again */
         assert_int_equal(se_mem_write(m, UPAGE, ok, sizeof ok), SE_OK);
         assert_int_equal(se_mem_unmap(m, UPAGE, 0x1000), SE_OK);
         assert_int_equal(se_snapshot_restore(m, snap), SE_OK);
         assert_int_equal(se_mem_map(m, UPAGE, 0x1000, SE_MAP_USER | SE_MAP_WRITE), SE_OK);
         r = run_user(m, UPAGE, SE_OK);
-        assert_int_equal(r.reason, SE_STOP_FAULT);
-        assert_int_equal(r.fault.vector, SE_VEC_UD);
-        se_assert_eq_hex("fault rip", r.fault.rip, UPAGE + 2);
+        expect_ud(&r, UPAGE + 2);
         se_snapshot_destroy(snap);
         se_machine_destroy(m);
     }
