@@ -271,7 +271,7 @@ se_status se_be_hazards_screen_flow(se_backend *be, uint64_t va, uint64_t len,
 void se_be_exits_sync(se_backend *be);
 /* Make va an exit too (0: none), so that the engine stops translating before it: the start of
  * an instruction whose fetch faults, in the middle of a block (hooks.c). SE_ERR_BACKEND if
- * the engine's exits cannot be enabled. */
+ * the engine's exits cannot be enabled; dropping it (va 0) always succeeds. */
 se_status se_be_set_fetch_exit(se_backend *be, uint64_t va);
 /* Screen [va, va + size), a region mapped with se_be_map_ptr, as the engine translates it:
  * the instruction starts the translator reaches are checked before it translates them, so

@@ -105,24 +105,18 @@ bool se_be_codebuf_needs_flush(uint64_t used, uint64_t size, uint64_t region_cur
 
 void se_be_codebuf_guard(se_backend *be)
 {
-    if (be->tcg == NULL || be->codebuf_ready)
+    se_be_codebuf c;
+    if (be->codebuf_ready || !se_be_codebuf_state(be, &c))
         return;
-    const se_tcg_layout *l = be->tcg_layout;
-    uint64_t buf = se_rd(be->tcg, l->buf), size = se_rd(be->tcg, l->size);
-    uint64_t ptr = se_rd(be->tcg, l->ptr), cur = se_rd(be->tcg, l->region_current);
-    if (cur != 0) {
-        be->codebuf_ready = true;
-        return;
-    }
-    uint64_t used = ptr - buf;
-    bool due = be->codebuf_flush_at != 0 ? used >= be->codebuf_flush_at
-                                         : se_be_codebuf_needs_flush(used, size, cur);
-    if (!due)
+    be->codebuf_ready = c.ready;
+    bool due = be->codebuf_flush_at != 0 ? c.used >= be->codebuf_flush_at
+                                         : se_be_codebuf_needs_flush(c.used, c.size, c.ready);
+    if (c.ready || !due)
         return;
     /* 2.0.1 names its macro uc_ctl_flush_tlb, 2.1 uc_ctl_flush_tb: the request itself */
     uc_ctl(be->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
     be->codebuf_flushes++;
-    be->codebuf_ready = se_rd(be->tcg, l->region_current) != 0;
+    be->codebuf_ready = se_be_codebuf_state(be, &c) && c.ready;
 }
 
 bool se_be_codebuf_state(const se_backend *be, se_be_codebuf *out)

@@ -799,10 +799,10 @@ se_status se_hooks_scan_code(se_machine *m, uint64_t va, const uint8_t *code, si
 
 /* #PF error code and CR2 for a fault at `rip`: our walker decides (the engine's own error
  * code is only in its private state, and its fetch-fault CR2 is wrong, §10). */
-static bool se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine, se_fault *out)
+/* The fetch fault of the instruction at rip, if any: a fault on any of its (up to 15) bytes. */
+static bool se_fetch_fault_of(se_machine *m, uint64_t rip, se_fault *out)
 {
     se_fault f;
-    /* instruction fetch: any byte of the (up to 15-byte) instruction */
     for (uint64_t a = rip; a < rip + 15; a = (a | 0xFFF) + 1) {
         se_walk(m, a, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f);
         if (f.kind != SE_FAULT_NONE) {
@@ -812,13 +812,19 @@ static bool se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine,
             bool reaches = a == rip ||
                            uc_mem_read(m->be.uc, rip, buf, (size_t)(a - rip)) != UC_ERR_OK ||
                            se_decode_one(buf, (size_t)(a - rip), rip, &in) != SE_OK;
-            if (reaches) {
+            if (reaches)
                 *out = f;
-                return true;
-            }
-            break;
+            return reaches;
         }
     }
+    return false;
+}
+
+static bool se_page_fault_info(se_machine *m, uint64_t rip, uint64_t cr2_engine, se_fault *out)
+{
+    se_fault f;
+    if (se_fetch_fault_of(m, rip, out))
+        return true;
     uint8_t buf[16];
     se_insn in;
     bool reads = true;
@@ -897,12 +903,7 @@ bool se_fetch_fault_reached(se_machine *m, uint64_t at)
 {
     se_fault f;
     /* only its fetch: the instruction has not run, so nothing else of it can fault */
-    for (uint64_t a = at; a < at + 15; a = (a | 0xFFF) + 1) {
-        se_walk(m, a, SE_ACCESS_FETCH, m->arch.cpl, 0, NULL, &f);
-        if (f.kind != SE_FAULT_NONE)
-            break;
-    }
-    if (f.kind == SE_FAULT_NONE)
+    if (!se_fetch_fault_of(m, at, &f))
         return false; /* fetchable now: translate and run it */
     f.rip = at;
     f.cpl = m->arch.cpl;

@@ -185,11 +185,8 @@ se_status se_run_engine(se_machine *m, uint64_t begin, const se_run_options *opt
         begin = r->restart_at;
     }
     r->restart = false;
-    /* the exit before a fetch fault was this run's */
-    if (m->be.fetch_exit != 0 && r->error == SE_OK)
-        r->error = se_be_st(m, se_be_set_fetch_exit(&m->be, 0));
-    else if (m->be.fetch_exit != 0)
-        (void)se_be_set_fetch_exit(&m->be, 0);
+    /* the exit before a fetch fault was this run's (dropping one cannot fail) */
+    (void)se_be_set_fetch_exit(&m->be, 0);
     se_trace_run_end(m);
     for (unsigned i = 0; i < n_stops; i++)
         se_unhook_code_at(m, stops[i], opts->stop_at[i]);
